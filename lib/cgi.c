@@ -1,0 +1,156 @@
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth.h"
+#include "cgi.h"
+
+void
+cgi_store_error(struct cgi *c, int err)
+{
+	response_log(&c->res, "store: %s", store_strerror(err));
+	switch (err) {
+	case STORE_FULL:
+		response_error(&c->res, 503, "storage_full",
+		    "The order store is full; nothing was changed. Retry later.");
+		response_header(&c->res, "Retry-After", "60");
+		break;
+	case STORE_UNAVAILABLE:
+	case STORE_NOMEM:
+		response_error(&c->res, 503, "storage_unavailable",
+		    "The order store is unavailable; nothing was changed. Retry later.");
+		response_header(&c->res, "Retry-After", "30");
+		break;
+	default:
+		response_error(&c->res, 500, "internal_error",
+		    "An internal error occurred; quote the request id to support.");
+	}
+}
+
+static void
+unauthorized(struct cgi *c, int token_sent, const char *message)
+{
+	response_error(&c->res, 401, token_sent ? "invalid_token" : "missing_token", message);
+	if (token_sent)
+		response_header(&c->res, "WWW-Authenticate",
+		    "Bearer realm=\"menzzo\", error=\"invalid_token\"");
+	else
+		response_header(&c->res, "WWW-Authenticate", "Bearer realm=\"menzzo\"");
+}
+
+/* Returns 0 when the request carries a token the endpoint accepts; else sets the response. */
+static int
+authenticate(struct cgi *c, enum endpoint_auth mode)
+{
+	struct store_txn *t;
+	const char *token;
+	size_t len;
+	int rc, err = STORE_OK;
+	enum auth_result ar = auth_parse_bearer(c->req.authorization, &token, &len);
+
+	if (ar == AUTH_MISSING) {
+		unauthorized(c, 0, "An Authorization: Bearer <token> header is required.");
+		return -1;
+	}
+	if (ar == AUTH_MALFORMED) {
+		unauthorized(c, 1, "The Authorization header is not a Bearer token.");
+		return -1;
+	}
+	if ((rc = store_begin(c->store, 0, &t)) != STORE_OK) {
+		cgi_store_error(c, rc);
+		return -1;
+	}
+	ar = auth_check(t, token, len, c->now, &c->token, &err);
+	store_abort(t);
+	if (ar == AUTH_ERROR) {
+		cgi_store_error(c, err);
+		return -1;
+	}
+	if (ar != AUTH_OK) {
+		unauthorized(c, 1, "The token is unknown, revoked or expired.");
+		return -1;
+	}
+	if (mode == AUTH_OWN_SUPPLIER && c->token.supplier != supplier_id(c->supplier)) {
+		response_error(&c->res, 403, "wrong_supplier",
+		    "This token belongs to another supplier.");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+run(struct cgi *c, const struct endpoint *ep, const char *supplier_slug)
+{
+	char err[160];
+	int rc;
+
+	if (config_load(&c->cfg, err, sizeof(err)) != 0) {
+		response_log(&c->res, "configuration: %s", err);
+		response_error(&c->res, 500, "misconfigured",
+		    "The server is misconfigured; quote the request id to support.");
+		return;
+	}
+	if (supplier_slug != NULL &&
+	    (c->supplier = supplier_by_slug(supplier_slug, strlen(supplier_slug))) == NULL) {
+		response_log(&c->res, "supplier %s is not in the supplier table", supplier_slug);
+		response_error(&c->res, 500, "misconfigured",
+		    "The server is misconfigured; quote the request id to support.");
+		return;
+	}
+	request_from_env(&c->req);
+	if (strcmp(c->req.method, ep->method) != 0) {
+		response_error(&c->res, 405, "method_not_allowed", ep->reads_body ?
+		    "This endpoint only answers POST." : "This endpoint only answers GET.");
+		response_header(&c->res, "Allow", "%s", ep->method);
+		return;
+	}
+	if (ep->reads_body) {
+		switch (request_read_body(&c->req, stdin)) {
+		case BODY_OK:
+			break;
+		case BODY_TOO_LARGE:
+			response_error(&c->res, 413, "body_too_large",
+			    "The request body is larger than 64 KiB.");
+			return;
+		case BODY_BAD:
+			response_error(&c->res, 400, "bad_body",
+			    "The request body does not match its Content-Length.");
+			return;
+		case BODY_NOMEM:
+			cgi_store_error(c, STORE_NOMEM);
+			return;
+		}
+	}
+	if ((rc = store_open(&c->store, c->cfg.data_dir, c->cfg.map_size, ep->store_flags)) != STORE_OK) {
+		c->store = NULL;
+		if (ep->auth != AUTH_NONE) {
+			cgi_store_error(c, rc);
+			return;
+		}
+	}
+	if (ep->auth != AUTH_NONE && authenticate(c, ep->auth) != 0)
+		return;
+	ep->handle(c);
+}
+
+int
+cgi_main(const struct endpoint *ep, const char *supplier_slug)
+{
+	struct cgi c;
+	int status = 0;
+
+	memset(&c, 0, sizeof(c));
+	if (auth_init() != 0) {
+		fputs("Status: 500 Internal Server Error\r\n\r\n", stdout);
+		return 1;
+	}
+	response_init(&c.res);
+	c.now = (int64_t)time(NULL);
+	run(&c, ep, supplier_slug);
+	if (response_send(&c.res, stdout) != 0)
+		status = 1;
+	response_free(&c.res);
+	request_free(&c.req);
+	store_close(c.store);
+	return status;
+}

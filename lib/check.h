@@ -1,0 +1,18 @@
+#ifndef MENZZO_CHECK_H
+#define MENZZO_CHECK_H
+
+#include <stdio.h>
+
+#include "store.h"
+
+/*
+ * The integrity check of `menzzo-admin check`: every record decodes; every
+ * listing, order and label index entry names a sale product that has it, and
+ * every sale product has all of its entries; every sale-log entry and event
+ * parses, names an existing sale product and is below its counter.  Writes
+ * one line per disagreement to report.  Returns the number of disagreements,
+ * or -store_err when the store could not be read.
+ */
+long store_check(struct store *s, FILE *report);
+
+#endif

@@ -1,0 +1,105 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "validate.h"
+
+static const char *
+env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+	return v != NULL && *v != '\0' ? v : dflt;
+}
+
+static int
+valid_base_url(const char *s, size_t len)
+{
+	size_t skip;
+
+	if (strncmp(s, "https://", 8) == 0)
+		skip = 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		skip = 7;
+	else
+		return -1;
+	if (len <= skip || len > 200)
+		return -1;
+	for (size_t i = skip; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~:/[]@%", c)))
+			return -1;
+	}
+	return 0;
+}
+
+static int
+parse_size(const char *s, size_t *out)
+{
+	size_t len = strlen(s), mult = 1;
+	uint64_t v;
+
+	if (len > 1 && strchr("KMG", s[len - 1])) {
+		mult = s[len - 1] == 'K' ? 1024 : s[len - 1] == 'M' ? 1024 * 1024 : 1024UL * 1024 * 1024;
+		len--;
+	}
+	if (parse_uint(s, len, 1, (uint64_t)1 << 44, &v) || v > ((uint64_t)1 << 44) / mult)
+		return -1;
+	*out = (size_t)(v * mult);
+	return 0;
+}
+
+int
+config_load(struct config *c, char *err, size_t errlen)
+{
+	const char *v;
+	uint64_t n;
+	size_t len;
+
+	c->data_dir = env_or("MENZZO_DATA_DIR", "data/db");
+	c->files_dir = env_or("MENZZO_FILES_DIR", "data/files");
+	c->log_user = env_or("MENZZO_LOG_USER", "cron");
+	if (valid_text(c->log_user, strlen(c->log_user), 64)) {
+		snprintf(err, errlen, "MENZZO_LOG_USER must be 1-64 printable characters");
+		return -1;
+	}
+	c->base_url = env_or("MENZZO_BASE_URL", "http://127.0.0.1:8080");
+	len = strlen(c->base_url);
+	while (len > 0 && c->base_url[len - 1] == '/')
+		len--;
+	if (valid_base_url(c->base_url, len)) {
+		snprintf(err, errlen, "MENZZO_BASE_URL must be an http:// or https:// URL");
+		return -1;
+	}
+	c->base_url_len = len;
+	v = env_or("MENZZO_PAGE_SIZE", "100");
+	if (parse_uint(v, strlen(v), 1, 1000, &n)) {
+		snprintf(err, errlen, "MENZZO_PAGE_SIZE must be an integer from 1 to 1000");
+		return -1;
+	}
+	c->page_size = (unsigned)n;
+	v = env_or("MENZZO_MAP_SIZE", "4G");
+	if (parse_size(v, &c->map_size) || c->map_size < 65536) {
+		snprintf(err, errlen, "MENZZO_MAP_SIZE must be a size in bytes (K, M or G suffix allowed), at least 64K");
+		return -1;
+	}
+	return 0;
+}
+
+long
+config_cache_ttl(const struct supplier *s)
+{
+	char name[64];
+	const char *v;
+	uint64_t n;
+
+	snprintf(name, sizeof(name), "MENZZO_CACHE_TTL_%s", s->env_name);
+	v = getenv(name);
+	if (v == NULL || *v == '\0')
+		return s->default_cache_ttl;
+	/* "0" has no leading zero to refuse; parse_uint takes it. */
+	if (parse_uint(v, strlen(v), 0, 31 * 86400, &n))
+		return -1;
+	return (long)n;
+}

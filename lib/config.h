@@ -1,0 +1,28 @@
+#ifndef MENZZO_CONFIG_H
+#define MENZZO_CONFIG_H
+
+#include <stddef.h>
+
+#include "supplier.h"
+
+/* The MENZZO_* environment, read once per process. */
+struct config {
+	const char *data_dir;  /* MENZZO_DATA_DIR, default "data/db" */
+	const char *files_dir; /* MENZZO_FILES_DIR, default "data/files" */
+	const char *base_url;  /* MENZZO_BASE_URL without a trailing '/', default "http://127.0.0.1:8080" */
+	size_t base_url_len;
+	unsigned page_size;    /* MENZZO_PAGE_SIZE, 1-1000, default 100 */
+	const char *log_user;  /* MENZZO_LOG_USER, default "cron" */
+	size_t map_size;       /* MENZZO_MAP_SIZE in bytes (suffix K, M, G allowed), default 4G */
+};
+
+/*
+ * Reads and checks the environment.  Returns 0, or -1 with a sentence naming
+ * the offending variable in err (the value itself is not repeated).
+ */
+int config_load(struct config *c, char *err, size_t errlen);
+
+/* The cache TTL of a supplier in seconds: MENZZO_CACHE_TTL_<ENV_NAME>, else the table's. -1 if the variable is invalid. */
+long config_cache_ttl(const struct supplier *s);
+
+#endif

@@ -1,0 +1,82 @@
+#ifndef MENZZO_REQUEST_H
+#define MENZZO_REQUEST_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define BODY_MAX 65536
+#define QUERY_MAX 4096
+#define FIELD_VALUE_MAX 1024
+
+/* One CGI request, read from the environment (RFC 3875) and standard input. */
+struct request {
+	const char *method;        /* REQUEST_METHOD */
+	const char *query;         /* QUERY_STRING, "" when absent */
+	const char *authorization; /* HTTP_AUTHORIZATION, or NULL */
+	const char *content_type;  /* CONTENT_TYPE, or NULL */
+	const char *path_info;     /* PATH_INFO, "" when absent */
+	long long content_length;  /* CONTENT_LENGTH, -1 when absent, -2 when not a number */
+	char *body;                /* read by request_read_body; NUL-terminated */
+	size_t body_len;
+};
+
+/* Fills r from the environment; reads nothing yet. */
+void request_from_env(struct request *r);
+
+enum body_result {
+	BODY_OK,
+	BODY_TOO_LARGE, /* over BODY_MAX: 413 */
+	BODY_BAD,       /* CONTENT_LENGTH invalid, or the body shorter than it says: 400 */
+	BODY_NOMEM,
+};
+/* Reads the body (at most BODY_MAX bytes) from in. */
+enum body_result request_read_body(struct request *r, FILE *in);
+void request_free(struct request *r);
+
+/*
+ * The values of whitelisted fields, decoded.  set is 0 for a field that was
+ * absent; val is then NULL.  Values are NUL-terminated and contain no NUL.
+ */
+struct field {
+	int set;
+	char *val;
+	size_t len;
+};
+
+enum parse_result {
+	PARSE_OK,
+	PARSE_BAD_FIELD, /* *bad is the index of the known field at fault */
+	PARSE_BAD_BODY,  /* the whole text is malformed */
+	PARSE_NOMEM,
+};
+
+/*
+ * Parses application/x-www-form-urlencoded text (a query string or a body)
+ * against names[0..n).  Percent-escapes and '+' are decoded; a known field
+ * given twice, with a bad escape, an encoded NUL or a value longer than
+ * FIELD_VALUE_MAX is PARSE_BAD_FIELD; unknown fields are ignored.  An empty
+ * value counts as absent.  out[0..n) must be zeroed; free with fields_free.
+ */
+enum parse_result form_parse(const char *s, size_t len, const char *const *names, size_t n,
+    struct field *out, int *bad);
+
+/*
+ * Parses a JSON object body against names[0..n): every known member must be a
+ * string, free of NUL and at most FIELD_VALUE_MAX bytes; other members are ignored.  Anything but one
+ * JSON object (nested at most 8 deep) is PARSE_BAD_BODY.
+ */
+enum parse_result json_fields_parse(const char *s, size_t len, const char *const *names, size_t n,
+    struct field *out, int *bad);
+
+/*
+ * A POST body: JSON when it starts (after white space) with '{', else
+ * form-encoded, as plain `curl -d` sends it.  The Content-Type must be
+ * absent, application/json or application/x-www-form-urlencoded
+ * (PARSE_BAD_BODY otherwise).
+ */
+enum parse_result body_parse(const struct request *r, const char *const *names, size_t n,
+    struct field *out, int *bad);
+
+void fields_free(struct field *f, size_t n);
+
+#endif

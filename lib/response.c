@@ -1,0 +1,119 @@
+#include <stdarg.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "auth.h"
+#include "response.h"
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Unknown";
+}
+
+void
+response_init(struct response *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->status = 200;
+	r->content_type = "application/json";
+	random_hex_id(r->request_id, REQUEST_ID_LEN / 2);
+}
+
+void
+response_free(struct response *r)
+{
+	buf_free(&r->headers);
+	buf_free(&r->body);
+}
+
+void
+response_header(struct response *r, const char *name, const char *fmt, ...)
+{
+	char value[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	buf_addf(&r->headers, "%s: %s\r\n", name, value);
+}
+
+void
+response_raw(struct response *r, int status, const char *body, size_t len)
+{
+	r->status = status;
+	r->body.len = 0;
+	buf_add(&r->body, body, len);
+}
+
+void
+response_json(struct response *r, int status, struct json_object *obj)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+	response_raw(r, status, s, len);
+}
+
+void
+response_error(struct response *r, int status, const char *code, const char *message)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "success", json_object_new_boolean(0));
+	json_object_object_add(o, "error", json_object_new_string(message));
+	json_object_object_add(o, "code", json_object_new_string(code));
+	r->headers.len = 0;
+	if (r->headers.p)
+		r->headers.p[0] = '\0';
+	r->content_type = "application/json";
+	r->cache_control[0] = '\0';
+	response_json(r, status, o);
+	json_object_put(o);
+	fprintf(stderr, "menzzo: request %s: %d %s: %s\n", r->request_id, status, code, message);
+}
+
+void
+response_log(const struct response *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "menzzo: request %s: ", r->request_id);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+response_send(const struct response *r, FILE *out)
+{
+	fprintf(out, "Status: %d %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "Content-Length: %zu\r\n"
+	    "X-Request-Id: %s\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Cache-Control: %s\r\n"
+	    "%s\r\n",
+	    r->status, reason(r->status), r->content_type, r->body.len, r->request_id,
+	    r->cache_control[0] ? r->cache_control : "no-store",
+	    r->headers.p ? r->headers.p : "");
+	if (r->body.len)
+		fwrite(r->body.p, 1, r->body.len, out);
+	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}

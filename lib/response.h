@@ -1,0 +1,55 @@
+#ifndef MENZZO_RESPONSE_H
+#define MENZZO_RESPONSE_H
+
+#include <stdio.h>
+
+#include "buf.h"
+
+struct json_object;
+
+#define REQUEST_ID_LEN 16
+
+/*
+ * A response under construction.  Handlers set a status, extra headers and
+ * a body through the calls below; response_send alone writes the status line,
+ * Content-Type, Content-Length, X-Request-Id, Cache-Control and
+ * X-Content-Type-Options.
+ */
+struct response {
+	int status;
+	const char *content_type;
+	char cache_control[64];  /* "no-store" unless set */
+	struct buf headers;      /* extra "Name: value\r\n" lines */
+	struct buf body;
+	char request_id[REQUEST_ID_LEN + 1];
+};
+
+/* Starts a 200 JSON response with a fresh request id. */
+void response_init(struct response *r);
+void response_free(struct response *r);
+
+/* Adds a header line; name and value must be free of CR and LF (the callers' are constants or validated). */
+void response_header(struct response *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets status and a JSON body (serialised plainly, '/' not escaped). */
+void response_json(struct response *r, int status, struct json_object *obj);
+/* Sets status and body bytes as they are. */
+void response_raw(struct response *r, int status, const char *body, size_t len);
+
+/*
+ * Sets an error response: {"success": false, "error": message, "code": code}
+ * with this status, and writes one line with the request id, status, code and
+ * message to standard error (the server's error log).  Any earlier body or
+ * extra headers are dropped.
+ */
+void response_error(struct response *r, int status, const char *code, const char *message);
+
+/* Writes an internal detail, never shown to the client, to the error log with the request id. */
+void response_log(const struct response *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Writes the CGI response to out; returns 0, or -1 on a write error. */
+int response_send(const struct response *r, FILE *out);
+
+#endif

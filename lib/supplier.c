@@ -1,0 +1,33 @@
+#include <string.h>
+
+#include "supplier.h"
+
+const struct supplier suppliers[] = {
+#define SUPPLIER(slug, env, display, ttl) { slug, env, display, ttl },
+#include "suppliers.def"
+#undef SUPPLIER
+};
+
+const size_t supplier_count = sizeof(suppliers) / sizeof(suppliers[0]);
+
+const struct supplier *
+supplier_by_slug(const char *s, size_t len)
+{
+	for (size_t i = 0; i < supplier_count; i++)
+		if (strlen(suppliers[i].slug) == len &&
+		    memcmp(suppliers[i].slug, s, len) == 0)
+			return &suppliers[i];
+	return NULL;
+}
+
+const struct supplier *
+supplier_by_id(unsigned id)
+{
+	return id < supplier_count ? &suppliers[id] : NULL;
+}
+
+unsigned
+supplier_id(const struct supplier *s)
+{
+	return (unsigned)(s - suppliers);
+}

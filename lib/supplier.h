@@ -1,0 +1,27 @@
+#ifndef MENZZO_SUPPLIER_H
+#define MENZZO_SUPPLIER_H
+
+#include <stddef.h>
+
+/*
+ * One row of lib/suppliers.def.  A supplier's id, stored in keys, is its
+ * row index: rows may be added at the end, never reordered or removed.
+ */
+struct supplier {
+	const char *slug;       /* "asir-group": URL path segment, import field */
+	const char *env_name;   /* "ASIR_GROUP": MENZZO_CACHE_TTL_<env_name> */
+	const char *display;    /* "AsirGroup" */
+	long default_cache_ttl; /* seconds; 0 = no cache */
+};
+
+extern const struct supplier suppliers[];
+extern const size_t supplier_count;
+
+/* The row whose slug is exactly s[0..len), or NULL. */
+const struct supplier *supplier_by_slug(const char *s, size_t len);
+/* The row with this id, or NULL. */
+const struct supplier *supplier_by_id(unsigned id);
+/* The id of a row of suppliers[]. */
+unsigned supplier_id(const struct supplier *s);
+
+#endif

@@ -1,0 +1,312 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "validate.h"
+
+static const char *const status_names[STATUS__MAX] = {
+	"pending", "acknowledged", "shipped", "cancelled",
+};
+
+static const char *const filter_names[FILTER__MAX] = {
+	"pending", "acknowledged", "shipped", "cancelled", "open", "all",
+};
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+int
+parse_uint(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || len > 20 || (s[0] == '0' && len > 1))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned d;
+		if (!is_digit(s[i]))
+			return -1;
+		d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Fixed-width digits, leading zeros allowed: for the fields of dates and times. */
+static int
+fixed_digits(const char *s, size_t n, unsigned *out)
+{
+	unsigned v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!is_digit(s[i]))
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+is_leap(unsigned y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static unsigned
+days_in_month(unsigned y, unsigned m)
+{
+	static const unsigned char dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	return m == 2 && is_leap(y) ? 29 : dim[m - 1];
+}
+
+/* Days since 1970-01-01 of a valid civil date (H. Hinnant's algorithm). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, unsigned *y, unsigned *m, unsigned *d)
+{
+	int64_t era, doe, yoe, doy, mp, yy;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	yy = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (unsigned)(yy + (*m <= 2));
+}
+
+int
+parse_date(const char *s, size_t len, uint32_t *days)
+{
+	unsigned y, m, d;
+
+	if (len != DATE_LEN || s[4] != '-' || s[7] != '-' ||
+	    fixed_digits(s, 4, &y) || fixed_digits(s + 5, 2, &m) ||
+	    fixed_digits(s + 8, 2, &d))
+		return -1;
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+		return -1;
+	*days = (uint32_t)days_from_civil(y, m, d);
+	return 0;
+}
+
+void
+format_date(uint32_t days, char *out)
+{
+	unsigned y, m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	snprintf(out, DATE_LEN + 1, "%04u-%02u-%02u", y % 10000, m, d);
+}
+
+int
+parse_timestamp(const char *s, size_t len, int allow_date, int64_t *t)
+{
+	uint32_t days;
+	unsigned hh, mm, ss;
+
+	if (allow_date && len == DATE_LEN) {
+		if (parse_date(s, len, &days))
+			return -1;
+		*t = (int64_t)days * 86400 + 86399;
+		return 0;
+	}
+	if (len != TIMESTAMP_LEN || parse_date(s, DATE_LEN, &days) ||
+	    s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' ||
+	    fixed_digits(s + 11, 2, &hh) || fixed_digits(s + 14, 2, &mm) ||
+	    fixed_digits(s + 17, 2, &ss) || hh > 23 || mm > 59 || ss > 59)
+		return -1;
+	*t = (int64_t)days * 86400 + hh * 3600 + mm * 60 + ss;
+	return 0;
+}
+
+void
+format_timestamp(int64_t t, char *out)
+{
+	int64_t days = t / 86400, rem = t % 86400;
+	unsigned y, m, d;
+
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	snprintf(out, TIMESTAMP_LEN + 1, "%04u-%02u-%02uT%02u:%02u:%02uZ",
+	    y % 10000, m, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
+	    (unsigned)(rem % 60));
+}
+
+int
+parse_order_ref(const char *s, size_t len, uint64_t *increment_id,
+    uint64_t *sale_product_id, int *has_sale_product)
+{
+	const char *us = memchr(s, '_', len);
+	uint64_t inc, sp = 0;
+
+	if (us == NULL) {
+		if (parse_uint(s, len, 1, UINT64_MAX, &inc))
+			return -1;
+	} else if (parse_uint(s, (size_t)(us - s), 1, UINT64_MAX, &inc) ||
+	    parse_uint(us + 1, len - (size_t)(us - s) - 1, 1, UINT64_MAX, &sp))
+		return -1;
+	*increment_id = inc;
+	*sale_product_id = sp;
+	*has_sale_product = us != NULL;
+	return 0;
+}
+
+int
+parse_menzzo_order_id(const char *s, size_t len, uint64_t *increment_id,
+    uint64_t *sale_product_id)
+{
+	uint64_t inc, sp;
+	int has_sp;
+
+	if (parse_order_ref(s, len, &inc, &sp, &has_sp) || !has_sp)
+		return -1;
+	*increment_id = inc;
+	*sale_product_id = sp;
+	return 0;
+}
+
+void
+format_menzzo_order_id(uint64_t increment_id, uint64_t sale_product_id, char *out)
+{
+	snprintf(out, MENZZO_ORDER_ID_MAX + 1, "%llu_%llu",
+	    (unsigned long long)increment_id, (unsigned long long)sale_product_id);
+}
+
+int
+parse_price(const char *s, size_t len, int64_t *cents)
+{
+	const char *dot = memchr(s, '.', len);
+	size_t ilen = dot ? (size_t)(dot - s) : len;
+	size_t flen = dot ? len - ilen - 1 : 0;
+	uint64_t units;
+	unsigned frac = 0;
+
+	if (ilen == 0 || ilen > 9 || (dot && (flen < 1 || flen > 2)))
+		return -1;
+	/* "007.50" is not a price; "0.50" is. */
+	if (parse_uint(s, ilen, 0, 999999999, &units))
+		return -1;
+	if (dot) {
+		if (fixed_digits(dot + 1, flen, &frac))
+			return -1;
+		if (flen == 1)
+			frac *= 10;
+	}
+	*cents = (int64_t)units * 100 + frac;
+	return 0;
+}
+
+void
+format_price(int64_t cents, char *out)
+{
+	snprintf(out, 24, "%lld.%02lld", (long long)(cents / 100),
+	    (long long)(cents % 100));
+}
+
+static int
+lookup(const char *s, size_t len, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
+			return i;
+	return -1;
+}
+
+int
+parse_status(const char *s, size_t len, enum sale_status *out)
+{
+	int i = lookup(s, len, status_names, STATUS__MAX);
+
+	if (i < 0)
+		return -1;
+	*out = (enum sale_status)i;
+	return 0;
+}
+
+int
+parse_status_filter(const char *s, size_t len, enum status_filter *out)
+{
+	int i = lookup(s, len, filter_names, FILTER__MAX);
+
+	if (i < 0)
+		return -1;
+	*out = (enum status_filter)i;
+	return 0;
+}
+
+const char *
+status_name(enum sale_status s)
+{
+	return (unsigned)s < STATUS__MAX ? status_names[s] : "unknown";
+}
+
+const char *
+status_filter_name(enum status_filter f)
+{
+	return (unsigned)f < FILTER__MAX ? filter_names[f] : "unknown";
+}
+
+static int
+is_path_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    is_digit(c) || c == '.' || c == '_' || c == '-';
+}
+
+int
+valid_label_path(const char *s, size_t len)
+{
+	size_t seg = 0; /* start of the current segment */
+
+	if (len == 0 || len > LABEL_MAX)
+		return -1;
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || s[i] == '/') {
+			size_t n = i - seg;
+			if (n == 0 || (n == 1 && s[seg] == '.') ||
+			    (n == 2 && s[seg] == '.' && s[seg + 1] == '.'))
+				return -1;
+			seg = i + 1;
+		} else if (!is_path_char(s[i]))
+			return -1;
+	}
+	return 0;
+}
+
+int
+valid_text(const char *s, size_t len, size_t max)
+{
+	if (len == 0 || len > max || s[0] == ' ' || s[len - 1] == ' ')
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return -1;
+	return 0;
+}

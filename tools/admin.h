@@ -1,0 +1,28 @@
+#ifndef MENZZO_ADMIN_H
+#define MENZZO_ADMIN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "store.h"
+#include "supplier.h"
+
+/* One run of menzzo-admin. */
+struct admin {
+	struct config cfg;
+	struct store *store;
+	int64_t now;
+	const char *user;  /* sale-log user of changes made here: $USER, else "admin" */
+};
+
+/* Opens a->store with store_open flags; 0, or 1 after reporting. */
+int admin_open(struct admin *a, int flags);
+/* Issues a token and prints it as the last line; 0, or 1 after reporting. */
+int admin_token_add(struct admin *a, const struct supplier *sup, const char *label, int64_t expires);
+/* Imports JSON Lines from in in one transaction; 0, 1 when a line was rejected or the store failed. */
+int admin_import(struct admin *a, FILE *in, const char *name, unsigned long *imported);
+/* `menzzo-admin demo`. */
+int admin_demo(struct admin *a, int argc, char **argv);
+
+#endif
