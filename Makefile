@@ -58,9 +58,13 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/run.sh
 
-test: deps
+test:
+	@sh tools/install-deps.sh test
 	@$(MAKE) --no-print-directory all $(ASAN_EXES) $(UNIT_TESTS)
 	@$(PYTHON) tests/run.py
+
+# fuzz/fuzz.mk: make fuzz (libFuzzer targets); bench/bench.mk: make bench.
+-include fuzz/fuzz.mk bench/bench.mk
 
 clean:
 	rm -rf build bin $(foreach s,$(SUPPLIERS),cgi-bin/$(s)) cgi-bin/files cgi-bin/health

@@ -1,0 +1,214 @@
+"""Test fixtures: a throw-away store, CGI executables run directly, a real lighttpd.
+
+Every program runs from build/asan/ (AddressSanitizer + UBSan); any sanitizer
+report on a program's standard error fails the test that ran it.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ASAN = os.path.join(ROOT, "build", "asan")
+CGI_DIR = os.path.join(ASAN, "cgi-bin")
+ADMIN = os.path.join(ASAN, "bin", "menzzo-admin")
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+class SanitizerReport(AssertionError):
+    pass
+
+
+def check_sanitizer(text, what):
+    for mark in SANITIZER_MARKS:
+        if mark in text:
+            raise SanitizerReport(f"{what}: sanitizer report:\n{text[-4000:]}")
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # lower-case name -> value (last wins); all in .header_list
+        self.header_list = []
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.headers} {self.body[:300]!r}>"
+
+
+def parse_cgi_output(out):
+    head, sep, body = out.partition(b"\r\n\r\n")
+    assert sep, f"no header/body separator in CGI output: {out[:300]!r}"
+    headers, lst = {}, []
+    for line in head.decode("latin-1").split("\r\n"):
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+        lst.append((name.strip().lower(), value.strip()))
+    status = int(headers.pop("status").split()[0])
+    r = Response(status, headers, body)
+    r.header_list = lst
+    assert int(headers["content-length"]) == len(body), "Content-Length disagrees with the body"
+    return r
+
+
+class Store:
+    """A store of its own in a temporary directory, with the environment that points at it."""
+
+    def __init__(self, **env):
+        self.dir = tempfile.mkdtemp(prefix="menzzo-test-")
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "MENZZO_DATA_DIR": os.path.join(self.dir, "db"),
+            "MENZZO_FILES_DIR": os.path.join(self.dir, "files"),
+            "MENZZO_BASE_URL": "https://api.example.test",
+            "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
+            "UBSAN_OPTIONS": "print_stacktrace=1",
+        }
+        self.env.update(env)
+        self.admin("init")
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def run(self, argv, input=None, env=None, timeout=60):
+        e = dict(self.env)
+        e.update(env or {})
+        p = subprocess.run(argv, input=input, env=e, capture_output=True, timeout=timeout)
+        check_sanitizer(p.stderr.decode("utf-8", "replace"), " ".join(argv))
+        return p
+
+    def admin(self, *args, input=None, env=None, check=True):
+        if isinstance(input, str):
+            input = input.encode()
+        p = self.run([ADMIN, *args], input=input, env=env)
+        if check and p.returncode != 0:
+            raise AssertionError(f"menzzo-admin {' '.join(args)} failed ({p.returncode}): "
+                                 f"{p.stderr.decode()}")
+        return p
+
+    def token(self, supplier, *extra):
+        p = self.admin("token", "add", supplier, *extra)
+        return p.stdout.decode().strip().splitlines()[-1]
+
+    def import_lines(self, items, check=True):
+        text = "".join((l if isinstance(l, str) else json.dumps(l)) + "\n" for l in items)
+        return self.admin("import", "-", input=text, check=check)
+
+    def cgi(self, path, method="GET", query="", body=None, token=None, headers=None,
+            content_type=None, env=None, path_info=None):
+        """Runs cgi-bin/<path> as a maintainer would, with CGI variables and stdin."""
+        e = {"REQUEST_METHOD": method, "QUERY_STRING": query, "GATEWAY_INTERFACE": "CGI/1.1",
+             "SERVER_PROTOCOL": "HTTP/1.1"}
+        if token is not None:
+            e["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            content_type = content_type or "application/json"
+        if isinstance(body, str):
+            body = body.encode()
+        if body is not None:
+            e["CONTENT_LENGTH"] = str(len(body))
+        if content_type:
+            e["CONTENT_TYPE"] = content_type
+        if path_info is not None:
+            e["PATH_INFO"] = path_info
+        for k, v in (headers or {}).items():
+            e["HTTP_" + k.upper().replace("-", "_")] = v
+        e.update(env or {})
+        p = self.run([os.path.join(CGI_DIR, path)], input=body or b"", env=e)
+        assert p.returncode == 0, f"{path} exited {p.returncode}: {p.stderr.decode()}"
+        r = parse_cgi_output(p.stdout)
+        r.stderr = p.stderr.decode()
+        return r
+
+
+def sale(inc, sp, supplier="asir-group", **kw):
+    """An import line with sensible defaults."""
+    d = {"increment_id": str(inc), "sale_product_id": sp, "supplier": supplier,
+         "sku": "SKU-%d" % sp, "quantity": 1, "price": "250.00", "order_date": "2026-01-15",
+         "carrier": "CHRONOPOST"}
+    d.update(kw)
+    return d
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Lighttpd:
+    """The project's lighttpd.conf on a free loopback port, serving the sanitizer build."""
+
+    def __init__(self, store, env=None):
+        self.store = store
+        self.port = free_port()
+        self.log = os.path.join(store.dir, "lighttpd.log")
+        e = dict(store.env)
+        e.update({"PORT": str(self.port), "HOST": "127.0.0.1", "CGI_DIR": CGI_DIR})
+        e.update(env or {})
+        self.logf = open(self.log, "wb")
+        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", "lighttpd.conf"], cwd=ROOT, env=e,
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("lighttpd exited: " + open(self.log).read())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise AssertionError("lighttpd did not start")
+
+    def request(self, method, path, headers=None, body=None, token=None):
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request(method, path, body=body, headers=h)
+        resp = c.getresponse()
+        r = Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+        r.header_list = [(k.lower(), v) for k, v in resp.getheaders()]
+        c.close()
+        return r
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.logf.close()
+        check_sanitizer(open(self.log, errors="replace").read(), "a CGI under lighttpd")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Runs every test: the C unit tests (build/asan/tests/*), then each tests/test_*.py.
+
+A Python test is a module-level function named test_*; it passes unless it
+raises.  Usage: tests/run.py [substring ...] to run only matching tests.
+Ends with one line: N passed, N failed.
+"""
+import glob
+import importlib
+import os
+import subprocess
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+
+def main(argv):
+    os.chdir(ROOT)
+    only = argv[1:]
+    passed = failed = 0
+    failures = []
+
+    def wanted(name):
+        return not only or any(o in name for o in only)
+
+    for exe in sorted(glob.glob(os.path.join(ROOT, "build", "asan", "tests", "*"))):
+        name = "unit/" + os.path.basename(exe)
+        if not wanted(name):
+            continue
+        p = subprocess.run([exe], capture_output=True, text=True, timeout=300)
+        for line in p.stdout.splitlines():
+            if line.startswith("ok "):
+                passed += 1
+            elif line.startswith("not ok "):
+                failed += 1
+                failures.append(f"{name}: {line}")
+                print(f"FAIL {name}: {line}")
+        if p.returncode != 0 or "Sanitizer" in p.stderr or "runtime error:" in p.stderr:
+            failed += 1
+            failures.append(f"{name}: exit {p.returncode}\n{p.stderr[-3000:]}")
+            print(f"FAIL {name}: exit {p.returncode}\n{p.stderr[-3000:]}")
+        else:
+            print(f"ok   {name}")
+
+    for path in sorted(glob.glob(os.path.join(HERE, "test_*.py"))):
+        mod = importlib.import_module(os.path.basename(path)[:-3])
+        for fname in [n for n in vars(mod) if n.startswith("test_")]:
+            name = f"{mod.__name__}.{fname}"
+            if not wanted(name):
+                continue
+            t0 = time.time()
+            try:
+                getattr(mod, fname)()
+            except Exception:
+                failed += 1
+                tb = traceback.format_exc()
+                failures.append(f"{name}\n{tb}")
+                print(f"FAIL {name} ({time.time() - t0:.1f}s)\n{tb}")
+            else:
+                passed += 1
+                print(f"ok   {name} ({time.time() - t0:.1f}s)")
+    if failures:
+        print("\nfailures:\n  " + "\n  ".join(f.splitlines()[0] for f in failures))
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or passed == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
