@@ -63,8 +63,8 @@ test:
 	@$(MAKE) --no-print-directory all $(ASAN_EXES) $(UNIT_TESTS)
 	@$(PYTHON) tests/run.py
 
-# fuzz/fuzz.mk: make fuzz (libFuzzer targets); bench/bench.mk: make bench.
--include fuzz/fuzz.mk bench/bench.mk
+# fuzz/fuzz.mk: make fuzz; bench/bench.mk: make bench; docs/install.mk: make install.
+-include fuzz/fuzz.mk bench/bench.mk docs/install.mk
 
 clean:
 	rm -rf build bin $(foreach s,$(SUPPLIERS),cgi-bin/$(s)) cgi-bin/files cgi-bin/health
