@@ -1,0 +1,165 @@
+/* Unit tests of lib/store.c and lib/sales.c on a store in a temporary directory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sales.h"
+#include "store.h"
+#include "unit.h"
+
+static struct sale_product
+make_sale(uint64_t inc, uint64_t id, unsigned supplier, uint32_t date, enum sale_status st)
+{
+	struct sale_product sp;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.increment_id = inc;
+	sp.sale_product_id = id;
+	sp.supplier = supplier;
+	sp.order_date = date;
+	sp.status = st;
+	sp.quantity = 1;
+	sp.price_cents = 25000;
+	strcpy(sp.sku, "SKU");
+	strcpy(sp.carrier, "DPD");
+	return sp;
+}
+
+static uint64_t seen[64];
+static size_t nseen;
+
+static int
+remember(void *ctx, const struct sale_product *sp)
+{
+	(void)ctx;
+	if (nseen < 64)
+		seen[nseen++] = sp->sale_product_id;
+	return 0;
+}
+
+static size_t
+scan(struct store_txn *t, unsigned supplier, enum status_filter view, const struct listing_pos *after,
+    uint32_t from, uint32_t to, uint64_t skip)
+{
+	nseen = 0;
+	if (store_listing_scan(t, supplier, view, after, from, to, skip, remember, NULL) != STORE_OK)
+		return (size_t)-1;
+	return nseen;
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/menzzo-unit-XXXXXX", path[64];
+	struct store *s;
+	struct store_txn *t;
+	struct sale_product sp, got;
+	struct listing_pos after = { 20, 9, 3 };
+	struct token_record tr = { 0 }, tg;
+	unsigned char hash[TOKEN_HASH_LEN] = { 1, 2, 3 };
+	uint64_t v;
+	int rc;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(path, sizeof(path), "%s/db", dir);
+	CHECK(store_open(&s, path, 1 << 24, 0) == STORE_UNAVAILABLE, "a missing store is unavailable, not created");
+	CHECK(store_open(&s, path, 1 << 24, STORE_CREATE) == STORE_OK, "store created");
+
+	CHECK(store_begin(s, 1, &t) == STORE_OK, "write transaction");
+	/* Increment ids 9 and 10 sort as numbers: 9 first. */
+	sp = make_sale(10, 1, 0, 20, STATUS_PENDING);
+	store_sale_put(t, NULL, &sp);
+	sp = make_sale(9, 2, 0, 20, STATUS_ACKNOWLEDGED);
+	store_sale_put(t, NULL, &sp);
+	sp = make_sale(9, 3, 0, 20, STATUS_SHIPPED);
+	store_sale_put(t, NULL, &sp);
+	sp = make_sale(11, 4, 0, 19, STATUS_PENDING);
+	strcpy(sp.label, "labels/a.pdf");
+	store_sale_put(t, NULL, &sp);
+	sp = make_sale(12, 5, 1, 19, STATUS_PENDING);
+	strcpy(sp.label, "labels/a.pdf");
+	store_sale_put(t, NULL, &sp);
+	CHECK(store_counter_next(t, "x", &v) == STORE_OK && v == 1, "counter starts at 1");
+	CHECK(store_counter_next(t, "x", &v) == STORE_OK && v == 2, "counter counts");
+	CHECK(store_commit(t) == STORE_OK, "commit");
+
+	CHECK(store_begin(s, 0, &t) == STORE_OK, "read transaction");
+	CHECK(store_sale_get(t, 2, &got) == STORE_OK && got.increment_id == 9 && got.status == STATUS_ACKNOWLEDGED &&
+	    strcmp(got.sku, "SKU") == 0, "record round-trips");
+	CHECK(store_sale_get(t, 99, &got) == STORE_NOTFOUND, "unknown id is not found");
+	CHECK(scan(t, 0, FILTER_OPEN, NULL, 0, UINT32_MAX, 0) == 3 && seen[0] == 4 && seen[1] == 2 && seen[2] == 1,
+	    "open view in (date, increment_id, id) order, shipped left out");
+	CHECK(scan(t, 0, FILTER_ALL, NULL, 0, UINT32_MAX, 0) == 4, "all view has every sale product of the supplier");
+	CHECK(scan(t, 0, FILTER_SHIPPED, NULL, 0, UINT32_MAX, 0) == 1 && seen[0] == 3, "status view");
+	CHECK(scan(t, 0, FILTER_OPEN, NULL, 20, 20, 0) == 2, "date range is inclusive and seeks");
+	CHECK(scan(t, 0, FILTER_ALL, &after, 0, UINT32_MAX, 0) == 1 && seen[0] == 1, "strictly after the cursor");
+	CHECK(scan(t, 0, FILTER_OPEN, NULL, 0, UINT32_MAX, 2) == 1 && seen[0] == 1, "skip pages");
+	CHECK(scan(t, 1, FILTER_OPEN, NULL, 0, UINT32_MAX, 0) == 1 && seen[0] == 5, "suppliers are apart");
+	CHECK(store_label_owned(t, "labels/a.pdf", 12, 0) == 1 && store_label_owned(t, "labels/a.pdf", 12, 1) == 1,
+	    "a label shared by two suppliers' sale products belongs to both");
+	CHECK(store_label_owned(t, "labels/a.pd", 11, 0) == 0, "a label prefix owns nothing");
+	CHECK(store_counter_get(t, "x", &v) == STORE_OK && v == 2, "counter read");
+	store_abort(t);
+
+	/* Moving a sale product between views and dates keeps the indexes exact. */
+	CHECK(store_begin(s, 1, &t) == STORE_OK, "write transaction 2");
+	store_sale_get(t, 1, &got);
+	sp = got;
+	sp.status = STATUS_SHIPPED;
+	sp.order_date = 25;
+	sp.label[0] = '\0';
+	store_sale_put(t, &got, &sp);
+	CHECK(store_commit(t) == STORE_OK, "commit 2");
+	store_begin(s, 0, &t);
+	CHECK(scan(t, 0, FILTER_OPEN, NULL, 0, UINT32_MAX, 0) == 2, "shipped one left the open view");
+	CHECK(scan(t, 0, FILTER_SHIPPED, NULL, 25, 25, 0) == 1 && seen[0] == 1, "and is listed at its new date");
+	store_abort(t);
+
+	CHECK(store_begin(s, 1, &t) == STORE_OK, "token write");
+	tr.id = 7;
+	tr.supplier = 1;
+	strcpy(tr.label, "script");
+	store_token_put(t, hash, &tr);
+	CHECK(store_commit(t) == STORE_OK, "token commit");
+	store_begin(s, 0, &t);
+	CHECK(store_token_get(t, hash, &tg) == STORE_OK && tg.id == 7 && tg.supplier == 1 &&
+	    strcmp(tg.label, "script") == 0, "token record round-trips");
+	hash[0] = 9;
+	CHECK(store_token_get(t, hash, &tg) == STORE_NOTFOUND, "other hash not found");
+	store_abort(t);
+
+	/* A failed write inside a transaction poisons it: commit refuses. */
+	store_begin(s, 1, &t);
+	sp = make_sale(1, 77, 0, 1, STATUS_PENDING);
+	sp.quantity = 1;
+	store_sale_put(t, NULL, &sp);
+	rc = store_sale_get(t, 77, &got);
+	CHECK(rc == STORE_OK, "visible inside its transaction");
+	store_abort(t);
+	store_begin(s, 0, &t);
+	CHECK(store_sale_get(t, 77, &got) == STORE_NOTFOUND, "aborted write left nothing");
+	store_abort(t);
+	store_close(s);
+
+	/* A tiny map fills: STORE_FULL, and what was committed before stays readable. */
+	snprintf(path, sizeof(path), "%s/tiny", dir);
+	CHECK(store_open(&s, path, 64 * 1024, STORE_CREATE) == STORE_OK, "tiny store");
+	rc = STORE_OK;
+	for (uint64_t i = 1; i < 100000 && rc == STORE_OK; i++) {
+		store_begin(s, 1, &t);
+		sp = make_sale(i, i, 0, 1, STATUS_PENDING);
+		store_sale_put(t, NULL, &sp);
+		rc = store_commit(t);
+	}
+	CHECK(rc == STORE_FULL, "a full map is STORE_FULL");
+	store_begin(s, 0, &t);
+	CHECK(store_sale_get(t, 1, &got) == STORE_OK, "earlier records intact after the map filled");
+	store_abort(t);
+	store_close(s);
+
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	if (system(path) != 0)
+		return 1;
+	return UNIT_DONE();
+}

@@ -1,0 +1,187 @@
+/* Unit tests of lib/validate.c, lib/request.c (form and JSON fields) and lib/auth.c (bearer parsing). */
+#include <string.h>
+
+#include "auth.h"
+#include "request.h"
+#include "unit.h"
+#include "validate.h"
+
+#define S(x) x, sizeof(x) - 1
+
+static void
+dates(void)
+{
+	uint32_t d;
+	char out[DATE_LEN + 1];
+	int64_t t;
+	char ts[TIMESTAMP_LEN + 1];
+
+	CHECK(parse_date(S("1970-01-01"), &d) == 0 && d == 0, "epoch day is 0");
+	CHECK(parse_date(S("2024-02-29"), &d) == 0, "2024-02-29 is a date");
+	format_date(d, out);
+	CHECK(strcmp(out, "2024-02-29") == 0, "2024-02-29 round-trips");
+	CHECK(parse_date(S("2023-02-29"), &d) != 0, "2023-02-29 is not");
+	CHECK(parse_date(S("2100-02-29"), &d) != 0, "2100-02-29 is not (century)");
+	CHECK(parse_date(S("2000-02-29"), &d) == 0, "2000-02-29 is (400 years)");
+	CHECK(parse_date(S("2026-02-30"), &d) != 0, "Feb 30 refused");
+	CHECK(parse_date(S("2026-04-31"), &d) != 0, "Apr 31 refused");
+	CHECK(parse_date(S("2026-13-01"), &d) != 0, "month 13 refused");
+	CHECK(parse_date(S("2026-00-10"), &d) != 0, "month 0 refused");
+	CHECK(parse_date(S("2026-01-00"), &d) != 0, "day 0 refused");
+	CHECK(parse_date(S("2026-1-05"), &d) != 0, "short month refused");
+	CHECK(parse_date(S("2026-01-05 "), &d) != 0, "trailing space refused");
+	CHECK(parse_date(S("1969-12-31"), &d) != 0, "before 1970 refused");
+	CHECK(parse_date("2026-01-0\0", 10, &d) != 0, "NUL refused");
+	CHECK(parse_date(S("+026-01-05"), &d) != 0, "sign refused");
+	CHECK(parse_date(S("9999-12-31"), &d) == 0, "9999-12-31 accepted");
+	format_date(d, out);
+	CHECK(strcmp(out, "9999-12-31") == 0, "9999-12-31 round-trips");
+
+	CHECK(parse_timestamp(S("2026-01-15T10:32:07Z"), 0, &t) == 0, "timestamp parses");
+	format_timestamp(t, ts);
+	CHECK(strcmp(ts, "2026-01-15T10:32:07Z") == 0, "timestamp round-trips");
+	CHECK(parse_timestamp(S("2026-01-15T24:00:00Z"), 0, &t) != 0, "hour 24 refused");
+	CHECK(parse_timestamp(S("2026-01-15T10:60:00Z"), 0, &t) != 0, "minute 60 refused");
+	CHECK(parse_timestamp(S("2026-01-15T10:32:07+01:00"), 0, &t) != 0, "offsets refused: UTC only");
+	CHECK(parse_timestamp(S("2026-01-15"), 0, &t) != 0, "bare date refused without allow_date");
+	CHECK(parse_timestamp(S("2026-01-15"), 1, &t) == 0, "bare date accepted with allow_date");
+	format_timestamp(t, ts);
+	CHECK(strcmp(ts, "2026-01-15T23:59:59Z") == 0, "bare date means the end of that day");
+}
+
+static void
+ids(void)
+{
+	uint64_t inc, sp, v;
+	int has;
+	char out[MENZZO_ORDER_ID_MAX + 1];
+
+	CHECK(parse_menzzo_order_id(S("15000012345_789"), &inc, &sp) == 0 && inc == 15000012345ULL && sp == 789,
+	    "seed id parses");
+	format_menzzo_order_id(inc, sp, out);
+	CHECK(strcmp(out, "15000012345_789") == 0, "seed id round-trips");
+	CHECK(parse_menzzo_order_id(S("18446744073709551615_18446744073709551615"), &inc, &sp) == 0 &&
+	    inc == UINT64_MAX, "64-bit maxima accepted");
+	CHECK(parse_menzzo_order_id(S("18446744073709551616_1"), &inc, &sp) != 0, "2^64 refused");
+	CHECK(parse_menzzo_order_id(S("15000012345"), &inc, &sp) != 0, "increment_id alone is no menzzo_order_id");
+	CHECK(parse_menzzo_order_id(S("1_"), &inc, &sp) != 0, "empty sale_product_id refused");
+	CHECK(parse_menzzo_order_id(S("_1"), &inc, &sp) != 0, "empty increment_id refused");
+	CHECK(parse_menzzo_order_id(S("01_2"), &inc, &sp) != 0, "leading zero refused");
+	CHECK(parse_menzzo_order_id(S("0_2"), &inc, &sp) != 0, "zero refused");
+	CHECK(parse_menzzo_order_id(S("1_2_3"), &inc, &sp) != 0, "two underscores refused");
+	CHECK(parse_menzzo_order_id(S("1_-2"), &inc, &sp) != 0, "sign refused");
+	CHECK(parse_menzzo_order_id(S(" 1_2"), &inc, &sp) != 0, "space refused");
+	CHECK(parse_menzzo_order_id("1_2\0", 4, &inc, &sp) != 0, "NUL refused");
+	CHECK(parse_order_ref(S("15000012345"), &inc, &sp, &has) == 0 && !has && sp == 0, "bare increment_id is an order ref");
+	CHECK(parse_uint(S("0"), 0, 10, &v) == 0 && v == 0, "0 is a number");
+	CHECK(parse_uint(S("11"), 0, 10, &v) != 0, "bounds enforced");
+	CHECK(parse_uint(S(""), 0, 10, &v) != 0, "empty refused");
+}
+
+static void
+prices_and_text(void)
+{
+	int64_t c;
+	char out[24];
+
+	CHECK(parse_price(S("250.00"), &c) == 0 && c == 25000, "250.00");
+	CHECK(parse_price(S("250"), &c) == 0 && c == 25000, "250");
+	CHECK(parse_price(S("0.5"), &c) == 0 && c == 50, "0.5");
+	format_price(50, out);
+	CHECK(strcmp(out, "0.50") == 0, "0.50 written with two decimals");
+	CHECK(parse_price(S("1.234"), &c) != 0, "three decimals refused");
+	CHECK(parse_price(S("-1"), &c) != 0, "negative refused");
+	CHECK(parse_price(S("1e3"), &c) != 0, "exponent refused");
+	CHECK(parse_price(S("01.00"), &c) != 0, "leading zero refused");
+	CHECK(parse_price(S("."), &c) != 0, "lone dot refused");
+	CHECK(parse_price(S("999999999.99"), &c) == 0 && c == PRICE_CENTS_MAX, "maximum accepted");
+	CHECK(parse_price(S("1000000000"), &c) != 0, "over the maximum refused");
+
+	CHECK(valid_label_path(S("labels/15000012345_789.pdf")) == 0, "label path accepted");
+	CHECK(valid_label_path(S("../x.pdf")) != 0, ".. refused");
+	CHECK(valid_label_path(S("a/../x.pdf")) != 0, "inner .. refused");
+	CHECK(valid_label_path(S("./x.pdf")) != 0, ". refused");
+	CHECK(valid_label_path(S("/etc/passwd")) != 0, "absolute refused");
+	CHECK(valid_label_path(S("a//b")) != 0, "empty segment refused");
+	CHECK(valid_label_path(S("a/")) != 0, "trailing slash refused");
+	CHECK(valid_label_path(S("%2e%2e/x")) != 0, "percent refused");
+	CHECK(valid_label_path(S("a\\b")) != 0, "backslash refused");
+	CHECK(valid_label_path(S("..pdf")) == 0, "dots inside a name are fine");
+	CHECK(valid_text(S("CHRONOPOST"), 32) == 0, "carrier accepted");
+	CHECK(valid_text(S("A\tB"), 32) != 0, "control character refused");
+	CHECK(valid_text(S(" A"), 32) != 0, "leading space refused");
+	CHECK(valid_text(S("caf\xc3\xa9"), 32) != 0, "non-ASCII refused");
+}
+
+static void
+forms(void)
+{
+	static const char *const names[] = { "menzzo_order_id", "carrier" };
+	struct field f[2];
+	int bad = -1;
+
+	memset(f, 0, sizeof(f));
+	CHECK(form_parse(S("menzzo_order_id=1_2&x=%zz&carrier=DPD+FR%21"), names, 2, f, &bad) == PARSE_OK &&
+	    strcmp(f[0].val, "1_2") == 0 && strcmp(f[1].val, "DPD FR!") == 0, "form decodes, ignores unknown");
+	fields_free(f, 2);
+	CHECK(form_parse(S("carrier=a&carrier=b"), names, 2, f, &bad) == PARSE_BAD_FIELD && bad == 1,
+	    "a known field twice is refused and named");
+	fields_free(f, 2);
+	CHECK(form_parse(S("carrier=%00"), names, 2, f, &bad) == PARSE_BAD_FIELD, "encoded NUL refused");
+	fields_free(f, 2);
+	CHECK(form_parse(S("carrier=%4"), names, 2, f, &bad) == PARSE_BAD_FIELD, "truncated escape refused");
+	fields_free(f, 2);
+	CHECK(form_parse(S("carrier=&menzzo_order_id"), names, 2, f, &bad) == PARSE_OK && !f[0].set && !f[1].set,
+	    "empty values are absent");
+	fields_free(f, 2);
+
+	CHECK(json_fields_parse(S("{\"menzzo_order_id\": \"1_2\", \"other\": [1]}"), names, 2, f, &bad) == PARSE_OK &&
+	    strcmp(f[0].val, "1_2") == 0, "JSON field read");
+	fields_free(f, 2);
+	CHECK(json_fields_parse(S("{\"menzzo_order_id\": 12}"), names, 2, f, &bad) == PARSE_BAD_FIELD && bad == 0,
+	    "a number where a string is due is refused");
+	fields_free(f, 2);
+	CHECK(json_fields_parse(S("{\"menzzo_order_id\": \"a\\u0000b\"}"), names, 2, f, &bad) == PARSE_BAD_FIELD,
+	    "escaped NUL refused");
+	fields_free(f, 2);
+	CHECK(json_fields_parse(S("[\"menzzo_order_id\"]"), names, 2, f, &bad) == PARSE_BAD_BODY, "array refused");
+	CHECK(json_fields_parse(S("{\"a\":1} x"), names, 2, f, &bad) == PARSE_BAD_BODY, "trailing garbage refused");
+	CHECK(json_fields_parse(S("{\"a\":[[[[[[[[[[1]]]]]]]]]]}"), names, 2, f, &bad) == PARSE_BAD_BODY,
+	    "deep nesting refused");
+	CHECK(json_fields_parse(S("{\"menzzo_order_id\": '1_2'}"), names, 2, f, &bad) == PARSE_BAD_BODY,
+	    "single-quoted string refused");
+}
+
+static void
+bearer(void)
+{
+	const char *t;
+	size_t n;
+	char tok[TOKEN_LEN + 1], tok2[TOKEN_LEN + 1];
+
+	CHECK(auth_parse_bearer(NULL, &t, &n) == AUTH_MISSING, "no header is missing");
+	CHECK(auth_parse_bearer("", &t, &n) == AUTH_MISSING, "empty header is missing");
+	CHECK(auth_parse_bearer("Bearer abc", &t, &n) == AUTH_OK && n == 3 && memcmp(t, "abc", 3) == 0, "bearer parsed");
+	CHECK(auth_parse_bearer("bearer   abc  ", &t, &n) == AUTH_OK && n == 3, "scheme case-insensitive, spaces tolerated");
+	CHECK(auth_parse_bearer("Basic abc", &t, &n) == AUTH_MALFORMED, "other scheme refused");
+	CHECK(auth_parse_bearer("Bearer a b", &t, &n) == AUTH_MALFORMED, "two tokens refused");
+	CHECK(auth_parse_bearer("Bearer a\"b", &t, &n) == AUTH_MALFORMED, "quote refused");
+	CHECK(auth_init() == 0, "libsodium initialises");
+	auth_new_token(tok);
+	auth_new_token(tok2);
+	CHECK(strlen(tok) == TOKEN_LEN && strncmp(tok, TOKEN_PREFIX, 4) == 0 && strcmp(tok, tok2) != 0,
+	    "tokens have the documented form and differ");
+	CHECK(auth_parse_bearer("Bearer mzk_ll6AhkhvkpBseSUPJUdOhKsdBA7YV--kabB5FmI8tcY", &t, &n) == AUTH_OK &&
+	    n == TOKEN_LEN, "an issued token parses");
+}
+
+int
+main(void)
+{
+	dates();
+	ids();
+	prices_and_text();
+	forms();
+	bearer();
+	return UNIT_DONE();
+}
