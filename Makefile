@@ -45,7 +45,12 @@ $(eval $(call variant,build/opt,,))
 $(eval $(call variant,build/asan,build/asan/,$(SANITIZE)))
 
 ASAN_EXES := $(addprefix build/asan/,$(EXES))
-UNIT_TESTS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(wildcard tests/unit/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(wildcard tests/unit/*.c)) \
+              $(patsubst tests/helpers/%.c,build/asan/helpers/%,$(wildcard tests/helpers/*.c))
+
+build/asan/helpers/%: tests/helpers/%.c build/asan/libmenzzo.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANITIZE) $< build/asan/libmenzzo.a $(LDFLAGS) $(LDLIBS) -o $@
 
 build/asan/tests/%: tests/unit/%.c tests/unit/unit.h build/asan/libmenzzo.a
 	@mkdir -p $(@D)

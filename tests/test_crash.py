@@ -1,0 +1,190 @@
+"""Failure: writers killed with SIGKILL mid-request, killed readers, hostile requests.
+
+The bar: no kill loses an answered change or leaves the store half-written
+(`menzzo-admin check` agrees), and no dead reader blocks anyone.
+"""
+import json
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+
+from harness import ASAN, CGI_DIR, Store, parse_cgi_output, sale
+
+HOLD_READER = os.path.join(ASAN, "helpers", "hold_reader")
+
+
+def _spawn_cgi(store, path, body, token):
+    data = json.dumps(body).encode()
+    env = dict(store.env, REQUEST_METHOD="POST", CONTENT_LENGTH=str(len(data)),
+               CONTENT_TYPE="application/json", HTTP_AUTHORIZATION=f"Bearer {token}", QUERY_STRING="")
+    p = subprocess.Popen([os.path.join(CGI_DIR, path)], env=env, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return p, data
+
+
+def test_sigkill_writers_lose_nothing():
+    rng = random.Random(20260115)
+    with Store() as s:
+        n = 300
+        s.import_lines([sale(1000 + i // 2, 1 + i, order_date="2026-01-%02d" % (1 + i % 28)) for i in range(n)])
+        tok = s.token("asir-group")
+        answered = {}          # sale_product_id -> (action, body) of every 200
+        kills = 0
+        lock = threading.Lock()
+        deadline = time.time() + 12
+
+        def worker(seed):
+            nonlocal kills
+            r = random.Random(seed)
+            while time.time() < deadline:
+                sp = r.randint(1, n)
+                action = r.choice(["acknowledge-sale", "ship-sale"])
+                p, data = _spawn_cgi(s, f"asir-group/{action}", {"menzzo_order_id": f"{1000 + (sp - 1) // 2}_{sp}"}, tok)
+                killed = False
+                if r.random() < 0.5:
+                    time.sleep(r.random() * 0.03)
+                    if p.poll() is None:
+                        p.send_signal(signal.SIGKILL)
+                        killed = True
+                out, err = p.communicate(data)
+                if killed and p.returncode == -signal.SIGKILL:
+                    with lock:
+                        kills += 1
+                    continue
+                assert "Sanitizer" not in err.decode(), err.decode()
+                assert p.returncode == 0, err.decode()
+                resp = parse_cgi_output(out)
+                assert resp.status == 200, resp
+                with lock:
+                    answered.setdefault(sp, []).append((action, resp.json()))
+
+        threads = [threading.Thread(target=worker, args=(rng.random(),)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+        check = s.admin("check", check=False)
+        assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
+        events = [json.loads(l) for l in s.admin("events").stdout.splitlines()]
+        lost = 0
+        for sp, answers in answered.items():
+            inc = 1000 + (sp - 1) // 2
+            rec = json.loads(s.admin("show", f"{inc}_{sp}").stdout)
+            for action, body in answers:
+                if action == "ship-sale":
+                    ok = rec["status"] == "shipped" and rec["prepared_at"] == body["prepared_at"]
+                else:
+                    ok = rec["status"] in ("acknowledged", "shipped") and rec["acknowledged_at"] == body["acknowledged_at"]
+                lost += not ok
+            # one event and one log entry per change, never two
+            mine = [e for e in events if e["menzzo_order_id"] == f"{inc}_{sp}"]
+            types = [e["type"] for e in mine]
+            assert len(types) == len(set(types)), (sp, types)
+            log = [json.loads(l)["action"] for l in s.admin("log", f"{inc}_{sp}").stdout.splitlines()]
+            assert sorted(log[1:]) == sorted(t.split(".")[1] for t in types), (sp, log, types)
+        print(f"    crash test: {kills} kills, {sum(len(a) for a in answered.values())} requests answered 200, "
+              f"{lost} lost")
+        assert kills > 10, "the test must actually kill writers"
+        assert lost == 0
+
+
+def test_killed_import_is_all_or_nothing():
+    rng = random.Random(7)
+    with Store() as s:
+        lines = "".join(json.dumps(sale(50000 + i, 1 + i)) + "\n" for i in range(20000)).encode()
+        outcomes = set()
+        for attempt in range(6):
+            last = attempt == 5  # the last one runs to the end
+            p = subprocess.Popen([os.path.join(ASAN, "bin", "menzzo-admin"), "import", "-"], env=s.env,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            t = threading.Timer(rng.random() * 0.8, lambda: p.poll() is None and p.send_signal(signal.SIGKILL))
+            if not last:
+                t.start()
+            p.communicate(lines)
+            t.cancel()
+            stats = dict(l.split("\t") for l in s.admin("stats").stdout.decode().splitlines())
+            count = int(stats["sale"])
+            assert count in (0, 20000), f"import left {count} of 20000 sale products"
+            outcomes.add(count)
+            assert s.admin("check", check=False).returncode == 0
+            if count:
+                break
+        print(f"    import outcomes seen: {sorted(outcomes)}")
+        assert 20000 in outcomes
+
+
+def test_killed_readers_do_not_block():
+    with Store() as s:
+        s.import_lines([sale(1, 1)])
+        tok = s.token("asir-group")
+        holders = []
+        for _ in range(260):     # more than the 254 reader slots
+            p = subprocess.Popen([HOLD_READER], env=s.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            holders.append(p)
+        ready = sum(p.stdout.readline().strip() == b"ready" for p in holders)
+        for p in holders:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            p.stdout.close()
+        assert ready >= 200, f"only {ready} readers started"
+        # Every slot may now belong to a dead process: readers and writers still work.
+        r = s.cgi("asir-group/get-sales", token=tok)
+        assert r.status == 200 and len(r.json()) == 1, r
+        r = s.cgi("asir-group/ship-sale", method="POST", body={"menzzo_order_id": "1_1"}, token=tok)
+        assert r.status == 200 and r.json()["changed"] is True, r
+        s.import_lines([sale(2, 2)])
+        stats = dict(l.split("\t") for l in s.admin("stats").stdout.decode().splitlines())
+        used = int(stats["readers"].split("/")[0])
+        assert used < 10, f"stale reader slots were not reclaimed: {stats['readers']}"
+
+
+def test_security_review():
+    with Store() as s:
+        os.makedirs(os.path.join(s.dir, "files", "labels"))
+        with open(os.path.join(s.dir, "files", "labels", "a.pdf"), "wb") as f:
+            f.write(b"%PDF-1.4 a")
+        with open(os.path.join(s.dir, "files", "labels", "n.pdf"), "wb") as f:
+            f.write(b"%PDF-1.4 n")
+        s.import_lines([sale(1, 1, label="labels/a.pdf"), sale(2, 2, supplier="notio", label="labels/n.pdf")])
+        asir, notio = s.token("asir-group"), s.token("notio")
+        # cross-supplier reads, writes and label downloads
+        r = s.cgi("notio/get-sales", query="order_number=1", token=notio)
+        assert r.status == 200 and r.json() == []
+        for action in ("acknowledge-sale", "ship-sale"):
+            r = s.cgi(f"notio/{action}", method="POST", body={"menzzo_order_id": "1_1"}, token=notio)
+            assert r.status == 404 and "1_1" not in r.body.decode(), r
+        assert s.cgi("files", token=notio, path_info="/labels/a.pdf").status == 404
+        assert s.cgi("files", token=asir, path_info="/labels/a.pdf").status == 200
+        assert s.cgi("files", token=asir, path_info="/labels/n.pdf").status == 404
+        assert s.cgi("notio/get-sales", query="last_menzzo_order_number=1_1", token=notio).status == 400
+        # every response: nosniff and a request id; errors: JSON without paths or tokens
+        responses = [
+            s.cgi("asir-group/get-sales", query="page=0", token=asir),
+            s.cgi("asir-group/get-sales", token="mzk_" + "A" * 43),
+            s.cgi("asir-group/ship-sale", method="POST", body="{", token=asir),
+            s.cgi("asir-group/ship-sale", token=asir),
+            s.cgi("asir-group/get-sales", token=asir, env={"MENZZO_PAGE_SIZE": "0"}),
+            s.cgi("asir-group/get-sales", token=asir, env={"MENZZO_DATA_DIR": "/nonexistent/x"}),
+            s.cgi("files", token=asir, path_info="/../../etc/passwd"),
+            s.cgi("health"),
+        ]
+        for r in responses:
+            assert r.headers["x-content-type-options"] == "nosniff", r
+            assert r.headers["x-request-id"], r
+            if r.status >= 400:
+                body = r.json()
+                assert body["success"] is False and body["code"] and body["error"], r
+                text = r.body.decode()
+                assert s.dir not in text and "/nonexistent" not in text and asir not in text, r
+        # tokens never in logs, errors or token list
+        for r in responses:
+            assert asir not in r.stderr
+        assert asir not in s.admin("token", "list").stdout.decode()
+        for path, _, files in os.walk(s.dir):
+            for name in files:
+                with open(os.path.join(path, name), "rb") as f:
+                    assert asir.encode() not in f.read(), f"token stored in clear in {name}"
