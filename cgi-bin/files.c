@@ -17,7 +17,7 @@
 
 #include "cgi.h"
 
-#define LABEL_FILE_MAX (16 * 1024 * 1024)
+#define LABEL_FILE_MAX (16L * 1024 * 1024)
 
 static void
 not_found(struct cgi *c)

@@ -37,28 +37,34 @@ fuzz_cstr(const uint8_t *data, size_t size)
 }
 
 /*
- * FUZZ_STRICT=1 in the environment: hand length-delimited parsers a buffer of
- * exactly len bytes (no NUL after it, so AddressSanitizer sees any read past
- * len), and hold auth_parse_bearer to the RFC 6750 b64token grammar.  Off by
- * default while fuzz/findings/README.md lists these as open (see there).
+ * FUZZ_LENIENT=1 in the environment steps around the open findings listed in
+ * fuzz/findings/README.md, so that a run can look past them while they are
+ * being fixed: length-delimited JSON parsers get a NUL after their input (as
+ * their callers in the tree give them), import lines with a NUL byte are
+ * skipped, and a Bearer token made only of '=' passes.  Off by default: a
+ * target holds its parser to the contract in lib/ headers.
  */
 static inline int
-fuzz_strict(void)
+fuzz_lenient(void)
 {
-	static int strict = -1;
+	static int lenient = -1;
 
-	if (strict < 0) {
-		const char *v = getenv("FUZZ_STRICT");
-		strict = v != NULL && strcmp(v, "1") == 0;
+	if (lenient < 0) {
+		const char *v = getenv("FUZZ_LENIENT");
+		lenient = v != NULL && strcmp(v, "1") == 0;
 	}
-	return strict;
+	return lenient;
 }
 
-/* The text parsers are handed: data itself when strict, else a NUL-terminated copy (free with fuzz_text_free). */
+/*
+ * The text a length-delimited parser is handed: data itself (libFuzzer's copy
+ * of exactly size bytes, so AddressSanitizer sees any read past size), or when
+ * lenient a NUL-terminated copy.  Free with fuzz_text_free.
+ */
 static inline const char *
 fuzz_text(const uint8_t *data, size_t size)
 {
-	return fuzz_strict() ? (const char *)data : fuzz_cstr(data, size);
+	return fuzz_lenient() ? fuzz_cstr(data, size) : (const char *)data;
 }
 
 static inline void

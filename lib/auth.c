@@ -58,7 +58,7 @@ auth_new_token(char *out)
 	unsigned char raw[32];
 
 	randombytes_buf(raw, sizeof(raw));
-	memcpy(out, TOKEN_PREFIX, 4);
+	memcpy(out, TOKEN_PREFIX, 4); /* NOLINT(bugprone-not-null-terminated-result): bin2base64 ends it */
 	sodium_bin2base64(out + 4, TOKEN_LEN + 1 - 4, raw, sizeof(raw),
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof(raw));

@@ -41,7 +41,7 @@ parse_size(const char *s, size_t *out)
 	uint64_t v;
 
 	if (len > 1 && strchr("KMG", s[len - 1])) {
-		mult = s[len - 1] == 'K' ? 1024 : s[len - 1] == 'M' ? 1024 * 1024 : 1024UL * 1024 * 1024;
+		mult = s[len - 1] == 'K' ? 1024UL : s[len - 1] == 'M' ? 1024UL * 1024 : 1024UL * 1024 * 1024;
 		len--;
 	}
 	if (parse_uint(s, len, 1, (uint64_t)1 << 44, &v) || v > ((uint64_t)1 << 44) / mult)
@@ -99,7 +99,7 @@ config_cache_ttl(const struct supplier *s)
 	if (v == NULL || *v == '\0')
 		return s->default_cache_ttl;
 	/* "0" has no leading zero to refuse; parse_uint takes it. */
-	if (parse_uint(v, strlen(v), 0, 31 * 86400, &n))
+	if (parse_uint(v, strlen(v), 0, 31UL * 86400, &n))
 		return -1;
 	return (long)n;
 }

@@ -273,7 +273,7 @@ listing_run(struct store_txn *t, const struct config *cfg, unsigned supplier,
 		if (rc == STORE_OK && c.n > 1)
 			qsort(c.items, c.n, sizeof(*c.items), sale_cmp);
 		/* Page the order's items as the index would. */
-		if (rc == STORE_OK && skip > 0) {
+		if (rc == STORE_OK && skip > 0 && c.n > 0) {
 			size_t drop = skip < c.n ? (size_t)skip : c.n;
 			memmove(c.items, c.items + drop, (c.n - drop) * sizeof(*c.items));
 			c.n -= drop;

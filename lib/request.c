@@ -140,7 +140,7 @@ form_parse(const char *s, size_t len, const char *const *names, size_t n,
 		if ((idx = find_name(names, n, key, (size_t)dk)) < 0)
 			continue;
 		*bad = idx;
-		if (out[idx].set || vlen > FIELD_VALUE_MAX * 3)
+		if (out[idx].set || vlen > (size_t)FIELD_VALUE_MAX * 3)
 			return PARSE_BAD_FIELD;
 		if (vlen == 0)
 			continue;

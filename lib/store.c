@@ -680,9 +680,8 @@ sale_entry(struct store_txn *t, const MDB_val *k, const MDB_val *v, void *arg)
 {
 	struct visit_args *a = arg;
 	struct sale_product sp;
-	int rc;
 
-	if (k->mv_size != 8 || (rc = sale_decode(v, &sp)) != STORE_OK ||
+	if (k->mv_size != 8 || sale_decode(v, &sp) != STORE_OK ||
 	    sp.sale_product_id != read_be64(k->mv_data))
 		return t->err = STORE_CORRUPT;
 	return a->fn(a->ctx, &sp);
@@ -704,7 +703,7 @@ static int
 label_entry(struct store_txn *t, const MDB_val *k, const MDB_val *v, void *arg)
 {
 	struct label_args *a = arg;
-	struct sale_product sp;
+	struct sale_product sp = { 0 };
 	int rc;
 	(void)v;
 
@@ -779,7 +778,7 @@ store_counter_get(struct store_txn *t, const char *name, uint64_t *v)
 int
 store_counter_next(struct store_txn *t, const char *name, uint64_t *v)
 {
-	uint64_t cur;
+	uint64_t cur = 0;
 	int rc;
 
 	if ((rc = meta_get_u64(t, name, &cur)) != STORE_OK)
@@ -1325,7 +1324,7 @@ cache_purge(const char *data_dir, int all, int64_t now, uint64_t *removed)
 {
 	char mine[4096], path[4096];
 	const char *base;
-	struct cache *c;
+	struct cache *c = NULL;
 	MDB_txn *txn;
 	DIR *d;
 	struct dirent *de;
@@ -1347,7 +1346,7 @@ cache_purge(const char *data_dir, int all, int64_t now, uint64_t *removed)
 	rc = cache_open(&c, data_dir, 0);
 	if (rc == STORE_NOTFOUND)
 		return STORE_OK;
-	if (rc != STORE_OK)
+	if (rc != STORE_OK || c == NULL)
 		return rc;
 	if ((rc = txn_begin(c->env, 0, &txn)) == 0) {
 		if ((rc = cache_sweep(c, txn, all ? INT64_MAX : now, 0, removed)) == 0)

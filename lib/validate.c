@@ -139,7 +139,7 @@ parse_timestamp(const char *s, size_t len, int allow_date, int64_t *t)
 	    fixed_digits(s + 11, 2, &hh) || fixed_digits(s + 14, 2, &mm) ||
 	    fixed_digits(s + 17, 2, &ss) || hh > 23 || mm > 59 || ss > 59)
 		return -1;
-	*t = (int64_t)days * 86400 + hh * 3600 + mm * 60 + ss;
+	*t = (int64_t)days * 86400 + (int64_t)hh * 3600 + (int64_t)mm * 60 + ss;
 	return 0;
 }
 

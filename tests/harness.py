@@ -15,8 +15,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASAN = os.path.join(ROOT, "build", "asan")
-CGI_DIR = os.path.join(ASAN, "cgi-bin")
-ADMIN = os.path.join(ASAN, "bin", "menzzo-admin")
+# `make valgrind` sets MENZZO_VALGRIND=1: the optimised build runs under memcheck instead.
+VALGRIND = os.environ.get("MENZZO_VALGRIND") == "1"
+CGI_DIR = os.path.join(ROOT, "cgi-bin") if VALGRIND else os.path.join(ASAN, "cgi-bin")
+ADMIN = os.path.join(ROOT, "bin", "menzzo-admin") if VALGRIND else os.path.join(ASAN, "bin", "menzzo-admin")
+VALGRIND_CMD = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full", "--show-leak-kinds=definite,indirect",
+                "--errors-for-leak-kinds=definite,indirect"]
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "SUMMARY: UndefinedBehaviorSanitizer")
 
@@ -88,8 +92,13 @@ class Store:
     def run(self, argv, input=None, env=None, timeout=60):
         e = dict(self.env)
         e.update(env or {})
+        if VALGRIND:
+            argv = VALGRIND_CMD + list(argv)
+            timeout *= 10
         p = subprocess.run(argv, input=input, env=e, capture_output=True, timeout=timeout)
         check_sanitizer(p.stderr.decode("utf-8", "replace"), " ".join(argv))
+        if VALGRIND and (p.returncode == 99 or "==" in p.stderr.decode("utf-8", "replace")):
+            raise SanitizerReport(f"valgrind report for {' '.join(argv)}:\n{p.stderr.decode()[-4000:]}")
         return p
 
     def admin(self, *args, input=None, env=None, check=True):

@@ -111,7 +111,7 @@ admin_demo(struct admin *a, int argc, char **argv)
 					free(jbuf);
 					return 1;
 				}
-				format_timestamp((int64_t)day * 86400 + 3600 * 20, ts);
+				format_timestamp((int64_t)day * 86400 + 3600L * 20, ts);
 				snprintf(line, sizeof(line), "{\"increment_id\": \"%llu\", \"sale_product_id\": %llu, "
 				    "\"supplier\": \"%s\", \"sku\": \"%s\", \"quantity\": %u, \"price\": \"%u.%02u\", "
 				    "\"order_date\": \"%s\", \"carrier\": \"%s\", \"label\": \"%s\", \"status\": \"%s\"%s%s%s}\n",

@@ -203,7 +203,8 @@ cmd_token_revoke(struct admin *a, int argc, char **argv)
 	f.id = (uint32_t)id;
 	if ((rc = store_begin(a->store, 1, &t)) != STORE_OK)
 		return store_fail(rc);
-	if ((rc = store_token_scan(t, token_match, &f)) == STORE_OK && f.found) {
+	/* A scan failure leaves the transaction's sticky error: the commit below reports it. */
+	if (store_token_scan(t, token_match, &f) == STORE_OK && f.found) {
 		f.rec.revoked = 1;
 		store_token_put(t, f.hash, &f.rec);
 	}
@@ -545,6 +546,7 @@ main(int argc, char **argv)
 {
 	struct admin a = { 0 };
 	char err[160];
+	const char *user;
 	int rc;
 
 	umask(077);
@@ -567,8 +569,8 @@ main(int argc, char **argv)
 		if (auth_init() != 0)
 			return fail("cannot initialise libsodium");
 		a.now = (int64_t)time(NULL);
-		a.user = getenv("USER") && valid_text(getenv("USER"), strlen(getenv("USER")), 32) == 0 ?
-		    getenv("USER") : "admin";
+		user = getenv("USER");
+		a.user = user != NULL && valid_text(user, strlen(user), 32) == 0 ? user : "admin";
 		rc = c->run(&a, argc - 2, argv + 2);
 		store_close(a.store);
 		return rc;

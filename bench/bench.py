@@ -1,0 +1,615 @@
+#!/usr/bin/env python3
+"""make bench: the endpoints' performance as ratios to a trivial CGI, all
+measured side by side in one run (the machine is shared and noisy, so no
+absolute figure is asserted anywhere; targets are ratios of the same run).
+
+1. Stores: a 10 000 sale-product store and a 1 000 000 one (99 % shipped),
+   filled through `menzzo-admin import` from generated JSON Lines, each import
+   timed.  The 1M store is reused while its generator parameters are unchanged
+   (bench/work/store-1m/stamp.json); `make bench-clean` removes it.  A third
+   store of pending sale products is rebuilt every run for ship-sale (which
+   changes what it touches).
+2. Direct runs: build/bench/spawn runs every variant BENCH_N times, one run of
+   each per round (A B C, B C A, ...), with the CGI environment; wall time per
+   spawn (posix_spawn to waitpid, output read) and peak RSS (wait4).
+3. Through lighttpd: the project's lighttpd.conf serves each store; the same
+   configuration with CGI_DIR pointing at copies of the baseline serves the
+   baseline; wrk runs alternate between them.
+4. Writes bench/RESULTS.md and prints it.
+
+Settings (environment): BENCH_N (300), BENCH_WRK_DURATION (10), BENCH_WRK_ROUNDS (3),
+BENCH_WRK_THREADS (2), BENCH_WRK_CONNECTIONS (8), BENCH_BIG (1000000), BENCH_SMALL (10000),
+BENCH_SHIP_POOL (60000), BENCH_SKIP_WRK (0).
+"""
+import datetime
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORK = os.path.join(ROOT, "bench", "work")
+BUILD = os.path.join(ROOT, "build", "bench")
+ADMIN = os.path.join(ROOT, "bin", "menzzo-admin")
+CGI_DIR = os.path.join(ROOT, "cgi-bin")
+BASELINE_CGI_DIR = os.path.join(BUILD, "baseline-cgi")
+SPAWN = os.path.join(BUILD, "spawn")
+GEN = os.path.join(BUILD, "gen")
+RESULTS = os.path.join(ROOT, "bench", "RESULTS.md")
+SUPPLIERS = ("asir-group", "notio")
+
+
+def setting(name, default):
+    v = os.environ.get(name, "")
+    return int(v) if v.strip() else default
+
+
+N = setting("BENCH_N", 300)
+WRK_DURATION = setting("BENCH_WRK_DURATION", 10)
+WRK_ROUNDS = setting("BENCH_WRK_ROUNDS", 3)
+WRK_THREADS = setting("BENCH_WRK_THREADS", 2)
+WRK_CONNECTIONS = setting("BENCH_WRK_CONNECTIONS", 8)
+BIG = setting("BENCH_BIG", 1000000)
+SMALL = setting("BENCH_SMALL", 10000)
+SHIP_POOL = setting("BENCH_SHIP_POOL", 60000)
+SKIP_WRK = setting("BENCH_SKIP_WRK", 0)
+WARMUP = 5
+DATE_QUERY = "date_from=2025-06-01&date_to=2025-06-30"
+
+
+def log(msg):
+    print(f"bench: {msg}", flush=True)
+
+
+def sha256_file(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def store_schema():
+    with open(os.path.join(ROOT, "lib", "store.h")) as f:
+        m = re.search(r"#define STORE_SCHEMA (\d+)", f.read())
+    return int(m.group(1)) if m else None
+
+
+# ---------------------------------------------------------------- stores
+
+class Store:
+    def __init__(self, name):
+        self.name = name
+        self.dir = os.path.join(WORK, name)
+        self.db = os.path.join(self.dir, "db")
+        self.files = os.path.join(self.dir, "files")
+        self.tokens = {}
+        self.open_items = []     # (supplier, date, inc, sp, status), listing order
+        self.import_stats = None  # dict(lines, seconds, lines_per_s, reused, when)
+
+    @property
+    def env(self):
+        return {"PATH": "/usr/bin:/bin", "MENZZO_DATA_DIR": self.db, "MENZZO_FILES_DIR": self.files}
+
+    def admin(self, *args, check=True):
+        p = subprocess.run([ADMIN, *args], env=self.env, capture_output=True, text=True)
+        if check and p.returncode != 0:
+            sys.exit(f"bench: menzzo-admin {' '.join(args)} failed ({p.returncode}): {p.stderr.strip()}")
+        return p
+
+    def sale_count(self):
+        p = self.admin("stats", check=False)
+        if p.returncode != 0:
+            return -1
+        m = re.search(r"^sale\t(\d+)$", p.stdout, re.M)
+        return int(m.group(1)) if m else -1
+
+    def build(self, count, shipped_permille, ack_permille, seed):
+        """Generates the JSON Lines and imports them into a fresh store; times the import."""
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        jsonl = os.path.join(self.dir, "import.jsonl")
+        open_tsv = os.path.join(self.dir, "open.tsv")
+        t = time.perf_counter()
+        subprocess.run([GEN, "-n", str(count), "-p", str(shipped_permille), "-a", str(ack_permille),
+                        "-s", str(seed), "-o", jsonl, "-O", open_tsv], check=True)
+        gen_s = time.perf_counter() - t
+        self.admin("init")
+        t = time.perf_counter()
+        p = self.admin("import", jsonl)
+        secs = time.perf_counter() - t
+        log(f"{self.name}: generated {count} lines in {gen_s:.2f} s, imported in {secs:.2f} s "
+            f"({count / secs:,.0f} lines/s): {p.stderr.strip()}")
+        os.unlink(jsonl)  # the store is what is kept; the lines can be generated again
+        self.import_stats = {"lines": count, "seconds": secs, "lines_per_s": count / secs,
+                             "reused": False,
+                             "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+        for s in SUPPLIERS:
+            self.tokens[s] = self.admin("token", "add", s, "--label", "bench").stdout.strip().splitlines()[-1]
+        with open(os.path.join(self.dir, "tokens.json"), "w") as f:
+            json.dump(self.tokens, f)
+
+    def load_open(self):
+        with open(os.path.join(self.dir, "open.tsv")) as f:
+            self.open_items = [tuple(line.rstrip("\n").split("\t")) for line in f]
+        self.open_items.sort(key=lambda r: (r[1], int(r[2]), int(r[3])))
+
+    def open_of(self, supplier):
+        return [r for r in self.open_items if r[0] == supplier]
+
+
+def big_store():
+    st = Store("store-1m")
+    params = {"count": BIG, "shipped_permille": 990, "ack_permille": 300, "seed": 2,
+              "gen_sha256": sha256_file(os.path.join(ROOT, "bench", "gen.c")),
+              "store_schema": store_schema()}
+    stamp = os.path.join(st.dir, "stamp.json")
+    try:
+        with open(stamp) as f:
+            old = json.load(f)
+        with open(os.path.join(st.dir, "tokens.json")) as f:
+            tokens = json.load(f)
+    except (OSError, ValueError):
+        old, tokens = None, None
+    if old and old.get("params") == params and st.sale_count() == BIG:
+        st.tokens = tokens
+        st.import_stats = dict(old["import"], reused=True)
+        log(f"{st.name}: reusing the store built {old['import']['when']} (same generator parameters)")
+    else:
+        log(f"{st.name}: building ({BIG} sale products, 99 % shipped); this takes a while once")
+        st.build(BIG, 990, 300, 2)
+        with open(stamp, "w") as f:
+            json.dump({"params": params, "import": st.import_stats}, f)
+    st.load_open()
+    return st
+
+
+# ---------------------------------------------------------------- direct runs
+
+def cgi_env(store, method="GET", query="", token=None, extra=None):
+    e = {"GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1", "REQUEST_METHOD": method,
+         "QUERY_STRING": query, "REMOTE_ADDR": "127.0.0.1", "SERVER_NAME": "127.0.0.1",
+         "MENZZO_DATA_DIR": store.db, "MENZZO_FILES_DIR": store.files,
+         "MENZZO_BASE_URL": "http://127.0.0.1:8080"}
+    if token:
+        e["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    e.update(extra or {})
+    return e
+
+
+def write_plan(path, variants):
+    with open(path, "w") as f:
+        for v in variants:
+            f.write(f"variant {v['name']}\nexe {v['exe']}\n")
+            if v.get("arg0"):
+                f.write(f"arg0 {v['arg0']}\n")
+            for k, val in v["env"].items():
+                f.write(f"env {k}={val}\n")
+            if v.get("bodies"):
+                f.write(f"bodies {v['bodies']}\n")
+            if v.get("expect"):
+                f.write(f"expect {v['expect']}\n")
+            f.write("end\n")
+
+
+def pct(values, p):
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, int(round(p / 100.0 * len(s) + 0.5)) - 1))
+    return s[k]
+
+
+def run_direct(small, big, ship):
+    gs = lambda s: os.path.join(CGI_DIR, s, "get-sales")
+    base_gs = os.path.join(BASELINE_CGI_DIR, "notio", "get-sales")
+    base_ship = os.path.join(BASELINE_CGI_DIR, "notio", "ship-sale")
+    variants = []
+
+    def add(name, exe, env, kind, **kw):
+        variants.append(dict(name=name, exe=exe, env=env, kind=kind, **kw))
+
+    add("baseline (page)", base_gs, cgi_env(small), "baseline", arg0=base_gs)
+    for st, tag in ((small, "10k"), (big, "1M")):
+        n_open = st.open_of("notio")
+        cursor = n_open[-101]  # 100 open sale products follow it: a full last page
+        cursor_id = f"{cursor[2]}_{cursor[3]}"
+        add(f"get-sales notio {tag}", gs("notio"), cgi_env(st, token=st.tokens["notio"]), "gs-default",
+            store=tag, expect='"status":"')
+        add(f"get-sales asir-group uncached {tag}", gs("asir-group"),
+            cgi_env(st, token=st.tokens["asir-group"], extra={"MENZZO_CACHE_TTL_ASIR_GROUP": "0"}),
+            "gs-default", store=tag, expect='"status":"')
+        add(f"get-sales asir-group cache HIT {tag}", gs("asir-group"),
+            cgi_env(st, token=st.tokens["asir-group"]), "gs-hit", store=tag, expect="X-Cache: HIT")
+        add(f"get-sales notio date filter {tag}", gs("notio"),
+            cgi_env(st, query=DATE_QUERY, token=st.tokens["notio"]), "gs-date", store=tag, expect='"status":"')
+        add(f"get-sales notio deep cursor {tag}", gs("notio"),
+            cgi_env(st, query=f"last_menzzo_order_number={cursor_id}", token=st.tokens["notio"]),
+            "gs-cursor", store=tag, expect='"status":"')
+
+    # ship-sale / acknowledge-sale: a different pending sale product each run (fsync on).
+    asir = [f"{r[2]}_{r[3]}" for r in ship.open_of("asir-group")]
+    notio = [f"{r[2]}_{r[3]}" for r in ship.open_of("notio")]
+    runs = N + WARMUP
+    ship_ids, ship.wrk_ids = asir[:runs], asir[runs:]
+    ack_ids = notio[:runs]
+    body_file = lambda name, ids: _write_lines(os.path.join(WORK, name),
+                                               [json.dumps({"menzzo_order_id": i}) for i in ids])
+    ct = {"CONTENT_TYPE": "application/json"}
+    add("baseline (ship-sale body)", base_ship, cgi_env(ship, "POST", extra=ct), "baseline-post",
+        arg0=base_ship, bodies=body_file("bodies-baseline.txt", ship_ids))
+    add("ship-sale asir-group", os.path.join(CGI_DIR, "asir-group", "ship-sale"),
+        cgi_env(ship, "POST", token=ship.tokens["asir-group"], extra=ct), "ship",
+        bodies=body_file("bodies-ship.txt", ship_ids), expect='"changed":true')
+    add("acknowledge-sale notio", os.path.join(CGI_DIR, "notio", "acknowledge-sale"),
+        cgi_env(ship, "POST", token=ship.tokens["notio"], extra=ct), "ack",
+        bodies=body_file("bodies-ack.txt", ack_ids), expect='"changed":true')
+    label = f"labels/{asir[-1].replace('_', '_')}.pdf"
+    label_path = os.path.join(ship.files, label)
+    os.makedirs(os.path.dirname(label_path), exist_ok=True)
+    with open(label_path, "wb") as f:
+        f.write(b"%PDF-1.4\n% bench label\n" + b"0" * 20000 + b"\n%%EOF\n")
+    add("files (20 KB label)", os.path.join(CGI_DIR, "files"),
+        cgi_env(ship, token=ship.tokens["asir-group"], extra={"PATH_INFO": "/" + label}), "files",
+        expect="application/pdf")
+    add("health", os.path.join(CGI_DIR, "health"), cgi_env(big), "health", expect='"ok"')
+
+    plan = os.path.join(WORK, "direct.plan")
+    write_plan(plan, variants)
+    errlog = os.path.join(WORK, "direct-stderr.log")
+    if os.path.exists(errlog):
+        os.unlink(errlog)
+    log(f"direct runs: {len(variants)} variants x {N} rounds (+{WARMUP} warm-up), interleaved")
+    t = time.perf_counter()
+    p = subprocess.run([SPAWN, "-w", str(WARMUP), "-e", errlog, plan, str(N)], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"bench: spawn failed: {p.stderr}")
+    log(f"direct runs took {time.perf_counter() - t:.1f} s")
+    by = {v["name"]: dict(v, wall=[], rss=[], bad=0, missing=0, out=0) for v in variants}
+    floor = None
+    for line in p.stdout.splitlines():
+        if line.startswith("# self_maxrss_kb"):
+            floor = int(line.split()[-1])
+            continue
+        name, rnd, ns, rss, http, code, found, nbytes = line.split("\t")
+        r = by[name]
+        r["wall"].append(int(ns))
+        r["rss"].append(int(rss))
+        r["out"] = int(nbytes)
+        if http != "200" or code != "0":
+            r["bad"] += 1
+        if r.get("expect") and found != "1":
+            r["missing"] += 1
+    for r in by.values():
+        r["median"] = statistics.median(r["wall"])
+        r["p99"] = pct(r["wall"], 99)
+        r["rss_max"] = max(r["rss"])
+        r["rss_median"] = statistics.median(r["rss"])
+        if r["bad"] or r["missing"]:
+            log(f"WARNING: {r['name']}: {r['bad']} run(s) not 200/exit 0, "
+                f"{r['missing']} without {r.get('expect')!r} (see {errlog})")
+    return list(by.values()), floor
+
+
+def _write_lines(path, lines):
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+# ---------------------------------------------------------------- lighttpd + wrk
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Lighttpd:
+    """The project's lighttpd.conf (cwd = project root) on a free loopback port."""
+
+    def __init__(self, name, cgi_dir, store):
+        self.name = name
+        self.port = free_port()
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PORT": str(self.port), "HOST": "127.0.0.1",
+               "CGI_DIR": cgi_dir, "MENZZO_DATA_DIR": store.db, "MENZZO_FILES_DIR": store.files,
+               "MENZZO_BASE_URL": "http://127.0.0.1:8080"}
+        self.logpath = os.path.join(WORK, f"lighttpd-{name}.log")
+        self.logf = open(self.logpath, "wb")
+        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", "lighttpd.conf"], cwd=ROOT, env=env,
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                sys.exit(f"bench: lighttpd ({name}) exited: {open(self.logpath).read()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        sys.exit(f"bench: lighttpd ({name}) did not start")
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.logf.close()
+
+
+def parse_wrk(text):
+    r = {"rps": 0.0, "requests": 0, "non2xx": 0, "socket_errors": 0, "p50_ms": None, "p99_ms": None}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if m:
+        r["rps"] = float(m.group(1))
+    m = re.search(r"(\d+) requests in", text)
+    if m:
+        r["requests"] = int(m.group(1))
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    if m:
+        r["non2xx"] = int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if m:
+        r["socket_errors"] = sum(int(x) for x in m.groups())
+
+    def ms(v, unit):
+        return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+    for p in ("50", "99"):
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M)
+        if m:
+            r[f"p{p}_ms"] = ms(*m.groups())
+    r["threads"] = [dict(zip(("tid", "issued", "changed", "unchanged", "other"), map(int, m)))
+                    for m in re.findall(r"thread (\d+) issued (\d+) changed (\d+) unchanged (\d+) other (\d+)",
+                                        text)]
+    return r
+
+
+def run_wrk(small, big, ship):
+    servers = {
+        "baseline": Lighttpd("baseline", BASELINE_CGI_DIR, small),
+        "10k": Lighttpd("10k", CGI_DIR, small),
+        "1M": Lighttpd("1M", CGI_DIR, big),
+        "ship": Lighttpd("ship", CGI_DIR, ship),
+    }
+    ids_file = _write_lines(os.path.join(WORK, "wrk-ship-ids.txt"), ship.wrk_ids)
+    offsets = {"ship": 0, "baseline-post": 0}
+    lua = os.path.join(ROOT, "bench", "ship.lua")
+
+    def get(server, path, token):
+        return [f"-H", f"Authorization: Bearer {token}", servers[server].url(path)]
+
+    def post(server, path, token, key):
+        return ["-s", lua, servers[server].url(path), "--", token, ids_file, str(offsets[key]), str(WRK_THREADS)]
+
+    runs = [
+        ("baseline GET", "baseline", lambda: get("baseline", "/api/notio/get-sales", "x")),
+        ("get-sales notio 10k", "gs-10k", lambda: get("10k", "/api/notio/get-sales", small.tokens["notio"])),
+        ("get-sales notio 1M", "gs-1M", lambda: get("1M", "/api/notio/get-sales", big.tokens["notio"])),
+        ("get-sales asir-group cache HIT 1M", "gs-hit",
+         lambda: get("1M", "/api/asir-group/get-sales", big.tokens["asir-group"])),
+        ("baseline POST", "baseline-post",
+         lambda: post("baseline", "/api/notio/ship-sale", "x", "baseline-post")),
+        ("ship-sale asir-group", "ship",
+         lambda: post("ship", "/api/asir-group/ship-sale", ship.tokens["asir-group"], "ship")),
+    ]
+    results = {key: [] for _, key, _ in runs}
+    names = {key: name for name, key, _ in runs}
+    try:
+        # Warm each server and the asir-group cache once.
+        for name, key, args in runs:
+            if key in ("gs-10k", "gs-1M", "gs-hit", "baseline"):
+                subprocess.run(["wrk", "-t1", "-c1", "-d1s", *args()], capture_output=True)
+        for rnd in range(WRK_ROUNDS):
+            order = runs[rnd % len(runs):] + runs[:rnd % len(runs)]
+            for name, key, args in order:
+                cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{WRK_DURATION}s", "--latency", *args()]
+                p = subprocess.run(cmd, capture_output=True, text=True)
+                r = parse_wrk(p.stdout)
+                if p.returncode != 0 or r["rps"] == 0:
+                    log(f"WARNING: wrk {name} failed: {p.stdout}{p.stderr}")
+                if key in offsets and r["threads"]:
+                    offsets[key] += max(t["issued"] for t in r["threads"]) * WRK_THREADS
+                results[key].append(r)
+                extra = ""
+                if r["threads"] and key == "ship":
+                    extra = (f", changed {sum(t['changed'] for t in r['threads'])}, repeats "
+                             f"{sum(t['unchanged'] for t in r['threads'])}")
+                log(f"wrk round {rnd + 1}/{WRK_ROUNDS}: {name}: {r['rps']:.0f} req/s, "
+                    f"non-2xx {r['non2xx']}, socket errors {r['socket_errors']}{extra}")
+    finally:
+        for s in servers.values():
+            s.stop()
+    summary = {}
+    for key, rs in results.items():
+        summary[key] = {
+            "name": names[key],
+            "rps": [r["rps"] for r in rs],
+            "rps_median": statistics.median([r["rps"] for r in rs]) if rs else 0.0,
+            "p50_ms": statistics.median([r["p50_ms"] for r in rs if r["p50_ms"] is not None] or [0]),
+            "p99_ms": statistics.median([r["p99_ms"] for r in rs if r["p99_ms"] is not None] or [0]),
+            "non2xx": sum(r["non2xx"] for r in rs),
+            "socket_errors": sum(r["socket_errors"] for r in rs),
+            "changed": sum(t["changed"] for r in rs for t in r["threads"]),
+            "unchanged": sum(t["unchanged"] for r in rs for t in r["threads"]),
+        }
+    return summary
+
+
+# ---------------------------------------------------------------- report
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
+            model = m.group(1).strip() if m else "?"
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": model, "kernel": platform.release(),
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")}
+
+
+def command_line():
+    settings = " ".join(f"{k}={os.environ[k]}" for k in sorted(os.environ)
+                        if k.startswith("BENCH_") and os.environ[k].strip())
+    return (settings + " " if settings else "") + "make bench"
+
+
+def verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def report(mach, imports, direct, floor, wrk, elapsed):
+    d = {r["name"]: r for r in direct}
+    base = d["baseline (page)"]["median"]
+    base_post = d["baseline (ship-sale body)"]["median"]
+    lines = []
+    w = lines.append
+    w("# Menzzo Supplier API — benchmark results")
+    w("")
+    w(f"- command: `{command_line()}` (from the project root)")
+    w(f"- date: {mach['date']}; wall time of the run: {elapsed / 60:.1f} min")
+    w(f"- machine: {mach['nproc']} CPU(s), {mach['cpu']}, Linux {mach['kernel']}")
+    w(f"- direct runs: {N} per variant, interleaved (one of each per round, order rotating), "
+      f"{WARMUP} warm-up runs each; wall time = posix_spawn → output read → wait4")
+    if wrk:
+        w(f"- lighttpd: `wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{WRK_DURATION}s`, {WRK_ROUNDS} rounds, "
+          "the variants alternating within each round; figures are the median of the rounds")
+    w("- every figure below is compared only with figures of this same run; "
+      "the machine is shared, so absolute times vary from run to run")
+    w("")
+
+    gs_default = [r for r in direct if r["kind"] == "gs-default"]
+    worst_gs = max(r["median"] for r in gs_default) / base
+    ratio_1m = {}
+    for kind in ("gs-default", "gs-hit", "gs-date", "gs-cursor"):
+        for r in direct:
+            if r["kind"] == kind and r.get("store") == "1M":
+                twin = d[r["name"].replace(" 1M", " 10k")]
+                ratio_1m[r["name"]] = r["median"] / twin["median"]
+    worst_1m = max(v for k, v in ratio_1m.items() if d[k]["kind"] == "gs-default")
+    cgi_rss = [r for r in direct if not r["kind"].startswith("baseline")]
+    worst_rss = max(r["rss_max"] for r in cgi_rss)
+    imp_min = min(s["lines_per_s"] for s in imports.values())
+
+    w("## Targets")
+    w("")
+    w("| target | figure (this run) | verdict |")
+    w("|---|---|---|")
+    w(f"| get-sales direct median ≤ 1.2× baseline | {worst_gs:.2f}× (worst uncached default listing) | "
+      f"{verdict(worst_gs <= 1.2)} |")
+    if wrk:
+        gs_rps = min(wrk["gs-10k"]["rps_median"], wrk["gs-1M"]["rps_median"]) / wrk["baseline"]["rps_median"]
+        ship_rps = wrk["ship"]["rps_median"] / wrk["baseline-post"]["rps_median"]
+        w(f"| get-sales behind lighttpd ≥ 0.9× baseline req/s | {gs_rps:.2f}× (worse of 10k and 1M) | "
+          f"{verdict(gs_rps >= 0.9)} |")
+    w(f"| 1M-store get-sales within 1.1× of 10k store | {worst_1m:.2f}× (worst uncached default listing, "
+      f"direct median) | {verdict(worst_1m <= 1.1)} |")
+    if wrk:
+        w(f"| ship-sale behind lighttpd ≥ 0.7× baseline req/s (fsync on) | {ship_rps:.2f}× | "
+          f"{verdict(ship_rps >= 0.7)} |")
+    w(f"| import ≥ 100 000 lines/s | {imp_min:,.0f} lines/s (slowest import) | {verdict(imp_min >= 100000)} |")
+    w(f"| peak RSS of every CGI ≤ 4 MB | {worst_rss / 1024:.1f} MiB (largest) | {verdict(worst_rss <= 4096)} |")
+    w("")
+
+    w("## Direct runs (CGI spawned with its environment)")
+    w("")
+    w("| variant | median ms | p99 ms | median / baseline | 1M / 10k | peak RSS KiB (max) | output bytes | checks |")
+    w("|---|---|---|---|---|---|---|---|")
+    for r in direct:
+        b = base_post if r["kind"] in ("ship", "ack", "baseline-post") else base
+        check = "ok" if not (r["bad"] or r["missing"]) else f"{r['bad']} bad, {r['missing']} unexpected"
+        w(f"| {r['name']} | {r['median'] / 1e6:.3f} | {r['p99'] / 1e6:.3f} | {r['median'] / b:.2f}× | "
+          f"{ratio_1m.get(r['name'], 0):.2f}× | {r['rss_max']} | {r['out']} | {check} |"
+          .replace("| 0.00× |", "| |"))
+    w("")
+    w("Ratios of ship-sale and acknowledge-sale are to the baseline reading the same body and writing a "
+      "ship-sale-sized answer; get-sales, files and health are compared with the baseline writing a full "
+      "page (100 items, about 27 KB). `checks`: every run answered 200, exited 0 and carried the expected "
+      "marker (a listing item, `X-Cache: HIT`, `\"changed\":true` — each ship/acknowledge run changed a "
+      "different pending sale product).")
+    w(f"Peak RSS is wait4's ru_maxrss; it cannot be lower than the spawner's own image ({floor} KiB, "
+      "a static binary), which is the floor of every figure.")
+    w("")
+
+    if wrk:
+        w("## Behind lighttpd (wrk)")
+        w("")
+        w("| variant | req/s (median) | req/s per round | / baseline | latency p50 ms | p99 ms | non-2xx | socket errors |")
+        w("|---|---|---|---|---|---|---|---|")
+        for key in ("baseline", "gs-10k", "gs-1M", "gs-hit", "baseline-post", "ship"):
+            r = wrk[key]
+            b = wrk["baseline-post" if key in ("ship", "baseline-post") else "baseline"]["rps_median"]
+            w(f"| {r['name']} | {r['rps_median']:.0f} | {' / '.join(f'{x:.0f}' for x in r['rps'])} | "
+              f"{r['rps_median'] / b:.2f}× | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non2xx']} | "
+              f"{r['socket_errors']} |")
+        w("")
+        s = wrk["ship"]
+        w(f"ship-sale requests each named a different pending sale product while the pool lasted: "
+          f"{s['changed']} real shipments (fsync on), {s['unchanged']} repeats of already-shipped ones "
+          f"(200, `\"changed\": false`, no write). The baseline servers run the project's own "
+          "lighttpd.conf with CGI_DIR pointing at copies of the baseline CGI, so routing, setenv and "
+          "limits are identical and only the executable differs.")
+        w("")
+
+    w("## Import (`bin/menzzo-admin import FILE`, one transaction)")
+    w("")
+    w("| store | lines | seconds | lines/s | note |")
+    w("|---|---|---|---|---|")
+    for name, s in imports.items():
+        note = f"measured when the store was built ({s['when']}); reused since" if s.get("reused") else "this run"
+        w(f"| {name} | {s['lines']:,} | {s['seconds']:.2f} | {s['lines_per_s']:,.0f} | {note} |")
+    w("")
+    w("Stores: 10k = 10 % shipped, the rest open; 1M = 99 % shipped; ship pool = all pending. Orders of "
+      "1–3 sale products over the days of 2025, suppliers mixed (asir-group 55 %, notio 45 %), open ones "
+      "spread over the whole year (bench/gen.c).")
+    w(f"Queries: default = no parameter (open, page 1); date filter = `{DATE_QUERY}`; deep cursor = "
+      "`last_menzzo_order_number` of the 101st-last open sale product (a full last page).")
+    w("")
+    return "\n".join(lines)
+
+
+def main():
+    t0 = time.perf_counter()
+    os.makedirs(WORK, exist_ok=True)
+    for exe in (ADMIN, SPAWN, GEN, os.path.join(BUILD, "baseline")):
+        if not os.access(exe, os.X_OK):
+            sys.exit(f"bench: {exe} is missing; run `make bench`")
+    # The baseline, installed under the endpoints' names (copies: lighttpd follows no symlink).
+    for s in SUPPLIERS:
+        os.makedirs(os.path.join(BASELINE_CGI_DIR, s), exist_ok=True)
+        for e in ("get-sales", "ship-sale", "acknowledge-sale"):
+            shutil.copy2(os.path.join(BUILD, "baseline"), os.path.join(BASELINE_CGI_DIR, s, e))
+
+    mach = machine()
+    small = Store("store-10k")
+    small.build(SMALL, 100, 300, 1)
+    small.load_open()
+    big = big_store()
+    ship = Store("store-ship")
+    ship.build(SHIP_POOL, 0, 0, 3)
+    ship.load_open()
+    imports = {f"10k ({SMALL:,} lines)": small.import_stats, f"1M ({BIG:,} lines)": big.import_stats,
+               f"ship pool ({SHIP_POOL:,} pending lines)": ship.import_stats}
+
+    direct, floor = run_direct(small, big, ship)
+    wrk = None if SKIP_WRK else run_wrk(small, big, ship)
+    text = report(mach, imports, direct, floor, wrk, time.perf_counter() - t0)
+    with open(RESULTS, "w") as f:
+        f.write(text)
+    print()
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
