@@ -247,7 +247,7 @@ def run_direct(small, big, ship):
     add("acknowledge-sale notio", os.path.join(CGI_DIR, "notio", "acknowledge-sale"),
         cgi_env(ship, "POST", token=ship.tokens["notio"], extra=ct), "ack",
         bodies=body_file("bodies-ack.txt", ack_ids), expect='"changed":true')
-    label = f"labels/{asir[-1].replace('_', '_')}.pdf"
+    label = f"labels/{asir[-1]}.pdf"
     label_path = os.path.join(ship.files, label)
     os.makedirs(os.path.dirname(label_path), exist_ok=True)
     with open(label_path, "wb") as f:
@@ -268,16 +268,18 @@ def run_direct(small, big, ship):
     if p.returncode != 0:
         sys.exit(f"bench: spawn failed: {p.stderr}")
     log(f"direct runs took {time.perf_counter() - t:.1f} s")
-    by = {v["name"]: dict(v, wall=[], rss=[], bad=0, missing=0, out=0) for v in variants}
+    by = {v["name"]: dict(v, wall=[], rss=[], cpu=[], flt=[], bad=0, missing=0, out=0) for v in variants}
     floor = None
     for line in p.stdout.splitlines():
-        if line.startswith("# self_maxrss_kb"):
+        if line.startswith("# self_hwm_kb"):
             floor = int(line.split()[-1])
             continue
-        name, rnd, ns, rss, http, code, found, nbytes = line.split("\t")
+        name, rnd, ns, rss, http, code, found, nbytes, cpu_us, minflt = line.split("\t")
         r = by[name]
         r["wall"].append(int(ns))
         r["rss"].append(int(rss))
+        r["cpu"].append(int(cpu_us))
+        r["flt"].append(int(minflt))
         r["out"] = int(nbytes)
         if http != "200" or code != "0":
             r["bad"] += 1
@@ -288,6 +290,8 @@ def run_direct(small, big, ship):
         r["p99"] = pct(r["wall"], 99)
         r["rss_max"] = max(r["rss"])
         r["rss_median"] = statistics.median(r["rss"])
+        r["cpu_median"] = statistics.median(r["cpu"])
+        r["flt_median"] = statistics.median(r["flt"])
         if r["bad"] or r["missing"]:
             log(f"WARNING: {r['name']}: {r['bad']} run(s) not 200/exit 0, "
                 f"{r['missing']} without {r.get('expect')!r} (see {errlog})")
@@ -524,22 +528,26 @@ def report(mach, imports, direct, floor, wrk, elapsed):
 
     w("## Direct runs (CGI spawned with its environment)")
     w("")
-    w("| variant | median ms | p99 ms | median / baseline | 1M / 10k | peak RSS KiB (max) | output bytes | checks |")
-    w("|---|---|---|---|---|---|---|---|")
+    w("| variant | median ms | p99 ms | median / baseline | 1M / 10k | CPU ms | page faults | peak RSS KiB (max) "
+      "| output bytes | checks |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
     for r in direct:
         b = base_post if r["kind"] in ("ship", "ack", "baseline-post") else base
         check = "ok" if not (r["bad"] or r["missing"]) else f"{r['bad']} bad, {r['missing']} unexpected"
         w(f"| {r['name']} | {r['median'] / 1e6:.3f} | {r['p99'] / 1e6:.3f} | {r['median'] / b:.2f}× | "
-          f"{ratio_1m.get(r['name'], 0):.2f}× | {r['rss_max']} | {r['out']} | {check} |"
+          f"{ratio_1m.get(r['name'], 0):.2f}× | {r['cpu_median'] / 1e3:.3f} | {r['flt_median']:.0f} | "
+          f"{r['rss_max']} | {r['out']} | {check} |"
           .replace("| 0.00× |", "| |"))
     w("")
     w("Ratios of ship-sale and acknowledge-sale are to the baseline reading the same body and writing a "
       "ship-sale-sized answer; get-sales, files and health are compared with the baseline writing a full "
       "page (100 items, about 27 KB). `checks`: every run answered 200, exited 0 and carried the expected "
       "marker (a listing item, `X-Cache: HIT`, `\"changed\":true` — each ship/acknowledge run changed a "
-      "different pending sale product).")
-    w(f"Peak RSS is wait4's ru_maxrss; it cannot be lower than the spawner's own image ({floor} KiB, "
-      "a static binary), which is the floor of every figure.")
+      "different pending sale product). CPU ms and page faults: medians of the child's user + system time "
+      "and minor faults (wait4).")
+    w(f"Peak RSS is wait4's ru_maxrss. It starts from the RSS of the spawner the child was spawned from "
+      f"(its VmHWM: {floor} KiB, a static binary), so that is the floor of every figure; the baseline sits "
+      "near it.")
     w("")
 
     if wrk:

@@ -19,10 +19,13 @@
  *   end
  *
  * Output, one line per measured run, tab-separated:
- *   NAME ROUND WALL_NS MAXRSS_KB HTTP_STATUS EXIT EXPECT_FOUND OUTPUT_BYTES
- * then "# self_maxrss_kb N": the spawner's own peak RSS.  A child's RSS as
- * reported by wait4 cannot be lower than the image it was spawned from, so
- * that is the floor of every MAXRSS_KB figure.
+ *   NAME ROUND WALL_NS MAXRSS_KB HTTP_STATUS EXIT EXPECT_FOUND OUTPUT_BYTES CPU_US MINFLT
+ * (CPU_US: the child's user + system CPU time; MINFLT: its minor page faults)
+ * then "# self_hwm_kb N": the spawner's own peak RSS (VmHWM).  A child's peak
+ * RSS as reported by wait4 starts from the RSS of the memory it was spawned
+ * from (posix_spawn shares the spawner's until exec), so that is the floor of
+ * every MAXRSS_KB figure.  (The spawner's own ru_maxrss would not do: it
+ * carries its parent's RSS over the exec in the same way.)
  */
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -227,9 +230,10 @@ run_once(struct variant *v, int round, int devnull, int errfd)
 	if (v->expect != NULL)
 		found = memmem(out, kept, v->expect, strlen(v->expect)) != NULL;
 	if (round >= 0)
-		printf("%s\t%d\t%lld\t%ld\t%d\t%d\t%d\t%zu\n", v->name, round, (long long)(t1 - t0),
+		printf("%s\t%d\t%lld\t%ld\t%d\t%d\t%d\t%zu\t%lld\t%ld\n", v->name, round, (long long)(t1 - t0),
 		    ru.ru_maxrss, http, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-		    found, got);
+		    found, got, (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+		    ru.ru_utime.tv_usec + ru.ru_stime.tv_usec, ru.ru_minflt);
 }
 
 int
@@ -238,7 +242,9 @@ main(int argc, char **argv)
 	int opt, warmup = 0, nv, rounds, devnull, errfd;
 	const char *errlog = "/dev/null";
 	struct variant *vs;
-	struct rusage self;
+	char status_line[256];
+	long hwm = -1;
+	FILE *st;
 
 	while ((opt = getopt(argc, argv, "w:e:")) != -1) {
 		switch (opt) {
@@ -260,8 +266,13 @@ main(int argc, char **argv)
 	for (int r = 0; r < rounds; r++)
 		for (int k = 0; k < nv; k++)
 			run_once(&vs[(r + k) % nv], r, devnull, errfd);
-	getrusage(RUSAGE_SELF, &self);
-	printf("# self_maxrss_kb %ld\n", self.ru_maxrss);
+	if ((st = fopen("/proc/self/status", "r")) != NULL) {
+		while (fgets(status_line, sizeof(status_line), st) != NULL)
+			if (strncmp(status_line, "VmHWM:", 6) == 0)
+				hwm = atol(status_line + 6);
+		fclose(st);
+	}
+	printf("# self_hwm_kb %ld\n", hwm);
 	return fflush(stdout) == 0 ? 0 : 1;
 usage:
 	fputs("usage: spawn [-w WARMUP] [-e STDERR_LOG] PLAN ROUNDS\n", stderr);

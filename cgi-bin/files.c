@@ -3,7 +3,7 @@
  * token whose supplier owns a sale product with that label.
  * Raises 401 without a valid token; 404 for a path outside the label grammar
  * (traversal in any form), a label of no sale product of the token's supplier,
- * a missing file or one that resolves outside the files directory; 503 when
+ * a missing file, one that is not a PDF or resolves outside the files directory; 503 when
  * the store is unavailable; 200 with the PDF on success.
  */
 #include <sys/stat.h>
@@ -65,7 +65,10 @@ read_label(struct cgi *c, const char *label)
 			break;
 	}
 	close(fd);
-	return n == 0 ? 0 : -1;
+	/* The files directory holds labels: anything that is not a PDF is not served. */
+	if (n != 0 || c->res.body.len < 5 || memcmp(c->res.body.p, "%PDF-", 5) != 0)
+		return -1;
+	return 0;
 }
 
 static void

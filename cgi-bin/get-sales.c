@@ -11,6 +11,9 @@
 #include "cgi.h"
 #include "listing.h"
 
+/* Changes whenever the response format changes, so that an upgrade never serves old entries. */
+#define CACHE_KEY_VERSION "v1"
+
 static void
 respond_cached(struct cgi *c, const char *link, const char *body, size_t len, long max_age, const char *state)
 {
@@ -55,13 +58,16 @@ get_sales(struct cgi *c)
 		return;
 	}
 	if (ttl > 0) {
-		/* supplier, generation (bumped by every change to its sales), canonical query */
+		/* format version, supplier, generation (bumped by every change to its sales), canonical query */
 		uint64_t g = gen;
+		buf_add(&key, CACHE_KEY_VERSION, 2);
 		buf_add(&key, &sid, 1);
 		for (int i = 7; i >= 0; i--) {
 			unsigned char byte = (unsigned char)(g >> (i * 8));
 			buf_add(&key, &byte, 1);
 		}
+		/* The response also depends on the page size and the base URL of its links. */
+		buf_addf(&key, "size=%u&base=%.*s&", c->cfg.page_size, (int)c->cfg.base_url_len, c->cfg.base_url);
 		listing_query_canonical(&q, &key);
 		if (cache_open(&cache, c->cfg.data_dir, 0) == STORE_OK &&
 		    cache_get(cache, key.p, key.len, c->now, &hit) == STORE_OK) {

@@ -18,7 +18,7 @@ check_fields(const struct field *f)
 			CHECK(f[i].val == NULL);
 			continue;
 		}
-		CHECK(f[i].val != NULL && f[i].len >= 1 && f[i].len <= FIELD_VALUE_MAX);
+		CHECK(f[i].val != NULL && f[i].len <= FIELD_VALUE_MAX); /* empty: set, "" */
 		CHECK(f[i].val[f[i].len] == '\0' && memchr(f[i].val, '\0', f[i].len) == NULL);
 	}
 }

@@ -33,9 +33,11 @@ auth_parse_bearer(const char *header, const char **token, size_t *len)
 		;
 	while (is_b64token_char(p[n]))
 		n++;
+	if (n == 0)
+		return AUTH_MALFORMED; /* padding alone is no token */
 	while (p[n] == '=')
 		n++;
-	if (n == 0 || n > BEARER_MAX)
+	if (n > BEARER_MAX)
 		return AUTH_MALFORMED;
 	/* Trailing spaces are tolerated, nothing else. */
 	for (size_t i = n; p[i] != '\0'; i++)

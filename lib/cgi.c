@@ -86,8 +86,11 @@ run(struct cgi *c, const struct endpoint *ep, const char *supplier_slug)
 
 	if (config_load(&c->cfg, err, sizeof(err)) != 0) {
 		response_log(&c->res, "configuration: %s", err);
-		response_error(&c->res, 500, "misconfigured",
+		/* health answers 200 or 503 only: a misconfigured server is not healthy. */
+		response_error(&c->res, ep->auth == AUTH_NONE ? 503 : 500, "misconfigured",
 		    "The server is misconfigured; quote the request id to support.");
+		if (ep->auth == AUTH_NONE)
+			response_header(&c->res, "Retry-After", "60");
 		return;
 	}
 	if (supplier_slug != NULL &&
@@ -124,7 +127,7 @@ run(struct cgi *c, const struct endpoint *ep, const char *supplier_slug)
 	if ((rc = store_open(&c->store, c->cfg.data_dir, c->cfg.map_size, ep->store_flags)) != STORE_OK) {
 		c->store = NULL;
 		if (ep->auth != AUTH_NONE) {
-			cgi_store_error(c, rc);
+			cgi_store_error(c, rc == STORE_FULL ? rc : STORE_UNAVAILABLE);
 			return;
 		}
 	}

@@ -11,6 +11,8 @@ struct check {
 	struct store_txn *t;
 	FILE *report;
 	long problems;
+	struct sale_product last;  /* the after-state of the previous sale-log entry */
+	uint64_t logged;           /* sale products with a sale log */
 	uint64_t sales, views, labelled, listing, orders, labels, log_seq, event_seq, logs, events;
 };
 
@@ -129,19 +131,34 @@ parse_record(const char *json, size_t len)
 	return o;
 }
 
+/* The newest sale-log state of a sale product against its record. */
+static void
+last_agrees(struct check *c)
+{
+	struct sale_product sp;
+
+	if (store_sale_get(c->t, c->last.sale_product_id, &sp) != STORE_OK)
+		return;
+	if (sp.status != c->last.status || sp.acknowledged_at != c->last.acknowledged_at ||
+	    sp.prepared_at != c->last.prepared_at)
+		problem(c, "sale product %" PRIu64 " disagrees with its last sale-log entry", sp.sale_product_id);
+}
+
 static int
-on_log(void *ctx, uint64_t id, uint64_t seq, const char *json, size_t len)
+on_log(void *ctx, const struct log_entry *e)
 {
 	struct check *c = ctx;
 	struct sale_product sp;
-	struct json_object *o = parse_record(json, len);
-	int rc = named(c, id, &sp, "sale log");
+	int rc = named(c, e->after.sale_product_id, &sp, "sale log");
 
-	if (o == NULL)
-		problem(c, "sale log entry %" PRIu64 " of sale product %" PRIu64 " is not a JSON object", seq, id);
-	json_object_put(o);
-	if (seq > c->log_seq)
-		problem(c, "sale log entry %" PRIu64 " is beyond the log counter %" PRIu64, seq, c->log_seq);
+	if (rc == 0 && e->after.sale_product_id != c->last.sale_product_id)
+		c->logged++;
+	/* Entries come by (sale product, seq): the last one of each must be its current state. */
+	if (c->last.sale_product_id != 0 && c->last.sale_product_id != e->after.sale_product_id)
+		last_agrees(c);
+	c->last = e->after;
+	if (e->seq > c->log_seq)
+		problem(c, "sale log entry %" PRIu64 " is beyond the log counter %" PRIu64, e->seq, c->log_seq);
 	c->logs++;
 	return rc < -1 ? -rc : 0;
 }
@@ -188,6 +205,8 @@ store_check(struct store *s, FILE *report)
 	    (rc = store_label_raw_scan(c.t, on_label, &c)) == STORE_OK &&
 	    (rc = store_log_scan_all(c.t, on_log, &c)) == STORE_OK)
 		rc = store_event_scan(c.t, 0, on_event, &c);
+	if (rc == STORE_OK && c.last.sale_product_id != 0)
+		last_agrees(&c);
 	store_abort(c.t);
 	if (rc != STORE_OK) {
 		fprintf(report, "check: the store could not be read: %s\n", store_strerror(rc));
@@ -198,6 +217,8 @@ store_check(struct store *s, FILE *report)
 		problem(&c, "listing index has %" PRIu64 " entries, the sale products need %" PRIu64, c.listing, c.views);
 	if (c.orders != c.sales)
 		problem(&c, "order index has %" PRIu64 " entries for %" PRIu64 " sale products", c.orders, c.sales);
+	if (c.logged != c.sales)
+		problem(&c, "%" PRIu64 " of %" PRIu64 " sale products have a sale log", c.logged, c.sales);
 	if (c.labels != c.labelled)
 		problem(&c, "label index has %" PRIu64 " entries for %" PRIu64 " labelled sale products", c.labels, c.labelled);
 	fprintf(report, "check: %" PRIu64 " sale products, %" PRIu64 " listing entries, %" PRIu64 " sale-log entries, "

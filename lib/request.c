@@ -142,12 +142,10 @@ form_parse(const char *s, size_t len, const char *const *names, size_t n,
 		*bad = idx;
 		if (out[idx].set || vlen > (size_t)FIELD_VALUE_MAX * 3)
 			return PARSE_BAD_FIELD;
-		if (vlen == 0)
-			continue;
 		if ((out[idx].val = malloc(vlen + 1)) == NULL)
 			return PARSE_NOMEM;
 		out[idx].set = 1;
-		if ((dv = url_decode(eq + 1, vlen, out[idx].val)) < 0 || dv > FIELD_VALUE_MAX)
+		if ((dv = url_decode(eq ? eq + 1 : "", vlen, out[idx].val)) < 0 || dv > FIELD_VALUE_MAX)
 			return PARSE_BAD_FIELD;
 		out[idx].len = (size_t)dv;
 	}
@@ -170,7 +168,7 @@ json_fields_parse(const char *s, size_t len, const char *const *names, size_t n,
 	obj = json_tokener_parse_ex(tok, s, (int)len);
 	/* One value, then only white space. */
 	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    strspn(s + json_tokener_get_parse_end(tok), " \t\r\n") != len - json_tokener_get_parse_end(tok) ||
+	    !only_blanks(s, json_tokener_get_parse_end(tok), len) ||
 	    !json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);
 		json_tokener_free(tok);
@@ -220,13 +218,15 @@ enum parse_result
 body_parse(const struct request *r, const char *const *names, size_t n,
     struct field *out, int *bad)
 {
-	size_t skip = strspn(r->body ? r->body : "", " \t\r\n");
+	size_t skip = 0;
 
 	if (r->content_type != NULL && !media_type_is(r->content_type, "application/json") &&
 	    !media_type_is(r->content_type, "application/x-www-form-urlencoded"))
 		return PARSE_BAD_BODY;
 	if (r->body == NULL || r->body_len == 0)
 		return PARSE_OK;
+	while (skip < r->body_len && only_blanks(r->body, skip, skip + 1))
+		skip++;
 	if (skip < r->body_len && r->body[skip] == '{')
 		return json_fields_parse(r->body, r->body_len, names, n, out, bad);
 	return form_parse(r->body, r->body_len, names, n, out, bad);

@@ -54,8 +54,9 @@ enum parse_result {
  * Parses application/x-www-form-urlencoded text (a query string or a body)
  * against names[0..n).  Percent-escapes and '+' are decoded; a known field
  * given twice, with a bad escape, an encoded NUL or a value longer than
- * FIELD_VALUE_MAX is PARSE_BAD_FIELD; unknown fields are ignored.  An empty
- * value counts as absent.  out[0..n) must be zeroed; free with fields_free.
+ * FIELD_VALUE_MAX is PARSE_BAD_FIELD; unknown fields are ignored.  A known
+ * field with an empty value (or no '=') is set with an empty value, which
+ * every validator refuses.  out[0..n) must be zeroed; free with fields_free.
  */
 enum parse_result form_parse(const char *s, size_t len, const char *const *names, size_t n,
     struct field *out, int *bad);

@@ -36,4 +36,20 @@ struct token_record {
 
 #define TOKEN_HASH_LEN 32
 
+enum log_action { LOG_IMPORTED, LOG_UPDATED, LOG_ACKNOWLEDGED, LOG_SHIPPED, LOG_CANCELLED, LOG__MAX };
+
+/*
+ * One sale-log entry, stored as the two records it stands between; the JSON
+ * form (with only what changed) is rendered when it is read.
+ */
+struct log_entry {
+	uint64_t seq;
+	int64_t at;
+	enum log_action action;
+	char user[65];
+	char request_id[33];     /* "" when not written through the API */
+	int has_before;          /* 0 for a sale product's first entry */
+	struct sale_product before, after;
+};
+
 #endif

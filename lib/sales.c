@@ -89,65 +89,68 @@ sale_full_json(const struct sale_product *sp)
 	return o;
 }
 
-/* The fields that differ between two full forms, as {"before": {...}, "after": {...}} members of entry. */
-static int
-add_diff(struct json_object *entry, const struct sale_product *old, const struct sale_product *sp)
-{
-	struct json_object *a = old ? sale_full_json(old) : NULL, *b = sale_full_json(sp);
-	struct json_object *before = json_object_new_object(), *after = json_object_new_object();
-	int n = 0;
+static const char *const log_action_names[LOG__MAX] = {
+	"imported", "updated", "acknowledged", "shipped", "cancelled",
+};
 
-	json_object_object_foreach(b, key, val) {
-		struct json_object *prev = NULL;
-		if (strcmp(key, "updated_at") == 0 || strcmp(key, "created_at") == 0)
-			continue;
-		if (a != NULL) {
+struct json_object *
+log_entry_json(const struct log_entry *e)
+{
+	struct json_object *o = json_object_new_object(), *b = sale_full_json(&e->after), *a;
+
+	json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
+	json_object_object_add(o, "at", timestamp_json(e->at));
+	json_object_object_add(o, "user", json_object_new_string(e->user));
+	json_object_object_add(o, "action", json_object_new_string(log_action_names[e->action]));
+	if (e->request_id[0])
+		json_object_object_add(o, "request_id", json_object_new_string(e->request_id));
+	json_object_object_del(b, "created_at");
+	json_object_object_del(b, "updated_at");
+	if (!e->has_before) {
+		/* A new record: all of it is what changed. */
+		json_object_object_add(o, "after", b);
+		return o;
+	}
+	a = sale_full_json(&e->before);
+	{
+		struct json_object *before = json_object_new_object(), *after = json_object_new_object();
+		json_object_object_foreach(b, key, val) {
+			struct json_object *prev = NULL;
 			json_object_object_get_ex(a, key, &prev);
 			if (json_object_equal(prev, val))
 				continue;
 			json_object_object_add(before, key, json_object_get(prev));
+			json_object_object_add(after, key, json_object_get(val));
 		}
-		json_object_object_add(after, key, json_object_get(val));
-		n++;
+		json_object_object_add(o, "before", before);
+		json_object_object_add(o, "after", after);
 	}
-	if (a != NULL)
-		json_object_object_add(entry, "before", before);
-	else
-		json_object_put(before);
-	json_object_object_add(entry, "after", after);
 	json_object_put(a);
 	json_object_put(b);
-	return n;
+	return o;
 }
-
-static const char *const action_names[] = { "acknowledged", "shipped", "cancelled" };
 
 /* Writes one sale-log entry in t. */
 static int
-write_log(struct store_txn *t, const char *action, const struct sale_product *old,
+write_log(struct store_txn *t, enum log_action action, const struct sale_product *old,
     const struct sale_product *sp, const char *user, const char *request_id, int64_t now)
 {
-	struct json_object *e = json_object_new_object();
-	uint64_t seq;
-	size_t len;
-	const char *s;
+	struct log_entry e;
 	int rc;
 
-	if ((rc = store_counter_next(t, "log_seq", &seq)) != STORE_OK) {
-		json_object_put(e);
+	memset(&e, 0, sizeof(e));
+	if ((rc = store_counter_next(t, "log_seq", &e.seq)) != STORE_OK)
 		return rc;
+	e.at = now;
+	e.action = action;
+	snprintf(e.user, sizeof(e.user), "%s", user);
+	snprintf(e.request_id, sizeof(e.request_id), "%s", request_id ? request_id : "");
+	if (old != NULL) {
+		e.has_before = 1;
+		e.before = *old;
 	}
-	json_object_object_add(e, "seq", json_object_new_uint64(seq));
-	json_object_object_add(e, "at", timestamp_json(now));
-	json_object_object_add(e, "user", json_object_new_string(user));
-	json_object_object_add(e, "action", json_object_new_string(action));
-	if (request_id != NULL)
-		json_object_object_add(e, "request_id", json_object_new_string(request_id));
-	add_diff(e, old, sp);
-	s = json_object_to_json_string_length(e, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	rc = store_log_put(t, sp->sale_product_id, seq, s, len);
-	json_object_put(e);
-	return rc;
+	e.after = *sp;
+	return store_log_put(t, &e);
 }
 
 /* Writes one outbox event in t. */
@@ -272,7 +275,8 @@ sale_apply(struct store *s, const struct action *a, struct sale_product *out, in
 		return res;
 	}
 	store_sale_put(t, &cur, &next);
-	write_log(t, action_names[a->what], &cur, &next, a->user, a->request_id, a->now);
+	write_log(t, a->what == ACTION_ACKNOWLEDGE ? LOG_ACKNOWLEDGED : a->what == ACTION_SHIP ?
+	    LOG_SHIPPED : LOG_CANCELLED, &cur, &next, a->user, a->request_id, a->now);
 	write_event(t, a->what == ACTION_ACKNOWLEDGE ? "sale.acknowledged" :
 	    a->what == ACTION_SHIP ? "sale.shipped" : "sale.cancelled", &next, a->now);
 	store_generation_bump(t, next.supplier);
@@ -346,15 +350,19 @@ import_parse_line(const char *line, size_t len, int64_t now, struct import_line 
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (memchr(line, '\0', len) != NULL)
-		BAD("NUL byte in line");
-	if ((tok = json_tokener_new_ex(4)) == NULL)
-		BAD("out of memory");
+	if (memchr(line, '\0', len) != NULL) {
+		snprintf(err, errlen, "NUL byte in line");
+		return -1;
+	}
+	if ((tok = json_tokener_new_ex(4)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, line, (int)len);
 	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success)
 		BAD("not valid JSON");
-	if (strspn(line + json_tokener_get_parse_end(tok), " \t\r") != len - json_tokener_get_parse_end(tok))
+	if (!only_blanks(line, json_tokener_get_parse_end(tok), len))
 		BAD("text after the JSON object");
 	if (!json_object_is_type(obj, json_type_object))
 		BAD("not a JSON object");
@@ -470,7 +478,7 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
     char *err, size_t errlen, int *store_err)
 {
 	struct sale_product cur, next = l->sp;
-	const char *action;
+	enum log_action action;
 	int rc = store_sale_get(t, l->sp.sale_product_id, &cur), exists = rc == STORE_OK;
 
 	if (rc != STORE_OK && rc != STORE_NOTFOUND) {
@@ -479,7 +487,7 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
 	}
 	if (!exists) {
 		next.created_at = next.updated_at = now;
-		action = next.status == STATUS_CANCELLED ? "cancelled" : "imported";
+		action = next.status == STATUS_CANCELLED ? LOG_CANCELLED : LOG_IMPORTED;
 	} else {
 		if (cur.increment_id != next.increment_id) {
 			snprintf(err, errlen, "sale_product_id %llu belongs to increment_id %llu",
@@ -513,11 +521,11 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
 			return 0;
 		next.updated_at = now;
 		action = next.status == STATUS_CANCELLED && cur.status != STATUS_CANCELLED ?
-		    "cancelled" : "updated";
+		    LOG_CANCELLED : LOG_UPDATED;
 	}
 	store_sale_put(t, exists ? &cur : NULL, &next);
 	write_log(t, action, exists ? &cur : NULL, &next, user, NULL, now);
-	if (strcmp(action, "cancelled") == 0)
+	if (action == LOG_CANCELLED)
 		write_event(t, "sale.cancelled", &next, now);
 	return 1;
 }

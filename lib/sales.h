@@ -21,6 +21,8 @@ struct json_object;
 struct json_object *sale_item_json(const struct sale_product *sp, const struct config *cfg);
 /* Every stored field, for `menzzo-admin show` and the sale log. */
 struct json_object *sale_full_json(const struct sale_product *sp);
+/* A sale-log entry: seq, at, user, action, request_id (API changes), and what changed ("before"/"after"). */
+struct json_object *log_entry_json(const struct log_entry *e);
 
 enum sale_action { ACTION_ACKNOWLEDGE, ACTION_SHIP, ACTION_CANCEL };
 

@@ -818,40 +818,116 @@ text_put(struct store_txn *t, enum db db, const void *key, size_t klen, const ch
 	return rc ? fail(t, rc) : STORE_OK;
 }
 
-int
-store_log_put(struct store_txn *t, uint64_t sale_product_id, uint64_t seq, const char *json, size_t len)
+#define LOG_RECORD_MAX (8 + 8 + 2 + 64 + 2 + 32 + 2 * (2 + SALE_RECORD_MAX))
+
+static void
+put_record(struct pack *pk, const struct sale_product *sp)
 {
-	unsigned char key[16];
-	pair_key(key, sale_product_id, seq);
-	return text_put(t, DB_LOG, key, 16, json, len);
+	unsigned char rec[SALE_RECORD_MAX];
+	size_t n = sale_encode(sp, rec);
+
+	if (n == 0)
+		pk->bad = 1;
+	put_u8(pk, (unsigned)(n >> 8));
+	put_u8(pk, (unsigned)(n & 0xff));
+	put_bytes(pk, rec, n);
 }
 
 static int
-record_entry(struct store_txn *t, const MDB_val *k, const MDB_val *v, void *arg)
+get_record(struct pack *pk, struct sale_product *sp)
 {
-	struct visit_args *a = arg;
-	const char *p = k->mv_data;
+	MDB_val v;
+	size_t n = get_u8(pk) << 8;
 
-	if (k->mv_size == 16)
-		return a->rfn(a->ctx, read_be64(p), read_be64(p + 8), v->mv_data, v->mv_size);
-	if (k->mv_size == 8)
-		return a->rfn(a->ctx, read_be64(p), read_be64(p), v->mv_data, v->mv_size);
-	return t->err = STORE_CORRUPT;
+	n |= get_u8(pk);
+	if (pk->bad || pk->len + n > pk->cap)
+		return STORE_CORRUPT;
+	v.mv_size = n;
+	v.mv_data = pk->p + pk->len;
+	pk->len += n;
+	return sale_decode(&v, sp);
 }
 
 int
-store_log_scan(struct store_txn *t, uint64_t sale_product_id, record_visit_fn fn, void *ctx)
+store_log_put(struct store_txn *t, const struct log_entry *e)
 {
-	struct visit_args a = { NULL, fn, ctx };
+	unsigned char key[16], rec[LOG_RECORD_MAX];
+	struct pack pk = { rec, 0, sizeof(rec), 0 };
+	MDB_val k = { 16, key }, v;
+	int rc;
+
+	if (t->err)
+		return t->err;
+	pair_key(key, e->after.sale_product_id, e->seq);
+	put_u8(&pk, 1);
+	put_u8(&pk, e->action);
+	put_u8(&pk, e->has_before != 0);
+	put_u8(&pk, 0);
+	put_u64(&pk, (uint64_t)e->at);
+	put_str(&pk, e->user);
+	put_str(&pk, e->request_id);
+	if (e->has_before)
+		put_record(&pk, &e->before);
+	put_record(&pk, &e->after);
+	if (pk.bad)
+		return t->err = STORE_CORRUPT;
+	v.mv_size = pk.len;
+	v.mv_data = rec;
+	rc = mdb_put(t->txn, t->s->dbi[DB_LOG], &k, &v, MDB_NOOVERWRITE);
+	return rc ? fail(t, rc) : STORE_OK;
+}
+
+static int
+log_decode(const MDB_val *k, const MDB_val *v, struct log_entry *e)
+{
+	struct pack pk = { v->mv_data, 0, v->mv_size, 0 };
+
+	if (k->mv_size != 16 || get_u8(&pk) != 1)
+		return STORE_CORRUPT;
+	e->seq = read_be64((const char *)k->mv_data + 8);
+	e->action = (enum log_action)get_u8(&pk);
+	e->has_before = get_u8(&pk) != 0;
+	(void)get_u8(&pk);
+	e->at = (int64_t)get_u64(&pk);
+	get_str(&pk, e->user, sizeof(e->user) - 1);
+	get_str(&pk, e->request_id, sizeof(e->request_id) - 1);
+	if (e->has_before && get_record(&pk, &e->before) != STORE_OK)
+		return STORE_CORRUPT;
+	if (get_record(&pk, &e->after) != STORE_OK || pk.bad || pk.len != v->mv_size ||
+	    e->action >= LOG__MAX || e->after.sale_product_id != read_be64(k->mv_data))
+		return STORE_CORRUPT;
+	return STORE_OK;
+}
+
+struct log_args {
+	log_visit_fn fn;
+	void *ctx;
+};
+
+static int
+log_entry_visit(struct store_txn *t, const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct log_args *a = arg;
+	struct log_entry e;
+
+	if (log_decode(k, v, &e) != STORE_OK)
+		return t->err = STORE_CORRUPT;
+	return a->fn(a->ctx, &e);
+}
+
+int
+store_log_scan(struct store_txn *t, uint64_t sale_product_id, log_visit_fn fn, void *ctx)
+{
+	struct log_args a = { fn, ctx };
 	uint64_t prefix = htobe64(sale_product_id);
-	return prefix_scan(t, DB_LOG, &prefix, 8, record_entry, &a);
+	return prefix_scan(t, DB_LOG, &prefix, 8, log_entry_visit, &a);
 }
 
 int
-store_log_scan_all(struct store_txn *t, record_visit_fn fn, void *ctx)
+store_log_scan_all(struct store_txn *t, log_visit_fn fn, void *ctx)
 {
-	struct visit_args a = { NULL, fn, ctx };
-	return prefix_scan(t, DB_LOG, "", 0, record_entry, &a);
+	struct log_args a = { fn, ctx };
+	return prefix_scan(t, DB_LOG, "", 0, log_entry_visit, &a);
 }
 
 int
@@ -879,7 +955,11 @@ store_event_scan(struct store_txn *t, uint64_t after, record_visit_fn fn, void *
 		return fail(t, rc);
 	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
 		op = MDB_NEXT;
-		if ((res = record_entry(t, &k, &v, &a)) != 0)
+		if (k.mv_size != 8) {
+			res = t->err = STORE_CORRUPT;
+			break;
+		}
+		if ((res = a.rfn(a.ctx, read_be64(k.mv_data), read_be64(k.mv_data), v.mv_data, v.mv_size)) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);

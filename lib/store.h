@@ -11,7 +11,7 @@
  *            view, and in "open" while pending or acknowledged)
  *   order    be64 increment_id, be64 sale_product_id        -> ""
  *   label    label path, 0, be64 sale_product_id            -> ""
- *   log      be64 sale_product_id, be64 seq                 -> JSON text
+ *   log      be64 sale_product_id, be64 seq                 -> packed entry
  *   event    be64 seq                                       -> JSON text
  *   token    32-byte hash of the token                      -> packed record
  *   meta     name                                           -> be64 or text
@@ -94,12 +94,15 @@ int store_counter_get(struct store_txn *t, const char *name, uint64_t *v);
 int store_generation(struct store_txn *t, unsigned supplier, uint64_t *gen);
 int store_generation_bump(struct store_txn *t, unsigned supplier);
 
-/* Sale log and event outbox: JSON text records. */
-int store_log_put(struct store_txn *t, uint64_t sale_product_id, uint64_t seq, const char *json, size_t len);
+/* Sale log: keyed by the entry's sale product and seq. */
+int store_log_put(struct store_txn *t, const struct log_entry *e);
+typedef int (*log_visit_fn)(void *ctx, const struct log_entry *e);
+int store_log_scan(struct store_txn *t, uint64_t sale_product_id, log_visit_fn fn, void *ctx);
+/* Every sale log entry of every sale product. */
+int store_log_scan_all(struct store_txn *t, log_visit_fn fn, void *ctx);
+
+/* Event outbox: JSON text records keyed by seq. */
 typedef int (*record_visit_fn)(void *ctx, uint64_t key, uint64_t seq, const char *json, size_t len);
-int store_log_scan(struct store_txn *t, uint64_t sale_product_id, record_visit_fn fn, void *ctx);
-/* Every sale log entry of every sale product (key = sale_product_id). */
-int store_log_scan_all(struct store_txn *t, record_visit_fn fn, void *ctx);
 int store_event_put(struct store_txn *t, uint64_t seq, const char *json, size_t len);
 int store_event_scan(struct store_txn *t, uint64_t after, record_visit_fn fn, void *ctx);
 

@@ -54,6 +54,34 @@ fixed_digits(const char *s, size_t n, unsigned *out)
 	return 0;
 }
 
+/* Writes v as exactly n digits (zero-padded) at out; returns out + n.  The
+ * formatters below run for every field of every listed item: no printf. */
+static char *
+put_digits(char *out, unsigned v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		out[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return out + n;
+}
+
+/* Writes v in decimal without padding; returns the end. */
+static char *
+put_u64(char *out, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*out++ = tmp[--n];
+	return out;
+}
+
 static int
 is_leap(unsigned y)
 {
@@ -119,7 +147,12 @@ format_date(uint32_t days, char *out)
 	unsigned y, m, d;
 
 	civil_from_days(days, &y, &m, &d);
-	snprintf(out, DATE_LEN + 1, "%04u-%02u-%02u", y % 10000, m, d);
+	out = put_digits(out, y % 10000, 4);
+	*out++ = '-';
+	out = put_digits(out, m, 2);
+	*out++ = '-';
+	out = put_digits(out, d, 2);
+	*out = '\0';
 }
 
 int
@@ -154,9 +187,19 @@ format_timestamp(int64_t t, char *out)
 		days--;
 	}
 	civil_from_days(days, &y, &m, &d);
-	snprintf(out, TIMESTAMP_LEN + 1, "%04u-%02u-%02uT%02u:%02u:%02uZ",
-	    y % 10000, m, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
-	    (unsigned)(rem % 60));
+	out = put_digits(out, y % 10000, 4);
+	*out++ = '-';
+	out = put_digits(out, m, 2);
+	*out++ = '-';
+	out = put_digits(out, d, 2);
+	*out++ = 'T';
+	out = put_digits(out, (unsigned)(rem / 3600), 2);
+	*out++ = ':';
+	out = put_digits(out, (unsigned)(rem / 60 % 60), 2);
+	*out++ = ':';
+	out = put_digits(out, (unsigned)(rem % 60), 2);
+	*out++ = 'Z';
+	*out = '\0';
 }
 
 int
@@ -195,8 +238,10 @@ parse_menzzo_order_id(const char *s, size_t len, uint64_t *increment_id,
 void
 format_menzzo_order_id(uint64_t increment_id, uint64_t sale_product_id, char *out)
 {
-	snprintf(out, MENZZO_ORDER_ID_MAX + 1, "%llu_%llu",
-	    (unsigned long long)increment_id, (unsigned long long)sale_product_id);
+	out = put_u64(out, increment_id);
+	*out++ = '_';
+	out = put_u64(out, sale_product_id);
+	*out = '\0';
 }
 
 int
@@ -226,8 +271,14 @@ parse_price(const char *s, size_t len, int64_t *cents)
 void
 format_price(int64_t cents, char *out)
 {
-	snprintf(out, 24, "%lld.%02lld", (long long)(cents / 100),
-	    (long long)(cents % 100));
+	if (cents < 0) {
+		*out++ = '-';
+		cents = -cents;
+	}
+	out = put_u64(out, (uint64_t)cents / 100);
+	*out++ = '.';
+	out = put_digits(out, (unsigned)(cents % 100), 2);
+	*out = '\0';
 }
 
 static int
@@ -298,6 +349,15 @@ valid_label_path(const char *s, size_t len)
 			return -1;
 	}
 	return 0;
+}
+
+int
+only_blanks(const char *s, size_t from, size_t len)
+{
+	for (size_t i = from; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return 0;
+	return 1;
 }
 
 int

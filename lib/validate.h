@@ -92,4 +92,7 @@ int valid_label_path(const char *s, size_t len);
  */
 int valid_text(const char *s, size_t len, size_t max);
 
+/* 1 when s[from..len) holds only spaces, tabs, CR and LF (JSON white space), else 0. */
+int only_blanks(const char *s, size_t from, size_t len);
+
 #endif

@@ -1,9 +1,8 @@
 """GET /api/{supplier}/get-sales (SPEC §2.2, §2.4), its response cache, and GET /api/files (§2.5).
 
-Golden files in tests/golden/ hold the exact response bodies for GOLDEN_DATA below;
-they were written from the SPEC, not captured from the program.
+Golden files in tests/golden/ hold the exact response bodies for GOLDEN_DATA below,
+as SPEC §2.2 defines them (see tests/golden/README.md).
 """
-import json
 import os
 import random
 import re
@@ -137,6 +136,16 @@ def test_golden_money_and_nulls():
         assert '"price":0.01' in r.body.decode() and '"price":180.00' in r.body.decode()
 
 
+def test_price_extremes():
+    with Store() as s:
+        s.import_lines([sale(1, 1, price="999999999.99"), sale(1, 2, price="0.01"), sale(1, 3, price="10"),
+                        sale(1, 4, price="10.1"), sale(1, 5, price=7), sale(1, 6, price=7.5),
+                        sale(1, 7, price="100.00")])
+        r = get(s, s.token("asir-group"))
+        prices = re.findall(r'"price":([^,]*),', r.body.decode())
+        assert prices == ["999999999.99", "0.01", "10.00", "10.10", "7.00", "7.50", "100.00"], prices
+
+
 def test_link_to_label_uses_base_url_only():
     with golden_store() as s:
         tok = s.token("asir-group")
@@ -172,7 +181,7 @@ def pagination_fixture(seed=11):
                 lines.append(sale(inc, sp, order_date=date))
                 open_items.append((date, inc, sp))
     # notio has items on the same dates; they never appear in asir-group's listing
-    for n, (date, inc) in enumerate(orders[:5]):
+    for date, inc in orders[:5]:
         lines.append(sale(inc + 7000, pool.pop(), supplier="notio", order_date=date))
     numeric = sorted(open_items)
     textual = sorted(open_items, key=lambda t: (t[0], str(t[1]), str(t[2])))
@@ -202,10 +211,12 @@ def test_pagination_complete_by_page_number_and_by_link():
                 assert nq is None, (page, r.headers)
         assert [len(p) for p in pages] == [7] * 7 + [1, 0]
         assert sum(pages, []) == expected
-        # following Links from the first page
+        # following Links from the first page: every one of these queries was asked above,
+        # so the answers (and their Links) come from the cache
         got, q, calls = [], "", 0
         while q is not None:
             r = get(s, tok, q)
+            assert r.headers["x-cache"] == "HIT", (q, r.headers)
             got += ids(r)
             q = next_query(r)
             calls += 1
@@ -305,6 +316,8 @@ def test_link_never_from_host_header():
         link = r.headers["link"]
         assert "evil" not in link and link.startswith("<" + BASE + "/api/asir-group/get-sales?"), link
         assert next_query(r) == "last_menzzo_order_number=9_5"
+        r2 = get(s, tok, headers={"Host": "evil.example"})
+        assert r2.headers["x-cache"] == "HIT" and r2.headers["link"] == link, r2.headers
         r = get(s, tok, "date_from=2026-01-15", headers={"Host": "evil.example"},
                 env={"MENZZO_BASE_URL": "http://127.0.0.1:9000"})
         assert next_query(r, base="http://127.0.0.1:9000") is not None, r.headers
@@ -333,6 +346,13 @@ def test_cursor_full_id_and_bare_increment_id():
             r = get(s, tok, "last_menzzo_order_number=" + urllib.parse.quote(cursor))
             j = assert_error(r, 400, "last_menzzo_order_number")
             assert "15000012500_801" not in j["error"]
+        # the cursor combines with the other filters, even when it lies outside them
+        assert ids(get(s, tok, "date_from=2026-01-15&last_menzzo_order_number=15000012399_1")) == \
+            ["9_5", "10_6", "15000012345_789", "15000012345_790"]
+        assert ids(get(s, tok, "date_to=2026-01-14&last_menzzo_order_number=15000012345_790")) == []
+        assert ids(get(s, tok, "status=shipped&last_menzzo_order_number=9_5")) == ["15000012400_2"]
+        assert ids(get(s, tok, "status=pending&last_menzzo_order_number=10")) == ["15000012345_789"]
+        assert ids(get(s, tok, "status=all&last_menzzo_order_number=15000012401_3")) == []
         r = get(s, s.token("notio"), "last_menzzo_order_number=15000012345", supplier="notio")
         assert ids(r) == [], "notio's cursor on its own part of a shared order"
 
@@ -416,6 +436,7 @@ def test_page_parameter_and_unknown_and_repeated_parameters():
                     "99999999999999999999999"):
             assert_error(get(s, tok, "page=" + urllib.parse.quote(bad, safe="%")), 400, "page")
         assert ids(get(s, tok, "page=1000000")) == []
+        assert_error(get(s, tok, "pa%67e=0"), 400, "page")  # an escaped name is the same name
         assert ids(get(s, tok, "page=1")) == OPEN_IDS
         base = get(s, tok, env={"MENZZO_CACHE_TTL_ASIR_GROUP": "0"}).body
         for q in ("foo=bar", "utm_source=x&page=1", "pagex=0", "Page=0", "STATUS=bogus", "status_=x",
@@ -568,6 +589,7 @@ def test_cache_purge_counts():
 def test_cache_per_supplier_configuration():
     with golden_store() as s:
         atok, ntok = s.token("asir-group"), s.token("notio")
+        assert cache_state(get(s, atok)) == "MISS"
         for _ in range(2):
             r = get(s, ntok, supplier="notio")
             assert r.headers["cache-control"] == "no-store" and "x-cache" not in r.headers, r.headers
@@ -575,6 +597,15 @@ def test_cache_per_supplier_configuration():
         assert cache_state(r) == "MISS" and max_age(r) == 60
         r = get(s, ntok, supplier="notio", env={"MENZZO_CACHE_TTL_NOTIO": "60"})
         assert cache_state(r) == "HIT" and r.body == golden("get-sales.notio.open.json")
+        # the same query of the other supplier is its own entry
+        r = get(s, atok)
+        assert cache_state(r) == "HIT" and r.body == golden("get-sales.asir-group.open.json")
+        # a change to notio's sales invalidates notio's entries
+        rr = s.cgi("notio/acknowledge-sale", method="POST", body={"menzzo_order_id": "15000012345_800"},
+                   token=ntok)
+        assert rr.status == 200
+        r = get(s, ntok, supplier="notio", env={"MENZZO_CACHE_TTL_NOTIO": "60"})
+        assert cache_state(r) == "MISS" and r.json()[1]["status"] == "acknowledged", r.body
         for _ in range(2):
             r = get(s, atok, env={"MENZZO_CACHE_TTL_ASIR_GROUP": "0"})
             assert r.headers["cache-control"] == "no-store" and "x-cache" not in r.headers, r.headers
@@ -600,7 +631,7 @@ def files_store():
         f.write(b"%PDF-1.4 notio\n")
     secret = os.path.join(s.dir, "secret.pdf")
     with open(secret, "wb") as f:
-        f.write(b"%PDF secret outside the files directory")
+        f.write(b"%PDF-1.4 secret outside the files directory")
     os.symlink(secret, os.path.join(files, "labels", "link.pdf"))
     os.symlink(s.dir, os.path.join(files, "out"))
     s.import_lines([sale(101, 101, order_date="2025-06-01", label="labels/x.pdf"),

@@ -376,17 +376,23 @@ print_record(void *ctx, uint64_t key, uint64_t seq, const char *json, size_t len
 }
 
 static int
+print_log(void *ctx, const struct log_entry *e)
+{
+	(void)ctx;
+	return print_json(log_entry_json(e));
+}
+
+static int
 cmd_log(struct admin *a, int argc, char **argv)
 {
 	struct store_txn *t;
 	struct sale_product sp;
 	uint64_t inc, id;
-	long all = -1;
 	int rc;
 
 	if (parse_id_arg(argc, argv, "log", &inc, &id) || load_sale(a, inc, id, &t, &sp))
 		return 1;
-	rc = store_log_scan(t, id, print_record, &all);
+	rc = store_log_scan(t, id, print_log, NULL);
 	store_abort(t);
 	return rc == STORE_OK ? 0 : store_fail(rc);
 }
