@@ -14,14 +14,14 @@ PYTHON   ?= /usr/bin/python3
 SUPPLIERS := $(shell awk -F'"' '/^SUPPLIER/ { print $$2 }' lib/suppliers.def)
 ENDPOINTS := get-sales acknowledge-sale ship-sale
 LIB_SRC   := $(wildcard lib/*.c)
-LIB_HDR   := $(wildcard lib/*.h) lib/suppliers.def
+LIB_HDR   := $(wildcard lib/*.h) lib/suppliers.def Makefile
 ADMIN_SRC := $(wildcard tools/*.c)
 EXES       = $(foreach s,$(SUPPLIERS),$(foreach e,$(ENDPOINTS),cgi-bin/$(s)/$(e))) \
              cgi-bin/files cgi-bin/health bin/menzzo-admin
 
 all: $(EXES)
 
-# $(call variant,OBJDIR,EXEPREFIX,FLAGS): the library, executables and test binaries of one build.
+# $(call variant,OBJDIR,EXEPREFIX,FLAGS,LINKFLAGS): the library and executables of one build.
 define variant
 $(1)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $$(@D)
@@ -31,18 +31,23 @@ $(1)/libmenzzo.a: $(patsubst lib/%.c,$(1)/lib/%.o,$(LIB_SRC))
 $(foreach e,$(ENDPOINTS),
 $(2)cgi-bin/%/$(e): cgi-bin/$(e).c $(1)/libmenzzo.a $(LIB_HDR)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) -DMENZZO_SUPPLIER='"$$*"' $$< $(1)/libmenzzo.a $$(LDFLAGS) $$(LDLIBS) -o $$@
+	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) -DMENZZO_SUPPLIER='"$$*"' $$< $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
 )
 $(2)cgi-bin/files $(2)cgi-bin/health: $(2)cgi-bin/%: cgi-bin/%.c $(1)/libmenzzo.a $(LIB_HDR)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) $$< $(1)/libmenzzo.a $$(LDFLAGS) $$(LDLIBS) -o $$@
+	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) $$< $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
 $(2)bin/menzzo-admin: $(ADMIN_SRC) tools/admin.h $(1)/libmenzzo.a $(LIB_HDR)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) $(ADMIN_SRC) $(1)/libmenzzo.a $$(LDFLAGS) $$(LDLIBS) -o $$@
+	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) $(ADMIN_SRC) $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
 endef
 
-$(eval $(call variant,build/opt,,))
-$(eval $(call variant,build/asan,build/asan/,$(SANITIZE)))
+# Deployed executables are linked statically: no dynamic loader, no relocations
+# at start-up, nothing to install beside them (bench/PROFILE.md has the figures).
+STATIC ?= -static
+$(eval $(call variant,build/opt,,,$(STATIC)))
+$(eval $(call variant,build/asan,build/asan/,$(SANITIZE),))
+# For valgrind, which cannot follow malloc into a static binary.
+$(eval $(call variant,build/vg,build/vg/,-O1,))
 
 ASAN_EXES := $(addprefix build/asan/,$(EXES))
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(wildcard tests/unit/*.c)) \
@@ -72,8 +77,9 @@ test:
 -include fuzz/fuzz.mk bench/bench.mk docs/install.mk
 
 # The CGI-direct tests again, on the optimised build under valgrind memcheck.
-valgrind: all
+valgrind:
 	@sh tools/install-deps.sh test
+	@$(MAKE) --no-print-directory $(addprefix build/vg/,$(EXES)) build/asan/helpers/hold_reader
 	MENZZO_VALGRIND=1 $(PYTHON) tests/run.py test_foundation.test_health test_foundation.test_auth \
 	    test_foundation.test_get_sales test_foundation.test_import test_foundation.test_store \
 	    test_get_sales test_actions test_crash.test_security

@@ -28,8 +28,9 @@ $(BENCH_BUILD)/spawn: bench/spawn.c
 BENCH_PROTO := $(BENCH_BUILD)/proto
 BENCH_PROTO_EXES := $(foreach k,staticlibs static,$(foreach s,$(SUPPLIERS),\
                       $(foreach e,get-sales ship-sale,$(BENCH_PROTO)/$(k)/$(s)/$(e)))) \
+                    $(foreach l,lmdb json-c sodium,$(BENCH_PROTO)/only-$(l)-static/notio/get-sales) \
                     $(BENCH_PROTO)/baseline-static/get-sales $(BENCH_PROTO)/jsonbench \
-                    $(BENCH_PROTO)/shim_nosync.so $(BENCH_PROTO)/shim_smaps.so
+                    $(BENCH_PROTO)/shim_nosync.so $(BENCH_PROTO)/shim_smaps.so $(BENCH_PROTO)/shim_nordahead.so
 
 define bench_proto
 # staticlibs: json-c, LMDB and libsodium static, libc dynamic
@@ -44,6 +45,15 @@ $(BENCH_PROTO)/static/%/$(1): cgi-bin/$(1).c build/opt/libmenzzo.a $(LIB_HDR)
 	    -static $$(LDLIBS) -o $$@
 endef
 $(foreach e,get-sales ship-sale,$(eval $(call bench_proto,$(e))))
+
+# only-LIB-static: one of the three libraries static, the others dynamic (what each one's loading costs)
+define bench_proto_one
+$(BENCH_PROTO)/only-$(1)-static/%/get-sales: cgi-bin/get-sales.c build/opt/libmenzzo.a $(LIB_HDR)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) -DMENZZO_SUPPLIER='"$$*"' $$< build/opt/libmenzzo.a $$(LDFLAGS) \
+	    -Wl,-Bstatic -l$(1) -Wl,-Bdynamic $$(filter-out -l$(1),$$(LDLIBS)) -o $$@
+endef
+$(foreach l,lmdb json-c sodium,$(eval $(call bench_proto_one,$(l))))
 
 # Page rendering three ways (bench/jsonbench.c), on the project's own sale_item_json.
 $(BENCH_PROTO)/jsonbench: bench/jsonbench.c build/opt/libmenzzo.a $(LIB_HDR)

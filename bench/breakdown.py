@@ -42,6 +42,7 @@ PROF = os.path.join(WORK, "profile")
 OUT = os.path.join(ROOT, "bench", "PROFILE.md")
 N = bench.setting("BENCH_N", 300)
 EMPTY_QUERY = "date_from=2030-01-01"
+SPARE = 10  # pending sale products kept for the single ship-sale runs (callgrind, strace)
 STAGES = []
 
 
@@ -122,6 +123,15 @@ def stage_variants(small, big):
             dict(name=k + "cache HIT 1M (asir-group)", exe=exe(kind, "asir-group", "get-sales"),
                  env=bench.cgi_env(big, token=big.tokens["asir-group"]), ref=k + "401 bad token (+ token check)"),
         ]
+        if kind == "dynamic":
+            v.append(dict(name=k + "full page 1M, MDB_NORDAHEAD (shim)", exe=gs,
+                          env=dict(bench.cgi_env(big, token=big.tokens["notio"]),
+                                   LD_PRELOAD=os.path.join(PROTO, "shim_nordahead.so")),
+                          ref=k + "full page 1M"))
+    for lib in ("lmdb", "json-c", "sodium"):
+        gs = exe(f"only-{lib}-static", "notio", "get-sales")
+        v.append(dict(name=f"only lib{lib} static: 405", exe=gs,
+                      env=bench.cgi_env(small, "POST"), status=405, ref="dynamic: 405 (exec, libraries, config)"))
     return v
 
 
@@ -152,6 +162,55 @@ def ship_variants(ship, per):
 def bodies(tag, ids):
     return bench._write_lines(os.path.join(PROF, f"bodies-{tag}.txt"),
                               [json.dumps({"menzzo_order_id": i}) for i in ids])
+
+
+def run_wrk(small, ship, per):
+    """get-sales 10k and ship-sale behind lighttpd: the deployed link, the static prototype, the baseline."""
+    rounds = 2
+    log(f"behind lighttpd: wrk -t{bench.WRK_THREADS} -c{bench.WRK_CONNECTIONS} -d{bench.WRK_DURATION}s, "
+        f"{rounds} rounds")
+    ids = [f"{r[2]}_{r[3]}" for r in ship.open_of("asir-group")][per * 4:-SPARE]
+    ids_file = bench._write_lines(os.path.join(PROF, "wrk-ids.txt"), ids)
+    lua = os.path.join(ROOT, "bench", "ship.lua")
+    servers = {}
+    try:
+        servers = {
+            "baseline": bench.Lighttpd("profile-baseline", bench.BASELINE_CGI_DIR, ship),
+            "dynamic 10k": bench.Lighttpd("profile-dyn-10k", bench.CGI_DIR, small),
+            "static 10k": bench.Lighttpd("profile-static-10k", os.path.join(PROTO, "static"), small),
+            "dynamic ship": bench.Lighttpd("profile-dyn-ship", bench.CGI_DIR, ship),
+            "static ship": bench.Lighttpd("profile-static-ship", os.path.join(PROTO, "static"), ship),
+        }
+        offset = [0]
+
+        def get(server, tok):
+            return ["-H", f"Authorization: Bearer {tok}", servers[server].url("/api/notio/get-sales")]
+
+        def post(server, path, tok):
+            return ["-s", lua, servers[server].url(path), "--", tok, ids_file, str(offset[0]),
+                    str(bench.WRK_THREADS)]
+        runs = [
+            ("baseline GET", lambda: get("baseline", "x")),
+            ("get-sales 10k dynamic", lambda: get("dynamic 10k", small.tokens["notio"])),
+            ("get-sales 10k static", lambda: get("static 10k", small.tokens["notio"])),
+            ("baseline POST", lambda: post("baseline", "/api/notio/ship-sale", "x")),
+            ("ship-sale dynamic", lambda: post("dynamic ship", "/api/asir-group/ship-sale", ship.tokens["asir-group"])),
+            ("ship-sale static", lambda: post("static ship", "/api/asir-group/ship-sale", ship.tokens["asir-group"])),
+        ]
+        res = collections.OrderedDict((n, []) for n, _ in runs)
+        for rnd in range(rounds):
+            for name, args in runs[rnd % len(runs):] + runs[:rnd % len(runs)]:
+                p = subprocess.run(["wrk", f"-t{bench.WRK_THREADS}", f"-c{bench.WRK_CONNECTIONS}",
+                                    f"-d{bench.WRK_DURATION}s", *args()], capture_output=True, text=True)
+                r = bench.parse_wrk(p.stdout)
+                if r["threads"] and "baseline" not in name:
+                    offset[0] += max(t["issued"] for t in r["threads"]) * bench.WRK_THREADS
+                res[name].append(r)
+                log(f"  {name}: {r['rps']:.0f} req/s, non-2xx {r['non2xx']}")
+    finally:
+        for s in servers.values():
+            s.stop()
+    return res
 
 
 # ---------------------------------------------------------------- 2. callgrind
@@ -193,7 +252,7 @@ def callgrind(name, argv, env, stdin=b""):
     total = int(re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", incl).group(1).replace(",", ""))
     funcs = {}
     for m in re.finditer(r"^\s*([\d,]+) \([\d. ]+%\)\s+(\S+?):(\S+)(?: \[(.*)\])?$", incl, re.M):
-        fn = m.group(3).split("'")[0]
+        fn = re.sub(r"\.(isra|constprop|part|cold)\..*$", "", m.group(3).split("'")[0])
         funcs.setdefault(fn, int(m.group(1).replace(",", "")))
     objs = collections.Counter()
     for m in re.finditer(r"^\s*([\d,]+) \([\d. ]+%\)\s+(\S+?):(\S+)(?: \[(.*)\])?$", self_, re.M):
@@ -225,7 +284,8 @@ def classify(file, fn, obj):
         return "libsodium"
     if o.startswith("libc") or file.startswith("./") or (not obj and fn.startswith("_")):
         return "libc (malloc, stdio, string)"
-    if "/work/" in file or "/lib/" in file or "cgi-bin" in file or "tools/" in file:
+    rel = file[len(ROOT) + 1:] if file.startswith(ROOT + "/") else file
+    if rel.startswith(("lib/", "cgi-bin/", "tools/", "bench/")):
         return "project code (lib/, cgi-bin/)"
     return "other / unattributed"
 
@@ -298,7 +358,7 @@ def main():
     # A ship-sale store of its own, so that every run ships a pending sale product.
     ship = bench.Store("profile/store-ship")
     per = N + 5
-    ship.build(max(5000, per * 4 * 2 + 100), 0, 0, 5)
+    ship.build(max(60000, per * 4 * 2 + 100), 0, 0, 5)
     ship.load_open()
 
     log(f"wall time by stage: {N} interleaved runs per variant")
@@ -306,6 +366,8 @@ def main():
     stages = spawn(STAGES, N, "stages")
     log("ship-sale with and without fsync")
     ships = spawn(ship_variants(ship, per), N, "ship")
+
+    wrk = None if bench.SKIP_WRK else run_wrk(small, ship, per)
 
     log("callgrind")
     env10k = bench.cgi_env(small, token=small.tokens["notio"])
@@ -321,7 +383,7 @@ def main():
     hit_env = bench.cgi_env(big, token=big.tokens["asir-group"])
     subprocess.run([exe("dynamic", "asir-group", "get-sales")], env=hit_env, capture_output=True)  # fill the cache
     cg["get-sales 1M cache HIT (dynamic)"] = callgrind("gshit", [exe("dynamic", "asir-group", "get-sales")], hit_env)
-    spare = [f"{r[2]}_{r[3]}" for r in ship.open_of("asir-group")][-3:]
+    spare = [f"{r[2]}_{r[3]}" for r in ship.open_of("asir-group")][-SPARE:]
     body = json.dumps({"menzzo_order_id": spare[0]}).encode()
     ship_env = bench.cgi_env(ship, "POST", token=ship.tokens["asir-group"],
                              extra={"CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body))})
@@ -357,7 +419,7 @@ def main():
     mem["get-sales 10k"] = smaps(exe("dynamic", "notio", "get-sales"), env10k)
     mem["get-sales 1M"] = smaps(exe("dynamic", "notio", "get-sales"), env1m)
 
-    text = report(stages, ships, cg, cg_import, render, ld, sc, mem, time.perf_counter() - t0)
+    text = report(stages, ships, wrk, cg, cg_import, render, ld, sc, mem, time.perf_counter() - t0)
     with open(OUT, "w") as f:
         f.write(text)
     print()
@@ -378,7 +440,7 @@ def syscalls(base, small, env10k, ship_env, spare):
     return sc
 
 
-def report(stages, ships, cg, cg_import, render, ld, sc, mem, elapsed):
+def report(stages, ships, wrk, cg, cg_import, render, ld, sc, mem, elapsed):
     mach = bench.machine()
     lines = []
     w = lines.append
@@ -415,6 +477,24 @@ def report(stages, ships, cg, cg_import, render, ld, sc, mem, elapsed):
     w("The fsync-off row only measures what the two flushes of an LMDB commit (fdatasync of the data file, "
       "then the meta page written through O_DSYNC) cost on this disk; it is not a proposal.")
     w("")
+    if wrk:
+        w("## 2b. Behind lighttpd: the deployed link and the static prototype")
+        w("")
+        w(f"`wrk -t{bench.WRK_THREADS} -c{bench.WRK_CONNECTIONS} -d{bench.WRK_DURATION}s`, 2 rounds alternating; "
+          "the static servers run the project's lighttpd.conf with CGI_DIR=build/bench/proto/static. "
+          "ship-sale: a different pending sale product per request.")
+        w("")
+        w("| variant | req/s (median) | per round | / baseline | non-2xx | real changes |")
+        w("|---|---|---|---|---|---|")
+        med = {n: statistics.median([r["rps"] for r in rs]) for n, rs in wrk.items()}
+        for n, rs in wrk.items():
+            b = med["baseline POST" if ("ship" in n or "POST" in n) else "baseline GET"]
+            changed = sum(t["changed"] for r in rs for t in r["threads"])
+            per_round = " / ".join(f"{r['rps']:.0f}" for r in rs)
+            w(f"| {n} | {med[n]:.0f} | {per_round} | "
+              f"{med[n] / b:.2f}× | {sum(r['non2xx'] for r in rs)} | {changed if 'ship-sale' in n else ''} |")
+        w("")
+
     w("## 3. Instructions (callgrind)")
     w("")
     names = list(cg)
@@ -435,7 +515,7 @@ def report(stages, ships, cg, cg_import, render, ld, sc, mem, elapsed):
     w("|---|---|---|")
     cur = render["render_current"]
     for fn, label in (("render_current", "current: sale_item_json objects, serialised, freed (json-c)"),
-                      ("render_flags", "json-c, keys added with KEY_IS_NEW | CONSTANT_KEY"),
+                      ("render_flags", "json-c, keys added with KEY_IS_NEW and CONSTANT_KEY flags"),
                       ("render_direct", "direct append with a JSON string escaper (no object tree)")):
         w(f"| {label} | {render[fn]:,} | {render[fn] / cur:.2f}× |")
     w("")

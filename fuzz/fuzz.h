@@ -36,44 +36,6 @@ fuzz_cstr(const uint8_t *data, size_t size)
 	return s;
 }
 
-/*
- * FUZZ_LENIENT=1 in the environment steps around the open findings listed in
- * fuzz/findings/README.md, so that a run can look past them while they are
- * being fixed: length-delimited JSON parsers get a NUL after their input (as
- * their callers in the tree give them), import lines with a NUL byte are
- * skipped, and a Bearer token made only of '=' passes.  Off by default: a
- * target holds its parser to the contract in lib/ headers.
- */
-static inline int
-fuzz_lenient(void)
-{
-	static int lenient = -1;
-
-	if (lenient < 0) {
-		const char *v = getenv("FUZZ_LENIENT");
-		lenient = v != NULL && strcmp(v, "1") == 0;
-	}
-	return lenient;
-}
-
-/*
- * The text a length-delimited parser is handed: data itself (libFuzzer's copy
- * of exactly size bytes, so AddressSanitizer sees any read past size), or when
- * lenient a NUL-terminated copy.  Free with fuzz_text_free.
- */
-static inline const char *
-fuzz_text(const uint8_t *data, size_t size)
-{
-	return fuzz_lenient() ? fuzz_cstr(data, size) : (const char *)data;
-}
-
-static inline void
-fuzz_text_free(const uint8_t *data, const char *s)
-{
-	if (s != (const char *)data)
-		free((void *)s);
-}
-
 /* s[0..len) equals the NUL-terminated string t. */
 static inline int
 fuzz_equals(const char *s, size_t len, const char *t)

@@ -34,7 +34,7 @@ ref_parse(const char *h, size_t *off, size_t *len)
 	while (h[p + n] == '=')
 		n++;
 	/* b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-	if (n == 0 || n > BEARER_MAX || (chars == 0 && !fuzz_lenient()))
+	if (chars == 0 || n > BEARER_MAX)
 		return AUTH_MALFORMED;
 	for (size_t i = p + n; h[i] != '\0'; i++)
 		if (h[i] != ' ')

@@ -48,7 +48,7 @@ ref_date(const char *s, size_t len, int64_t *t)
 	tt = timegm(&tm);
 	if (gmtime_r(&tt, &back) == NULL || back.tm_year != y - 1900 || back.tm_mon != m - 1 || back.tm_mday != d)
 		return 0;
-	*t = (int64_t)tt - 12 * 3600;
+	*t = (int64_t)tt - 12 * 3600LL;
 	return 1;
 }
 

@@ -7,7 +7,7 @@
 #   smoke  the seed corpus read-only, new inputs to a temporary directory
 # Exit status 1 when any target crashed or failed to run.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 mode=$1 seconds=$2
 shift 2

@@ -62,7 +62,8 @@ named(struct check *c, uint64_t id, struct sale_product *sp, const char *index)
 }
 
 static int
-on_listing(void *ctx, unsigned supplier, unsigned view, const struct listing_pos *pos)
+on_listing(void *ctx, unsigned supplier, unsigned view, const struct listing_pos *pos,
+    const struct sale_product *copy)
 {
 	struct check *c = ctx;
 	struct sale_product sp;
@@ -77,7 +78,9 @@ on_listing(void *ctx, unsigned supplier, unsigned view, const struct listing_pos
 	in_view = view == FILTER_ALL || view == sp.status ||
 	    (view == FILTER_OPEN && (sp.status == STATUS_PENDING || sp.status == STATUS_ACKNOWLEDGED));
 	if (sp.supplier != supplier || !in_view || sp.order_date != pos->order_date ||
-	    sp.increment_id != pos->increment_id)
+	    sp.increment_id != pos->increment_id || copy->status != sp.status ||
+	    copy->acknowledged_at != sp.acknowledged_at || copy->prepared_at != sp.prepared_at ||
+	    copy->updated_at != sp.updated_at || strcmp(copy->label, sp.label) != 0)
 		problem(c, "listing entry (view %u) disagrees with sale product %" PRIu64,
 		    view, pos->sale_product_id);
 	return 0;

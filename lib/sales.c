@@ -32,6 +32,13 @@ string_or_null(const char *s)
 	return s[0] ? json_object_new_string(s) : NULL;
 }
 
+/* Adds a member under a constant, new key: json-c then neither copies nor looks up the key. */
+static void
+add(struct json_object *o, const char *key, struct json_object *val)
+{
+	json_object_object_add_ex(o, key, val, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
+}
+
 struct json_object *
 sale_item_json(const struct sale_product *sp, const struct config *cfg)
 {
@@ -40,22 +47,22 @@ sale_item_json(const struct sale_product *sp, const struct config *cfg)
 
 	format_menzzo_order_id(sp->increment_id, sp->sale_product_id, id);
 	format_date(sp->order_date, date);
-	json_object_object_add(o, "menzzo_order_id", json_object_new_string(id));
-	json_object_object_add(o, "sku", json_object_new_string(sp->sku));
-	json_object_object_add(o, "quantity", json_object_new_int64(sp->quantity));
-	json_object_object_add(o, "price", price_json(sp->price_cents));
+	add(o, "menzzo_order_id", json_object_new_string(id));
+	add(o, "sku", json_object_new_string(sp->sku));
+	add(o, "quantity", json_object_new_int64(sp->quantity));
+	add(o, "price", price_json(sp->price_cents));
 	if (sp->label[0]) {
 		char link[512];
 		snprintf(link, sizeof(link), "%.*s/api/files/%s", (int)cfg->base_url_len,
 		    cfg->base_url, sp->label);
-		json_object_object_add(o, "link_to_label", json_object_new_string(link));
+		add(o, "link_to_label", json_object_new_string(link));
 	} else
-		json_object_object_add(o, "link_to_label", NULL);
-	json_object_object_add(o, "order_date", json_object_new_string(date));
-	json_object_object_add(o, "carrier", json_object_new_string(sp->carrier));
-	json_object_object_add(o, "status", json_object_new_string(status_name(sp->status)));
-	json_object_object_add(o, "acknowledged_at", timestamp_json(sp->acknowledged_at));
-	json_object_object_add(o, "prepared_at", timestamp_json(sp->prepared_at));
+		add(o, "link_to_label", NULL);
+	add(o, "order_date", json_object_new_string(date));
+	add(o, "carrier", json_object_new_string(sp->carrier));
+	add(o, "status", json_object_new_string(status_name(sp->status)));
+	add(o, "acknowledged_at", timestamp_json(sp->acknowledged_at));
+	add(o, "prepared_at", timestamp_json(sp->prepared_at));
 	return o;
 }
 

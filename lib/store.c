@@ -505,6 +505,14 @@ label_key(unsigned char *k, const char *label, uint64_t sp)
 	return n + 9;
 }
 
+static int
+listing_put(struct store_txn *t, unsigned char *key, const unsigned char *rec, size_t len)
+{
+	MDB_val k = { LISTING_KEY_LEN, key }, v = { len, (void *)rec };
+	int rc = mdb_put(t->txn, t->s->dbi[DB_LISTING], &k, &v, 0);
+	return rc ? fail(t, rc) : STORE_OK;
+}
+
 int
 store_sale_put(struct store_txn *t, const struct sale_product *old, const struct sale_product *sp)
 {
@@ -543,12 +551,11 @@ store_sale_put(struct store_txn *t, const struct sale_product *old, const struct
 			index_del(t, DB_LABEL, key, n);
 		}
 	}
-	for (int i = 0; i < nnew; i++)
-		if (moved || !has_view(oldv, nold, newv[i])) {
-			listing_key(key, sp->supplier, newv[i], sp->order_date,
-			    sp->increment_id, sp->sale_product_id);
-			index_put(t, DB_LISTING, key, LISTING_KEY_LEN);
-		}
+	/* Listing entries carry the record itself: a page is read from the index alone. */
+	for (int i = 0; i < nnew; i++) {
+		listing_key(key, sp->supplier, newv[i], sp->order_date, sp->increment_id, sp->sale_product_id);
+		listing_put(t, key, v.mv_data, v.mv_size);
+	}
 	if (old == NULL || old->increment_id != sp->increment_id) {
 		pair_key(key, sp->increment_id, sp->sale_product_id);
 		index_put(t, DB_ORDER, key, 16);
@@ -614,8 +621,15 @@ store_listing_scan(struct store_txn *t, unsigned supplier, enum status_filter vi
 			skip--;
 			continue;
 		}
-		if ((res = visit_sale(t, read_be64(p + 14), fn, ctx)) != 0)
-			break;
+		{
+			struct sale_product sp;
+			if (sale_decode(&v, &sp) != STORE_OK || sp.sale_product_id != read_be64(p + 14)) {
+				res = t->err = STORE_CORRUPT;
+				break;
+			}
+			if ((res = fn(ctx, &sp)) != 0)
+				break;
+		}
 	}
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
@@ -1070,16 +1084,16 @@ listing_raw_entry(struct store_txn *t, const MDB_val *k, const MDB_val *v, void 
 	struct raw_args *a = arg;
 	const unsigned char *p = k->mv_data;
 	struct listing_pos pos;
+	struct sale_product copy;
 	uint32_t date;
-	(void)v;
 
-	if (k->mv_size != LISTING_KEY_LEN)
+	if (k->mv_size != LISTING_KEY_LEN || sale_decode(v, &copy) != STORE_OK)
 		return t->err = STORE_CORRUPT;
 	memcpy(&date, p + 2, 4);
 	pos.order_date = be32toh(date);
 	pos.increment_id = read_be64(p + 6);
 	pos.sale_product_id = read_be64(p + 14);
-	return a->lfn(a->ctx, p[0], p[1], &pos);
+	return a->lfn(a->ctx, p[0], p[1], &pos, &copy);
 }
 
 int

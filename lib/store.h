@@ -6,9 +6,11 @@
  *
  * One environment (MENZZO_DATA_DIR) with named databases:
  *   sale     be64 sale_product_id                          -> packed record
- *   listing  u8 supplier, u8 view, be32 date, be64 inc, be64 sp -> ""
+ *   listing  u8 supplier, u8 view, be32 date, be64 inc, be64 sp -> packed record
  *            (each sale product is listed in view "all", in its status's
- *            view, and in "open" while pending or acknowledged)
+ *            view, and in "open" while pending or acknowledged; the entry
+ *            holds a copy of the record, so that a page is read from the
+ *            index alone, in a few adjacent pages whatever the store's size)
  *   order    be64 increment_id, be64 sale_product_id        -> ""
  *   label    label path, 0, be64 sale_product_id            -> ""
  *   log      be64 sale_product_id, be64 seq                 -> packed entry
@@ -42,7 +44,7 @@ enum store_err {
 #define STORE_CREATE   0x1 /* create the directory and files (menzzo-admin init) */
 #define STORE_READONLY 0x2 /* a read-only process (get-sales, files, health) */
 
-#define STORE_SCHEMA 1
+#define STORE_SCHEMA 2
 
 struct store;
 struct store_txn;
@@ -116,7 +118,8 @@ int store_token_scan(struct store_txn *t, token_visit_fn fn, void *ctx);
  * Listing index entries as stored, for the integrity check: fn gets each
  * entry's supplier, view and position.
  */
-typedef int (*listing_visit_fn)(void *ctx, unsigned supplier, unsigned view, const struct listing_pos *pos);
+typedef int (*listing_visit_fn)(void *ctx, unsigned supplier, unsigned view, const struct listing_pos *pos,
+    const struct sale_product *copy);
 int store_listing_raw_scan(struct store_txn *t, listing_visit_fn fn, void *ctx);
 typedef int (*pair_visit_fn)(void *ctx, uint64_t a, uint64_t b);
 /* Order index entries (increment_id, sale_product_id). */

@@ -15,10 +15,11 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASAN = os.path.join(ROOT, "build", "asan")
-# `make valgrind` sets MENZZO_VALGRIND=1: the optimised build runs under memcheck instead.
+# `make valgrind` sets MENZZO_VALGRIND=1: a plain dynamic build (build/vg) runs under memcheck instead.
 VALGRIND = os.environ.get("MENZZO_VALGRIND") == "1"
-CGI_DIR = os.path.join(ROOT, "cgi-bin") if VALGRIND else os.path.join(ASAN, "cgi-bin")
-ADMIN = os.path.join(ROOT, "bin", "menzzo-admin") if VALGRIND else os.path.join(ASAN, "bin", "menzzo-admin")
+BUILD = os.path.join(ROOT, "build", "vg") if VALGRIND else ASAN
+CGI_DIR = os.path.join(BUILD, "cgi-bin")
+ADMIN = os.path.join(BUILD, "bin", "menzzo-admin")
 VALGRIND_CMD = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full", "--show-leak-kinds=definite,indirect",
                 "--errors-for-leak-kinds=definite,indirect"]
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
