@@ -230,61 +230,6 @@ cmd_token(struct admin *a, int argc, char **argv)
 	return fail("token: expected add, list or revoke");
 }
 
-int
-admin_import(struct admin *a, FILE *in, const char *name, unsigned long *imported)
-{
-	struct store_txn *t;
-	char *line = NULL, err[160];
-	size_t cap = 0;
-	ssize_t len;
-	unsigned long lineno = 0, bad = 0, changed = 0;
-	int rc, store_err = STORE_OK;
-	unsigned char touched[256] = { 0 };
-
-	if ((rc = store_begin(a->store, 1, &t)) != STORE_OK)
-		return store_fail(rc);
-	while ((len = getline(&line, &cap, in)) > 0) {
-		struct import_line l;
-		int r;
-
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			len--;
-		if (strspn(line, " \t") == (size_t)len)
-			continue;
-		if (import_parse_line(line, (size_t)len, a->now, &l, err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s: line %lu: %s\n", name, lineno, err);
-			bad++;
-			continue;
-		}
-		r = import_apply(t, &l, a->now, a->user, err, sizeof(err), &store_err);
-		if (r == -2)
-			break;
-		if (r == -1) {
-			fprintf(stderr, "%s: line %lu: %s\n", name, lineno, err);
-			bad++;
-		} else if (r == 1) {
-			changed++;
-			touched[l.sp.supplier] = 1;
-		}
-	}
-	free(line);
-	if (store_err != STORE_OK) {
-		store_abort(t);
-		return fail("import stopped at line %lu: %s; nothing was written", lineno, store_strerror(store_err));
-	}
-	for (unsigned s = 0; s < supplier_count; s++)
-		if (touched[s])
-			store_generation_bump(t, s);
-	if ((rc = store_commit(t)) != STORE_OK)
-		return fail("import: %s; nothing was written", store_strerror(rc));
-	if (imported)
-		*imported = changed;
-	fprintf(stderr, "%s: %lu line(s) read, %lu sale product(s) created or changed, %lu rejected\n",
-	    name, lineno, changed, bad);
-	return bad ? 1 : 0;
-}
-
 static int
 cmd_import(struct admin *a, int argc, char **argv)
 {

@@ -1,0 +1,184 @@
+/*
+ * menzzo-admin import: JSON Lines in, one write transaction out.  A reader
+ * thread parses and validates lines (json-c, most of the work) while this
+ * one writes the previous batch into the store; errors are still reported
+ * in line order, and nothing is written unless the whole transaction commits.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "sales.h"
+
+#define BATCH_LINES 256
+#define BATCHES 4
+
+struct parsed {
+	unsigned long lineno;
+	int ok;
+	struct import_line l;
+	char err[160];
+};
+
+struct batch {
+	struct parsed p[BATCH_LINES];
+	size_t n;
+};
+
+struct import_pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *ring;       /* BATCHES of them */
+	size_t head, tail;        /* batches taken by the writer, filled by the reader */
+	int done, stop;
+	FILE *in;
+	int64_t now;
+	unsigned long lines;      /* read so far, blank ones included */
+};
+
+/* Fills one batch with the next non-blank lines; returns 0 at end of input. */
+static int
+fill(struct import_pipe *ip, struct batch *b, char **line, size_t *cap)
+{
+	ssize_t len;
+
+	b->n = 0;
+	while (b->n < BATCH_LINES && (len = getline(line, cap, ip->in)) > 0) {
+		struct parsed *p = &b->p[b->n];
+
+		ip->lines++;
+		while (len > 0 && ((*line)[len - 1] == '\n' || (*line)[len - 1] == '\r'))
+			len--;
+		if (only_blanks(*line, 0, (size_t)len))
+			continue;
+		p->lineno = ip->lines;
+		p->ok = import_parse_line(*line, (size_t)len, ip->now, &p->l, p->err, sizeof(p->err)) == 0;
+		b->n++;
+	}
+	return b->n > 0;
+}
+
+static void *
+reader(void *arg)
+{
+	struct import_pipe *ip = arg;
+	char *line = NULL;
+	size_t cap = 0;
+
+	for (;;) {
+		int more;
+
+		pthread_mutex_lock(&ip->mu);
+		while (ip->tail - ip->head == BATCHES && !ip->stop)
+			pthread_cond_wait(&ip->cv, &ip->mu);
+		if (ip->stop) {
+			pthread_mutex_unlock(&ip->mu);
+			break;
+		}
+		pthread_mutex_unlock(&ip->mu);
+		/* The slot at tail is the reader's until it publishes it. */
+		more = fill(ip, &ip->ring[ip->tail % BATCHES], &line, &cap);
+		pthread_mutex_lock(&ip->mu);
+		if (more)
+			ip->tail++;
+		else
+			ip->done = 1;
+		pthread_cond_broadcast(&ip->cv);
+		pthread_mutex_unlock(&ip->mu);
+		if (!more)
+			break;
+	}
+	free(line);
+	return NULL;
+}
+
+int
+admin_import(struct admin *a, FILE *in, const char *name, unsigned long *imported)
+{
+	struct import_pipe ip = { .in = in, .now = a->now };
+	struct store_txn *t;
+	pthread_t th;
+	char err[160];
+	unsigned long bad = 0, changed = 0, lineno = 0;
+	int rc, store_err = STORE_OK;
+	unsigned char touched[256] = { 0 };
+
+	if ((rc = store_begin(a->store, 1, &t)) != STORE_OK) {
+		fprintf(stderr, "menzzo-admin: %s; nothing was written\n", store_strerror(rc));
+		return 1;
+	}
+	if ((ip.ring = calloc(BATCHES, sizeof(*ip.ring))) == NULL) {
+		store_abort(t);
+		fprintf(stderr, "menzzo-admin: out of memory\n");
+		return 1;
+	}
+	pthread_mutex_init(&ip.mu, NULL);
+	pthread_cond_init(&ip.cv, NULL);
+	if (pthread_create(&th, NULL, reader, &ip) != 0) {
+		store_abort(t);
+		free(ip.ring);
+		fprintf(stderr, "menzzo-admin: cannot start the reader thread\n");
+		return 1;
+	}
+	while (store_err == STORE_OK) {
+		struct batch *b;
+
+		pthread_mutex_lock(&ip.mu);
+		while (ip.head == ip.tail && !ip.done)
+			pthread_cond_wait(&ip.cv, &ip.mu);
+		if (ip.head == ip.tail) {
+			pthread_mutex_unlock(&ip.mu);
+			break;
+		}
+		b = &ip.ring[ip.head % BATCHES];
+		pthread_mutex_unlock(&ip.mu);
+		for (size_t i = 0; i < b->n; i++) {
+			struct parsed *p = &b->p[i];
+			int r = -1;
+
+			lineno = p->lineno;
+			if (p->ok)
+				r = import_apply(t, &p->l, a->now, a->user, p->err, sizeof(p->err), &store_err);
+			if (r == -2)
+				break;
+			if (r == -1) {
+				fprintf(stderr, "%s: line %lu: %s\n", name, p->lineno, p->err);
+				bad++;
+			} else if (r == 1) {
+				changed++;
+				touched[p->l.sp.supplier] = 1;
+			}
+		}
+		pthread_mutex_lock(&ip.mu);
+		ip.head++;
+		if (store_err != STORE_OK)
+			ip.stop = 1;
+		pthread_cond_broadcast(&ip.cv);
+		pthread_mutex_unlock(&ip.mu);
+	}
+	pthread_join(th, NULL);
+	pthread_cond_destroy(&ip.cv);
+	pthread_mutex_destroy(&ip.mu);
+	free(ip.ring);
+	if (store_err != STORE_OK) {
+		store_abort(t);
+		fprintf(stderr, "menzzo-admin: import stopped at line %lu: %s; nothing was written\n",
+		    lineno, store_strerror(store_err));
+		return 1;
+	}
+	for (unsigned s = 0; s < supplier_count; s++)
+		if (touched[s])
+			store_generation_bump(t, s);
+	if ((rc = store_commit(t)) != STORE_OK) {
+		snprintf(err, sizeof(err), "%s", store_strerror(rc));
+		fprintf(stderr, "menzzo-admin: import: %s; nothing was written\n", err);
+		return 1;
+	}
+	if (imported)
+		*imported = changed;
+	fprintf(stderr, "%s: %lu line(s) read, %lu sale product(s) created or changed, %lu rejected\n",
+	    name, ip.lines, changed, bad);
+	return bad ? 1 : 0;
+}
