@@ -7,17 +7,6 @@
 enum { B_ID, B_TRACKING, B_CARRIER, B__MAX };
 static const char *const body_names[B__MAX] = { "menzzo_order_id", "tracking_number", "carrier" };
 
-static struct json_object *
-timestamp_or_null(int64_t t)
-{
-	char s[TIMESTAMP_LEN + 1];
-
-	if (t == 0)
-		return NULL;
-	format_timestamp(t, s);
-	return json_object_new_string(s);
-}
-
 void
 sale_action_handle(struct cgi *c, enum sale_action what)
 {
@@ -92,8 +81,8 @@ sale_action_handle(struct cgi *c, enum sale_action what)
 	json_object_object_add(o, "success", json_object_new_boolean(1));
 	json_object_object_add(o, "menzzo_order_id", json_object_new_string(id));
 	json_object_object_add(o, "status", json_object_new_string(status_name(sp.status)));
-	json_object_object_add(o, "acknowledged_at", timestamp_or_null(sp.acknowledged_at));
-	json_object_object_add(o, "prepared_at", timestamp_or_null(sp.prepared_at));
+	json_object_object_add(o, "acknowledged_at", timestamp_json(sp.acknowledged_at));
+	json_object_object_add(o, "prepared_at", timestamp_json(sp.prepared_at));
 	json_object_object_add(o, "changed", json_object_new_boolean(res == ACTION_CHANGED));
 	response_json(&c->res, 200, o);
 	json_object_put(o);

@@ -6,7 +6,7 @@
 #include "sales.h"
 #include "supplier.h"
 
-static struct json_object *
+struct json_object *
 timestamp_json(int64_t t)
 {
 	char s[TIMESTAMP_LEN + 1];

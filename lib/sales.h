@@ -17,6 +17,8 @@
 
 struct json_object;
 
+/* An ISO 8601 UTC timestamp string, or NULL (JSON null) for 0. */
+struct json_object *timestamp_json(int64_t t);
 /* The get-sales item: the seed's fields plus status and timestamps; link_to_label from base_url. */
 struct json_object *sale_item_json(const struct sale_product *sp, const struct config *cfg);
 /* Every stored field, for `menzzo-admin show` and the sale log. */
