@@ -10,10 +10,11 @@ BENCH_BUILD  := build/bench
 BENCH_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE
 BENCH_TOOLS  := $(BENCH_BUILD)/baseline $(BENCH_BUILD)/gen $(BENCH_BUILD)/spawn
 
-# The baseline is built like the endpoints (same compiler and -O2, dynamic libc).
-$(BENCH_BUILD)/baseline: bench/baseline.c
+# The baseline is built like the endpoints: same compiler, -O2, and the same
+# link ($(STATIC), static by default), so it is the limit any CGI reaches here.
+$(BENCH_BUILD)/baseline: bench/baseline.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(BENCH_CFLAGS) $< -o $@
+	$(CC) $(BENCH_CFLAGS) $< $(STATIC) -o $@
 $(BENCH_BUILD)/gen: bench/gen.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $< -o $@
