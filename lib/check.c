@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 
 #include "check.h"
+#include "sales.h"
 #include "supplier.h"
 
 struct check {
@@ -12,6 +13,7 @@ struct check {
 	FILE *report;
 	long problems;
 	struct sale_product last;  /* the after-state of the previous sale-log entry */
+	struct buf item;           /* scratch: a record's rendered listing item */
 	uint64_t logged;           /* sale products with a sale log */
 	uint64_t sales, views, labelled, listing, orders, labels, log_seq, event_seq, logs, events;
 };
@@ -63,7 +65,7 @@ named(struct check *c, uint64_t id, struct sale_product *sp, const char *index)
 
 static int
 on_listing(void *ctx, unsigned supplier, unsigned view, const struct listing_pos *pos,
-    const struct sale_product *copy)
+    const void *item, size_t len)
 {
 	struct check *c = ctx;
 	struct sale_product sp;
@@ -77,10 +79,12 @@ on_listing(void *ctx, unsigned supplier, unsigned view, const struct listing_pos
 		return -rc;
 	in_view = view == FILTER_ALL || view == sp.status ||
 	    (view == FILTER_OPEN && (sp.status == STATUS_PENDING || sp.status == STATUS_ACKNOWLEDGED));
+	/* The stored item must be exactly what the record renders to. */
+	c->item.len = 0;
+	if (sale_item_value(&sp, &c->item) != 0)
+		return STORE_NOMEM;
 	if (sp.supplier != supplier || !in_view || sp.order_date != pos->order_date ||
-	    sp.increment_id != pos->increment_id || copy->status != sp.status ||
-	    copy->acknowledged_at != sp.acknowledged_at || copy->prepared_at != sp.prepared_at ||
-	    copy->updated_at != sp.updated_at || strcmp(copy->label, sp.label) != 0)
+	    sp.increment_id != pos->increment_id || c->item.len != len || memcmp(c->item.p, item, len) != 0)
 		problem(c, "listing entry (view %u) disagrees with sale product %" PRIu64,
 		    view, pos->sale_product_id);
 	return 0;
@@ -211,6 +215,7 @@ store_check(struct store *s, FILE *report)
 	if (rc == STORE_OK && c.last.sale_product_id != 0)
 		last_agrees(&c);
 	store_abort(c.t);
+	buf_free(&c.item);
 	if (rc != STORE_OK) {
 		fprintf(report, "check: the store could not be read: %s\n", store_strerror(rc));
 		return -rc;

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
 
 #include "listing.h"
 #include "request.h"
@@ -145,16 +144,22 @@ sale_cmp(const void *a, const void *b)
 	return pos_cmp(&pa, &pb);
 }
 
-/* What a scan collects: the page's items plus one more, to know a next page exists. */
+/* What a scan collects. */
 struct collect {
 	const struct listing_query *q;
+	const struct config *cfg;
 	unsigned supplier;
 	const struct listing_pos *after;
+	/* order path: the order's matching sale products, paged afterwards */
 	struct sale_product *items;
 	size_t n, cap;
-	int filter;          /* order path: apply supplier, status, dates and cursor here */
-	int grow;            /* order path: collect everything, page afterwards */
-	struct listing_pos max; /* cursor resolution: the furthest item seen */
+	/* index path: the page's items, rendered into body as they come */
+	struct buf *body;
+	size_t page, shown;
+	int more;               /* one more item exists after the page */
+	struct listing_pos last;/* the page's last item */
+	/* cursor resolution: the furthest item seen */
+	struct listing_pos max;
 	int found;
 };
 
@@ -168,29 +173,45 @@ status_matches(enum status_filter f, enum sale_status s)
 	return (int)f == (int)s;
 }
 
+/* Order path: keeps the order's sale products that pass every filter. */
 static int
-collect_item(void *ctx, const struct sale_product *sp)
+collect_sale(void *ctx, const struct sale_product *sp)
+{
+	struct collect *c = ctx;
+	struct listing_pos p = pos_of(sp);
+
+	if (sp->supplier != c->supplier || !status_matches(c->q->status, sp->status) ||
+	    sp->order_date < c->q->date_from || sp->order_date > c->q->date_to ||
+	    (c->after != NULL && pos_cmp(&p, c->after) <= 0))
+		return 0;
+	if (c->n == c->cap) {
+		struct sale_product *grown;
+		c->cap = c->cap ? c->cap * 2 : 16;
+		if ((grown = realloc(c->items, c->cap * sizeof(*grown))) == NULL)
+			return STORE_NOMEM;
+		c->items = grown;
+	}
+	c->items[c->n++] = *sp;
+	return 0;
+}
+
+/* Index path: appends the stored item to the page, or notes that one more exists. */
+static int
+collect_item(void *ctx, const struct listing_pos *pos, const void *item, size_t len)
 {
 	struct collect *c = ctx;
 
-	if (c->filter) {
-		struct listing_pos p = pos_of(sp);
-		if (sp->supplier != c->supplier || !status_matches(c->q->status, sp->status) ||
-		    sp->order_date < c->q->date_from || sp->order_date > c->q->date_to ||
-		    (c->after != NULL && pos_cmp(&p, c->after) <= 0))
-			return 0;
+	if (c->shown == c->page) {
+		c->more = 1;
+		return 1;
 	}
-	if (c->n == c->cap) {
-		struct sale_product *p;
-		if (!c->grow)
-			return 1;
-		c->cap = c->cap ? c->cap * 2 : 16;
-		if ((p = realloc(c->items, c->cap * sizeof(*p))) == NULL)
-			return STORE_NOMEM;
-		c->items = p;
-	}
-	c->items[c->n++] = *sp;
-	return c->n == c->cap && !c->grow ? 1 : 0;
+	if (c->shown > 0)
+		buf_add(c->body, ",", 1);
+	if (sale_item_compose(item, len, c->cfg, c->body) != 0)
+		return STORE_CORRUPT;
+	c->shown++;
+	c->last = *pos;
+	return 0;
 }
 
 static int
@@ -244,11 +265,9 @@ listing_run(struct store_txn *t, const struct config *cfg, unsigned supplier,
     const struct listing_query *q, struct buf *body, struct buf *next, int *err)
 {
 	struct listing_pos after;
-	struct collect c = { .q = q, .supplier = supplier };
-	struct json_object *arr;
-	const char *s;
-	size_t len, shown, page = cfg->page_size;
-	uint64_t skip = (q->page - 1) * page;
+	struct collect c = { .q = q, .cfg = cfg, .supplier = supplier, .body = body,
+	    .page = cfg->page_size };
+	uint64_t skip = (q->page - 1) * cfg->page_size;
 	int rc;
 
 	if (q->has_last) {
@@ -259,47 +278,45 @@ listing_run(struct store_txn *t, const struct config *cfg, unsigned supplier,
 			return LISTING_FAILED;
 		c.after = &after;
 	}
+	buf_add(body, "[", 1);
 	if (q->has_order) {
 		struct sale_product sp;
-		c.filter = c.grow = 1;
+		struct buf item = { 0 };
+
 		if (q->order_sp) {
 			rc = store_sale_get(t, q->order_sp, &sp);
 			if (rc == STORE_OK && sp.increment_id == q->order_inc)
-				rc = collect_item(&c, &sp);
+				rc = collect_sale(&c, &sp);
 			else if (rc == STORE_NOTFOUND)
 				rc = STORE_OK;
 		} else
-			rc = store_order_scan(t, q->order_inc, collect_item, &c);
+			rc = store_order_scan(t, q->order_inc, collect_sale, &c);
 		if (rc == STORE_OK && c.n > 1)
 			qsort(c.items, c.n, sizeof(*c.items), sale_cmp);
-		/* Page the order's items as the index would. */
-		if (rc == STORE_OK && skip > 0 && c.n > 0) {
-			size_t drop = skip < c.n ? (size_t)skip : c.n;
-			memmove(c.items, c.items + drop, (c.n - drop) * sizeof(*c.items));
-			c.n -= drop;
+		/* Page the order's items as the index would, rendered the same way. */
+		for (size_t i = (size_t)(skip < c.n ? skip : c.n); rc == STORE_OK && i < c.n; i++) {
+			if (c.shown == c.page) {
+				c.more = 1;
+				break;
+			}
+			item.len = 0;
+			if (sale_item_value(&c.items[i], &item) != 0)
+				rc = STORE_NOMEM;
+			else
+				rc = collect_item(&c, &(struct listing_pos){ c.items[i].order_date,
+				    c.items[i].increment_id, c.items[i].sale_product_id }, item.p, item.len);
 		}
-	} else {
-		c.cap = page + 1;
-		if ((c.items = malloc(c.cap * sizeof(*c.items))) == NULL)
-			rc = STORE_NOMEM;
-		else
-			rc = store_listing_scan(t, supplier, q->status, c.after, q->date_from,
-			    q->date_to, skip, collect_item, &c);
-	}
-	if (rc != STORE_OK) {
+		buf_free(&item);
 		free(c.items);
+	} else
+		rc = store_listing_scan(t, supplier, q->status, c.after, q->date_from,
+		    q->date_to, skip, collect_item, &c);
+	if (rc != STORE_OK) {
 		*err = rc;
 		return LISTING_FAILED;
 	}
-	shown = c.n < page ? c.n : page;
-	arr = json_object_new_array_ext((int)shown);
-	for (size_t i = 0; i < shown; i++)
-		json_object_array_add(arr, sale_item_json(&c.items[i], cfg));
-	s = json_object_to_json_string_length(arr, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	buf_add(body, s, len);
-	json_object_put(arr);
-	if (c.n > page) {
-		const struct sale_product *last = &c.items[page - 1];
+	buf_add(body, "]", 1);
+	if (c.more) {
 		if (q->has_status)
 			buf_addf(next, "status=%s", status_filter_name(q->status));
 		if (q->has_date_from)
@@ -308,8 +325,7 @@ listing_run(struct store_txn *t, const struct config *cfg, unsigned supplier,
 			add_date(next, "date_to", q->date_to);
 		if (q->has_order)
 			add_order_ref(next, "order_number", q->order_inc, q->order_sp);
-		add_order_ref(next, "last_menzzo_order_number", last->increment_id, last->sale_product_id);
+		add_order_ref(next, "last_menzzo_order_number", c.last.increment_id, c.last.sale_product_id);
 	}
-	free(c.items);
 	return LISTING_OK;
 }

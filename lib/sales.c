@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 
+#include "buf.h"
 #include "sales.h"
 #include "supplier.h"
 
@@ -39,6 +40,14 @@ add(struct json_object *o, const char *key, struct json_object *val)
 	json_object_object_add_ex(o, key, val, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }
 
+/* The link of a label: MENZZO_BASE_URL, /api/files/, the label path. */
+static void
+label_link(char *out, size_t len, const char *label, size_t label_len, const struct config *cfg)
+{
+	snprintf(out, len, "%.*s/api/files/%.*s", (int)cfg->base_url_len, cfg->base_url,
+	    (int)label_len, label);
+}
+
 struct json_object *
 sale_item_json(const struct sale_product *sp, const struct config *cfg)
 {
@@ -53,8 +62,7 @@ sale_item_json(const struct sale_product *sp, const struct config *cfg)
 	add(o, "price", price_json(sp->price_cents));
 	if (sp->label[0]) {
 		char link[512];
-		snprintf(link, sizeof(link), "%.*s/api/files/%s", (int)cfg->base_url_len,
-		    cfg->base_url, sp->label);
+		label_link(link, sizeof(link), sp->label, strlen(sp->label), cfg);
 		add(o, "link_to_label", json_object_new_string(link));
 	} else
 		add(o, "link_to_label", NULL);
@@ -64,6 +72,96 @@ sale_item_json(const struct sale_product *sp, const struct config *cfg)
 	add(o, "acknowledged_at", timestamp_json(sp->acknowledged_at));
 	add(o, "prepared_at", timestamp_json(sp->prepared_at));
 	return o;
+}
+
+static void
+put_part(struct buf *out, const char *s, size_t n)
+{
+	unsigned char len[2] = { (unsigned char)(n >> 8), (unsigned char)(n & 0xff) };
+
+	buf_add(out, len, 2);
+	buf_add(out, s, n);
+}
+
+int
+sale_item_value(const struct sale_product *sp, struct buf *out)
+{
+	struct json_object *head = json_object_new_object(), *tail = json_object_new_object();
+	char id[MENZZO_ORDER_ID_MAX + 1], date[DATE_LEN + 1];
+	const char *h, *tl;
+	size_t hn, tn;
+	int rc = -1;
+
+	/* The members before link_to_label, and those after it, in the seed's order. */
+	format_menzzo_order_id(sp->increment_id, sp->sale_product_id, id);
+	format_date(sp->order_date, date);
+	add(head, "menzzo_order_id", json_object_new_string(id));
+	add(head, "sku", json_object_new_string(sp->sku));
+	add(head, "quantity", json_object_new_int64(sp->quantity));
+	add(head, "price", price_json(sp->price_cents));
+	add(tail, "order_date", json_object_new_string(date));
+	add(tail, "carrier", json_object_new_string(sp->carrier));
+	add(tail, "status", json_object_new_string(status_name(sp->status)));
+	add(tail, "acknowledged_at", timestamp_json(sp->acknowledged_at));
+	add(tail, "prepared_at", timestamp_json(sp->prepared_at));
+	h = json_object_to_json_string_length(head, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &hn);
+	tl = json_object_to_json_string_length(tail, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &tn);
+	/* "{...}" each: keep the head without its '}' and the tail without its '{'. */
+	if (hn >= 2 && tn >= 2 && hn < 65536 && tn < 65536) {
+		out->len = 0;
+		put_part(out, sp->label, strlen(sp->label));
+		put_part(out, h, hn - 1);
+		put_part(out, tl + 1, tn - 1);
+		rc = out->p != NULL ? 0 : -1;
+	}
+	json_object_put(head);
+	json_object_put(tail);
+	return rc;
+}
+
+/* Reads one length-prefixed part of an item value. */
+static int
+get_part(const unsigned char **p, const unsigned char *end, const char **s, size_t *n)
+{
+	if (end - *p < 2)
+		return -1;
+	*n = (size_t)(*p)[0] << 8 | (*p)[1];
+	*p += 2;
+	if ((size_t)(end - *p) < *n)
+		return -1;
+	*s = (const char *)*p;
+	*p += *n;
+	return 0;
+}
+
+int
+sale_item_compose(const void *value, size_t len, const struct config *cfg, struct buf *out)
+{
+	const unsigned char *p = value, *end = p + len;
+	const char *label, *head, *tail;
+	size_t ln, hn, tn;
+
+	if (get_part(&p, end, &label, &ln) || get_part(&p, end, &head, &hn) ||
+	    get_part(&p, end, &tail, &tn) || p != end)
+		return -1;
+	buf_add(out, head, hn);
+	buf_adds(out, ",\"link_to_label\":");
+	if (ln > 0) {
+		char link[512];
+		struct json_object *s;
+		size_t sn;
+		const char *js;
+
+		label_link(link, sizeof(link), label, ln, cfg);
+		s = json_object_new_string(link);
+		js = json_object_to_json_string_length(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &sn);
+		buf_add(out, js, sn);
+		json_object_put(s);
+	} else
+		buf_adds(out, "null");
+	buf_adds(out, ",");
+	buf_add(out, tail, tn);
+	return 0;
 }
 
 struct json_object *
@@ -192,6 +290,22 @@ write_event(struct store_txn *t, const char *type, const struct sale_product *sp
 	return rc;
 }
 
+/* Writes a sale product with its rendered listing item. */
+static int
+put_sale(struct store_txn *t, const struct sale_product *old, const struct sale_product *sp)
+{
+	struct buf item = { 0 };
+	int rc;
+
+	if (sale_item_value(sp, &item) != 0) {
+		buf_free(&item);
+		return store_fail_txn(t, STORE_NOMEM);
+	}
+	rc = store_sale_put(t, old, sp, item.p, item.len);
+	buf_free(&item);
+	return rc;
+}
+
 /* Decides the change; returns the result and fills *next when it is ACTION_CHANGED. */
 static enum action_result
 decide(const struct action *a, const struct sale_product *cur, struct sale_product *next)
@@ -281,7 +395,7 @@ sale_apply(struct store *s, const struct action *a, struct sale_product *out, in
 		*out = cur;
 		return res;
 	}
-	store_sale_put(t, &cur, &next);
+	put_sale(t, &cur, &next);
 	write_log(t, a->what == ACTION_ACKNOWLEDGE ? LOG_ACKNOWLEDGED : a->what == ACTION_SHIP ?
 	    LOG_SHIPPED : LOG_CANCELLED, &cur, &next, a->user, a->request_id, a->now);
 	write_event(t, a->what == ACTION_ACKNOWLEDGE ? "sale.acknowledged" :
@@ -530,7 +644,7 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
 		action = next.status == STATUS_CANCELLED && cur.status != STATUS_CANCELLED ?
 		    LOG_CANCELLED : LOG_UPDATED;
 	}
-	store_sale_put(t, exists ? &cur : NULL, &next);
+	put_sale(t, exists ? &cur : NULL, &next);
 	write_log(t, action, exists ? &cur : NULL, &next, user, NULL, now);
 	if (action == LOG_CANCELLED)
 		write_event(t, "sale.cancelled", &next, now);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "config.h"
 #include "sale.h"
 #include "store.h"
@@ -21,6 +22,16 @@ struct json_object;
 struct json_object *timestamp_json(int64_t t);
 /* The get-sales item: the seed's fields plus status and timestamps; link_to_label from base_url. */
 struct json_object *sale_item_json(const struct sale_product *sp, const struct config *cfg);
+
+/*
+ * The stored form of a get-sales item, kept in the listing index: the label
+ * and the item's JSON, rendered by json-c when the sale product changes, in
+ * two parts around link_to_label (which depends on MENZZO_BASE_URL).
+ * Returns 0, or -1 when memory runs out.
+ */
+int sale_item_value(const struct sale_product *sp, struct buf *out);
+/* Appends the item JSON of a stored value, with its link; -1 when the value does not decode. */
+int sale_item_compose(const void *value, size_t len, const struct config *cfg, struct buf *out);
 /* Every stored field, for `menzzo-admin show` and the sale log. */
 struct json_object *sale_full_json(const struct sale_product *sp);
 /* A sale-log entry: seq, at, user, action, request_id (API changes), and what changed ("before"/"after"). */

@@ -506,15 +506,24 @@ label_key(unsigned char *k, const char *label, uint64_t sp)
 }
 
 static int
-listing_put(struct store_txn *t, unsigned char *key, const unsigned char *rec, size_t len)
+listing_put(struct store_txn *t, unsigned char *key, const void *item, size_t len)
 {
-	MDB_val k = { LISTING_KEY_LEN, key }, v = { len, (void *)rec };
+	MDB_val k = { LISTING_KEY_LEN, key }, v = { len, (void *)item };
 	int rc = mdb_put(t->txn, t->s->dbi[DB_LISTING], &k, &v, 0);
 	return rc ? fail(t, rc) : STORE_OK;
 }
 
 int
-store_sale_put(struct store_txn *t, const struct sale_product *old, const struct sale_product *sp)
+store_fail_txn(struct store_txn *t, int err)
+{
+	if (t->err == STORE_OK)
+		t->err = err;
+	return t->err;
+}
+
+int
+store_sale_put(struct store_txn *t, const struct sale_product *old, const struct sale_product *sp,
+    const void *item, size_t item_len)
 {
 	unsigned char rec[SALE_RECORD_MAX], key[LABEL_MAX + 9];
 	unsigned oldv[3], newv[3];
@@ -551,10 +560,10 @@ store_sale_put(struct store_txn *t, const struct sale_product *old, const struct
 			index_del(t, DB_LABEL, key, n);
 		}
 	}
-	/* Listing entries carry the record itself: a page is read from the index alone. */
+	/* Listing entries carry the rendered item: a page is read from the index alone. */
 	for (int i = 0; i < nnew; i++) {
 		listing_key(key, sp->supplier, newv[i], sp->order_date, sp->increment_id, sp->sale_product_id);
-		listing_put(t, key, v.mv_data, v.mv_size);
+		listing_put(t, key, item, item_len);
 	}
 	if (old == NULL || old->increment_id != sp->increment_id) {
 		pair_key(key, sp->increment_id, sp->sale_product_id);
@@ -584,7 +593,7 @@ visit_sale(struct store_txn *t, uint64_t id, sale_visit_fn fn, void *ctx)
 int
 store_listing_scan(struct store_txn *t, unsigned supplier, enum status_filter view,
     const struct listing_pos *after, uint32_t date_from, uint32_t date_to,
-    uint64_t skip, sale_visit_fn fn, void *ctx)
+    uint64_t skip, item_visit_fn fn, void *ctx)
 {
 	unsigned char start[LISTING_KEY_LEN];
 	MDB_cursor *cur;
@@ -622,12 +631,8 @@ store_listing_scan(struct store_txn *t, unsigned supplier, enum status_filter vi
 			continue;
 		}
 		{
-			struct sale_product sp;
-			if (sale_decode(&v, &sp) != STORE_OK || sp.sale_product_id != read_be64(p + 14)) {
-				res = t->err = STORE_CORRUPT;
-				break;
-			}
-			if ((res = fn(ctx, &sp)) != 0)
+			struct listing_pos pos = { be32toh(date), read_be64(p + 6), read_be64(p + 14) };
+			if ((res = fn(ctx, &pos, v.mv_data, v.mv_size)) != 0)
 				break;
 		}
 	}
@@ -1084,16 +1089,15 @@ listing_raw_entry(struct store_txn *t, const MDB_val *k, const MDB_val *v, void 
 	struct raw_args *a = arg;
 	const unsigned char *p = k->mv_data;
 	struct listing_pos pos;
-	struct sale_product copy;
 	uint32_t date;
 
-	if (k->mv_size != LISTING_KEY_LEN || sale_decode(v, &copy) != STORE_OK)
+	if (k->mv_size != LISTING_KEY_LEN)
 		return t->err = STORE_CORRUPT;
 	memcpy(&date, p + 2, 4);
 	pos.order_date = be32toh(date);
 	pos.increment_id = read_be64(p + 6);
 	pos.sale_product_id = read_be64(p + 14);
-	return a->lfn(a->ctx, p[0], p[1], &pos, &copy);
+	return a->lfn(a->ctx, p[0], p[1], &pos, v->mv_data, v->mv_size);
 }
 
 int

@@ -6,11 +6,12 @@
  *
  * One environment (MENZZO_DATA_DIR) with named databases:
  *   sale     be64 sale_product_id                          -> packed record
- *   listing  u8 supplier, u8 view, be32 date, be64 inc, be64 sp -> packed record
+ *   listing  u8 supplier, u8 view, be32 date, be64 inc, be64 sp -> rendered item
  *            (each sale product is listed in view "all", in its status's
  *            view, and in "open" while pending or acknowledged; the entry
- *            holds a copy of the record, so that a page is read from the
- *            index alone, in a few adjacent pages whatever the store's size)
+ *            holds the item as get-sales shows it, so that a page is read
+ *            from the index alone, in a few adjacent pages, and not rendered
+ *            again: see sale_item_value)
  *   order    be64 increment_id, be64 sale_product_id        -> ""
  *   label    label path, 0, be64 sale_product_id            -> ""
  *   log      be64 sale_product_id, be64 seq                 -> packed entry
@@ -44,7 +45,7 @@ enum store_err {
 #define STORE_CREATE   0x1 /* create the directory and files (menzzo-admin init) */
 #define STORE_READONLY 0x2 /* a read-only process (get-sales, files, health) */
 
-#define STORE_SCHEMA 2
+#define STORE_SCHEMA 3
 
 struct store;
 struct store_txn;
@@ -62,8 +63,14 @@ void store_abort(struct store_txn *t);
 
 /* Sale products. */
 int store_sale_get(struct store_txn *t, uint64_t sale_product_id, struct sale_product *out);
-/* Writes sp and moves its index entries from those of old (NULL for a new record). */
-int store_sale_put(struct store_txn *t, const struct sale_product *old, const struct sale_product *sp);
+/*
+ * Writes sp and moves its index entries from those of old (NULL for a new
+ * record); its listing entries hold item[0..item_len), the rendered item.
+ */
+int store_sale_put(struct store_txn *t, const struct sale_product *old, const struct sale_product *sp,
+    const void *item, size_t item_len);
+/* Records an error in t (sticky); returns it. */
+int store_fail_txn(struct store_txn *t, int err);
 
 typedef int (*sale_visit_fn)(void *ctx, const struct sale_product *sp);
 
@@ -74,14 +81,15 @@ struct listing_pos {
 };
 
 /*
- * Visits the sale products of a supplier's view in listing order, with
- * order_date in [date_from, date_to], strictly after *after when it is given,
- * skipping the first skip of them.  fn returns 0 to go on, 1 to stop, or a
- * store_err.  Returns STORE_OK or an error.
+ * Visits the entries of a supplier's view in listing order, with order_date
+ * in [date_from, date_to], strictly after *after when it is given, skipping
+ * the first skip of them: fn gets each one's position and rendered item.  fn
+ * returns 0 to go on, 1 to stop, or a store_err.  Returns STORE_OK or an error.
  */
+typedef int (*item_visit_fn)(void *ctx, const struct listing_pos *pos, const void *item, size_t len);
 int store_listing_scan(struct store_txn *t, unsigned supplier, enum status_filter view,
     const struct listing_pos *after, uint32_t date_from, uint32_t date_to,
-    uint64_t skip, sale_visit_fn fn, void *ctx);
+    uint64_t skip, item_visit_fn fn, void *ctx);
 /* Visits every sale product of an order (any supplier), by sale_product_id. */
 int store_order_scan(struct store_txn *t, uint64_t increment_id, sale_visit_fn fn, void *ctx);
 /* Visits every sale product, by sale_product_id. */
@@ -119,7 +127,7 @@ int store_token_scan(struct store_txn *t, token_visit_fn fn, void *ctx);
  * entry's supplier, view and position.
  */
 typedef int (*listing_visit_fn)(void *ctx, unsigned supplier, unsigned view, const struct listing_pos *pos,
-    const struct sale_product *copy);
+    const void *item, size_t len);
 int store_listing_raw_scan(struct store_txn *t, listing_visit_fn fn, void *ctx);
 typedef int (*pair_visit_fn)(void *ctx, uint64_t a, uint64_t b);
 /* Order index entries (increment_id, sale_product_id). */
