@@ -100,7 +100,7 @@ get_sales(struct cgi *c)
 		if (cache == NULL || cache_put(cache, key.p, key.len, c->now + ttl, link, body.p, body.len, c->now) != STORE_OK)
 			response_log(&c->res, "cache: could not store the response");
 	} else {
-		response_raw(&c->res, 200, body.p, body.len);
+		response_take(&c->res, 200, &body);
 		if (next.len)
 			response_header(&c->res, "Link", "<%.*s/api/%s/get-sales?%s>; rel=\"next\"",
 			    (int)c->cfg.base_url_len, c->cfg.base_url, c->supplier->slug, next.p);

@@ -147,7 +147,7 @@ sale_cmp(const void *a, const void *b)
 /* What a scan collects. */
 struct collect {
 	const struct listing_query *q;
-	const struct config *cfg;
+	struct buf link_prefix;
 	unsigned supplier;
 	const struct listing_pos *after;
 	/* order path: the order's matching sale products, paged afterwards */
@@ -207,7 +207,7 @@ collect_item(void *ctx, const struct listing_pos *pos, const void *item, size_t 
 	}
 	if (c->shown > 0)
 		buf_add(c->body, ",", 1);
-	if (sale_item_compose(item, len, c->cfg, c->body) != 0)
+	if (sale_item_compose(item, len, &c->link_prefix, c->body) != 0)
 		return STORE_CORRUPT;
 	c->shown++;
 	c->last = *pos;
@@ -265,8 +265,7 @@ listing_run(struct store_txn *t, const struct config *cfg, unsigned supplier,
     const struct listing_query *q, struct buf *body, struct buf *next, int *err)
 {
 	struct listing_pos after;
-	struct collect c = { .q = q, .cfg = cfg, .supplier = supplier, .body = body,
-	    .page = cfg->page_size };
+	struct collect c = { .q = q, .supplier = supplier, .body = body, .page = cfg->page_size };
 	uint64_t skip = (q->page - 1) * cfg->page_size;
 	int rc;
 
@@ -278,6 +277,7 @@ listing_run(struct store_txn *t, const struct config *cfg, unsigned supplier,
 			return LISTING_FAILED;
 		c.after = &after;
 	}
+	sale_link_prefix(cfg, &c.link_prefix);
 	buf_add(body, "[", 1);
 	if (q->has_order) {
 		struct sale_product sp;
@@ -311,6 +311,7 @@ listing_run(struct store_txn *t, const struct config *cfg, unsigned supplier,
 	} else
 		rc = store_listing_scan(t, supplier, q->status, c.after, q->date_from,
 		    q->date_to, skip, collect_item, &c);
+	buf_free(&c.link_prefix);
 	if (rc != STORE_OK) {
 		*err = rc;
 		return LISTING_FAILED;

@@ -61,6 +61,17 @@ response_raw(struct response *r, int status, const char *body, size_t len)
 }
 
 void
+response_take(struct response *r, int status, struct buf *body)
+{
+	struct buf old = r->body;
+
+	r->status = status;
+	r->body = *body;
+	*body = (struct buf){ 0 };
+	buf_free(&old);
+}
+
+void
 response_json(struct response *r, int status, struct json_object *obj)
 {
 	size_t len;

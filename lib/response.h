@@ -36,6 +36,8 @@ void response_header(struct response *r, const char *name, const char *fmt, ...)
 void response_json(struct response *r, int status, struct json_object *obj);
 /* Sets status and body bytes as they are. */
 void response_raw(struct response *r, int status, const char *body, size_t len);
+/* Sets status and takes body over (no copy); body is left empty. */
+void response_take(struct response *r, int status, struct buf *body);
 
 /*
  * Sets an error response: {"success": false, "error": message, "code": code}

@@ -88,8 +88,9 @@ sale_item_value(const struct sale_product *sp, struct buf *out)
 {
 	struct json_object *head = json_object_new_object(), *tail = json_object_new_object();
 	char id[MENZZO_ORDER_ID_MAX + 1], date[DATE_LEN + 1];
-	const char *h, *tl;
-	size_t hn, tn;
+	struct json_object *label = json_object_new_string(sp->label);
+	const char *h, *tl, *l;
+	size_t hn, tn, ln;
 	int rc = -1;
 
 	/* The members before link_to_label, and those after it, in the seed's order. */
@@ -106,16 +107,18 @@ sale_item_value(const struct sale_product *sp, struct buf *out)
 	add(tail, "prepared_at", timestamp_json(sp->prepared_at));
 	h = json_object_to_json_string_length(head, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &hn);
 	tl = json_object_to_json_string_length(tail, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &tn);
-	/* "{...}" each: keep the head without its '}' and the tail without its '{'. */
-	if (hn >= 2 && tn >= 2 && hn < 65536 && tn < 65536) {
+	l = json_object_to_json_string_length(label, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &ln);
+	/* "{...}" each: keep the head without its '}', the tail without its '{', the label without its quotes. */
+	if (hn >= 2 && tn >= 2 && ln >= 2 && hn < 65536 && tn < 65536) {
 		out->len = 0;
-		put_part(out, sp->label, strlen(sp->label));
+		put_part(out, l + 1, ln - 2);
 		put_part(out, h, hn - 1);
 		put_part(out, tl + 1, tn - 1);
 		rc = out->p != NULL ? 0 : -1;
 	}
 	json_object_put(head);
 	json_object_put(tail);
+	json_object_put(label);
 	return rc;
 }
 
@@ -134,8 +137,23 @@ get_part(const unsigned char **p, const unsigned char *end, const char **s, size
 	return 0;
 }
 
+void
+sale_link_prefix(const struct config *cfg, struct buf *out)
+{
+	char prefix[512];
+	struct json_object *s;
+	const char *js;
+	size_t n;
+
+	label_link(prefix, sizeof(prefix), "", 0, cfg);
+	s = json_object_new_string(prefix);
+	js = json_object_to_json_string_length(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	buf_add(out, js, n - 1); /* without the closing quote */
+	json_object_put(s);
+}
+
 int
-sale_item_compose(const void *value, size_t len, const struct config *cfg, struct buf *out)
+sale_item_compose(const void *value, size_t len, const struct buf *link_prefix, struct buf *out)
 {
 	const unsigned char *p = value, *end = p + len;
 	const char *label, *head, *tail;
@@ -147,19 +165,12 @@ sale_item_compose(const void *value, size_t len, const struct config *cfg, struc
 	buf_add(out, head, hn);
 	buf_adds(out, ",\"link_to_label\":");
 	if (ln > 0) {
-		char link[512];
-		struct json_object *s;
-		size_t sn;
-		const char *js;
-
-		label_link(link, sizeof(link), label, ln, cfg);
-		s = json_object_new_string(link);
-		js = json_object_to_json_string_length(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &sn);
-		buf_add(out, js, sn);
-		json_object_put(s);
+		/* Both parts were JSON-encoded by json-c: the prefix once, the label when stored. */
+		buf_add(out, link_prefix->p, link_prefix->len);
+		buf_add(out, label, ln);
+		buf_add(out, "\",", 2);
 	} else
-		buf_adds(out, "null");
-	buf_adds(out, ",");
+		buf_adds(out, "null,");
 	buf_add(out, tail, tn);
 	return 0;
 }

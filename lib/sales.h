@@ -30,8 +30,10 @@ struct json_object *sale_item_json(const struct sale_product *sp, const struct c
  * Returns 0, or -1 when memory runs out.
  */
 int sale_item_value(const struct sale_product *sp, struct buf *out);
+/* The JSON-encoded start of every label link (MENZZO_BASE_URL/api/files/, opening quote included). */
+void sale_link_prefix(const struct config *cfg, struct buf *out);
 /* Appends the item JSON of a stored value, with its link; -1 when the value does not decode. */
-int sale_item_compose(const void *value, size_t len, const struct config *cfg, struct buf *out);
+int sale_item_compose(const void *value, size_t len, const struct buf *link_prefix, struct buf *out);
 /* Every stored field, for `menzzo-admin show` and the sale log. */
 struct json_object *sale_full_json(const struct sale_product *sp);
 /* A sale-log entry: seq, at, user, action, request_id (API changes), and what changed ("before"/"after"). */
