@@ -599,6 +599,17 @@ sale_equal(const struct sale_product *a, const struct sale_product *b)
 	    strcmp(a->ship_carrier, b->ship_carrier) == 0;
 }
 
+/* Whether two records render to the same get-sales item. */
+static int
+item_fields_equal(const struct sale_product *a, const struct sale_product *b)
+{
+	return a->increment_id == b->increment_id && a->sale_product_id == b->sale_product_id &&
+	    a->status == b->status && a->quantity == b->quantity && a->price_cents == b->price_cents &&
+	    a->order_date == b->order_date && a->acknowledged_at == b->acknowledged_at &&
+	    a->prepared_at == b->prepared_at && strcmp(a->sku, b->sku) == 0 &&
+	    strcmp(a->carrier, b->carrier) == 0 && strcmp(a->label, b->label) == 0;
+}
+
 static int
 rank(enum sale_status s)
 {
@@ -655,7 +666,11 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
 		action = next.status == STATUS_CANCELLED && cur.status != STATUS_CANCELLED ?
 		    LOG_CANCELLED : LOG_UPDATED;
 	}
-	put_sale(t, exists ? &cur : NULL, &next);
+	/* The line's item, rendered ahead by the caller, serves when the merge kept what it shows. */
+	if (l->item.len > 0 && item_fields_equal(&next, &l->sp))
+		store_sale_put(t, exists ? &cur : NULL, &next, l->item.p, l->item.len);
+	else
+		put_sale(t, exists ? &cur : NULL, &next);
 	write_log(t, action, exists ? &cur : NULL, &next, user, NULL, now);
 	if (action == LOG_CANCELLED)
 		write_event(t, "sale.cancelled", &next, now);

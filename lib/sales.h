@@ -66,6 +66,7 @@ enum action_result sale_apply(struct store *s, const struct action *a, struct sa
 struct import_line {
 	struct sale_product sp;   /* status, timestamps filled as the line says */
 	int has_label, has_status;
+	struct buf item;          /* optional: sp's listing item (sale_item_value), rendered ahead */
 };
 
 /*
@@ -76,7 +77,8 @@ int import_parse_line(const char *line, size_t len, int64_t now, struct import_l
     char *err, size_t errlen);
 
 /*
- * Upserts a parsed line by sale_product_id, writing its sale-log entry (and
+ * Upserts a parsed line by sale_product_id (using l->item when it is set and
+ * still what the merged record shows), writing its sale-log entry (and
  * an event for a cancellation).  The caller bumps the cache generation of
  * each supplier it changed, once per transaction.  Returns 1 when something
  * changed, 0 when not, -1 with a reason in err when the line contradicts the
