@@ -54,6 +54,7 @@ store_strerror(int err)
 	case STORE_CORRUPT: return "storage corrupt";
 	case STORE_NOMEM: return "out of memory";
 	case STORE_EXISTS: return "already exists";
+	case STORE_VERSION: return "the store has another format version (export and re-import it)";
 	}
 	return "unknown storage error";
 }
@@ -68,8 +69,10 @@ map_err(int rc)
 	case MDB_MAP_FULL: case MDB_TXN_FULL: case MDB_CURSOR_FULL:
 	case MDB_PAGE_FULL: case ENOSPC: case EDQUOT:
 		return STORE_FULL;
+	case MDB_VERSION_MISMATCH:
+		return STORE_VERSION;
 	case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: case MDB_INVALID:
-	case MDB_VERSION_MISMATCH: case MDB_BAD_VALSIZE: case MDB_INCOMPATIBLE:
+	case MDB_BAD_VALSIZE: case MDB_INCOMPATIBLE:
 		return STORE_CORRUPT;
 	case ENOMEM: return STORE_NOMEM;
 	case EEXIST: return STORE_EXISTS;

@@ -40,6 +40,7 @@ enum store_err {
 	STORE_CORRUPT,     /* a record or key that does not decode: 500 */
 	STORE_NOMEM,
 	STORE_EXISTS,      /* create or backup target already exists */
+	STORE_VERSION,     /* a store of another format version: 503, never misread */
 };
 
 #define STORE_CREATE   0x1 /* create the directory and files (menzzo-admin init) */
