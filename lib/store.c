@@ -54,7 +54,7 @@ store_strerror(int err)
 	case STORE_CORRUPT: return "storage corrupt";
 	case STORE_NOMEM: return "out of memory";
 	case STORE_EXISTS: return "already exists";
-	case STORE_VERSION: return "the store has another format version (export and re-import it)";
+	case STORE_VERSION: return "the store has another format version";
 	}
 	return "unknown storage error";
 }
