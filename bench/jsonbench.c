@@ -1,8 +1,10 @@
 /*
  * jsonbench: what rendering one get-sales page (100 items) costs, three ways,
  * for `make bench-profile` (run under callgrind, one function at a time):
- *   render_current   the project's sale_item_json (lib/sales.c) into a json-c
- *                    array, serialised, then freed, as listing_run does;
+ *   render_current   what get-sales does now: each item's stored value
+ *                    (sale_item_value, rendered by json-c when the sale
+ *                    product changes; rendered here, outside the count, in
+ *                    fill) joined by sale_item_compose (lib/sales.c);
  *   render_flags     the same objects built with json_object_object_add_ex and
  *                    JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY
  *                    (no key copy, no duplicate-key lookup);
@@ -23,6 +25,7 @@
 #define ITEMS 100
 
 static struct sale_product items[ITEMS];
+static struct buf values[ITEMS];
 static struct config cfg = { .base_url = "http://127.0.0.1:8080", .base_url_len = 21 };
 
 static void
@@ -42,21 +45,24 @@ fill(void)
 		snprintf(sp->carrier, sizeof(sp->carrier), "%s", i % 2 ? "CHRONOPOST" : "DB SCHENKER");
 		snprintf(sp->label, sizeof(sp->label), "labels/%llu_%llu.pdf",
 		    (unsigned long long)sp->increment_id, (unsigned long long)sp->sale_product_id);
+		sale_item_value(sp, &values[i]);
 	}
 }
 
 __attribute__((noinline)) static void
 render_current(struct buf *out)
 {
-	struct json_object *arr = json_object_new_array();
-	size_t len;
-	const char *s;
+	struct buf prefix = { 0 };
 
-	for (int i = 0; i < ITEMS; i++)
-		json_object_array_add(arr, sale_item_json(&items[i], &cfg));
-	s = json_object_to_json_string_length(arr, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	buf_add(out, s, len);
-	json_object_put(arr);
+	sale_link_prefix(&cfg, &prefix);
+	buf_add(out, "[", 1);
+	for (int i = 0; i < ITEMS; i++) {
+		if (i > 0)
+			buf_add(out, ",", 1);
+		sale_item_compose(values[i].p, values[i].len, &prefix, out);
+	}
+	buf_add(out, "]", 1);
+	buf_free(&prefix);
 }
 
 #define ADD(o, k, v) json_object_object_add_ex((o), (k), (v), \

@@ -40,40 +40,6 @@ add(struct json_object *o, const char *key, struct json_object *val)
 	json_object_object_add_ex(o, key, val, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }
 
-/* The link of a label: MENZZO_BASE_URL, /api/files/, the label path. */
-static void
-label_link(char *out, size_t len, const char *label, size_t label_len, const struct config *cfg)
-{
-	snprintf(out, len, "%.*s/api/files/%.*s", (int)cfg->base_url_len, cfg->base_url,
-	    (int)label_len, label);
-}
-
-struct json_object *
-sale_item_json(const struct sale_product *sp, const struct config *cfg)
-{
-	struct json_object *o = json_object_new_object();
-	char id[MENZZO_ORDER_ID_MAX + 1], date[DATE_LEN + 1];
-
-	format_menzzo_order_id(sp->increment_id, sp->sale_product_id, id);
-	format_date(sp->order_date, date);
-	add(o, "menzzo_order_id", json_object_new_string(id));
-	add(o, "sku", json_object_new_string(sp->sku));
-	add(o, "quantity", json_object_new_int64(sp->quantity));
-	add(o, "price", price_json(sp->price_cents));
-	if (sp->label[0]) {
-		char link[512];
-		label_link(link, sizeof(link), sp->label, strlen(sp->label), cfg);
-		add(o, "link_to_label", json_object_new_string(link));
-	} else
-		add(o, "link_to_label", NULL);
-	add(o, "order_date", json_object_new_string(date));
-	add(o, "carrier", json_object_new_string(sp->carrier));
-	add(o, "status", json_object_new_string(status_name(sp->status)));
-	add(o, "acknowledged_at", timestamp_json(sp->acknowledged_at));
-	add(o, "prepared_at", timestamp_json(sp->prepared_at));
-	return o;
-}
-
 static void
 put_part(struct buf *out, const char *s, size_t n)
 {
@@ -145,7 +111,7 @@ sale_link_prefix(const struct config *cfg, struct buf *out)
 	const char *js;
 	size_t n;
 
-	label_link(prefix, sizeof(prefix), "", 0, cfg);
+	snprintf(prefix, sizeof(prefix), "%.*s/api/files/", (int)cfg->base_url_len, cfg->base_url);
 	s = json_object_new_string(prefix);
 	js = json_object_to_json_string_length(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	buf_add(out, js, n - 1); /* without the closing quote */

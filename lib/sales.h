@@ -20,11 +20,9 @@ struct json_object;
 
 /* An ISO 8601 UTC timestamp string, or NULL (JSON null) for 0. */
 struct json_object *timestamp_json(int64_t t);
-/* The get-sales item: the seed's fields plus status and timestamps; link_to_label from base_url. */
-struct json_object *sale_item_json(const struct sale_product *sp, const struct config *cfg);
-
 /*
- * The stored form of a get-sales item, kept in the listing index: the label
+ * The get-sales item (the seed's fields plus status and timestamps) in its
+ * stored form, kept in the listing index: the label
  * and the item's JSON, rendered by json-c when the sale product changes, in
  * two parts around link_to_label (which depends on MENZZO_BASE_URL).
  * Returns 0, or -1 when memory runs out.
