@@ -69,17 +69,6 @@ render_current(struct buf *out)
 	JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY)
 
 static struct json_object *
-timestamp_or_null(int64_t t)
-{
-	char s[TIMESTAMP_LEN + 1];
-
-	if (t == 0)
-		return NULL;
-	format_timestamp(t, s);
-	return json_object_new_string(s);
-}
-
-static struct json_object *
 item_flags(const struct sale_product *sp)
 {
 	struct json_object *o = json_object_new_object();
@@ -100,8 +89,8 @@ item_flags(const struct sale_product *sp)
 	ADD(o, "order_date", json_object_new_string(date));
 	ADD(o, "carrier", json_object_new_string(sp->carrier));
 	ADD(o, "status", json_object_new_string(status_name(sp->status)));
-	ADD(o, "acknowledged_at", timestamp_or_null(sp->acknowledged_at));
-	ADD(o, "prepared_at", timestamp_or_null(sp->prepared_at));
+	ADD(o, "acknowledged_at", timestamp_json(sp->acknowledged_at));
+	ADD(o, "prepared_at", timestamp_json(sp->prepared_at));
 	return o;
 }
 
