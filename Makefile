@@ -57,6 +57,9 @@ build/asan/helpers/%: tests/helpers/%.c build/asan/libmenzzo.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANITIZE) $< build/asan/libmenzzo.a $(LDFLAGS) $(LDLIBS) -o $@
 
+# test_faults injects LMDB failures under the library.
+build/asan/tests/test_faults: LDFLAGS += -Wl,--wrap=mdb_get,--wrap=mdb_put
+
 build/asan/tests/%: tests/unit/%.c tests/unit/unit.h build/asan/libmenzzo.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANITIZE) $< build/asan/libmenzzo.a $(LDFLAGS) $(LDLIBS) -o $@

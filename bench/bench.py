@@ -505,7 +505,7 @@ def report(mach, imports, direct, floor, wrk, elapsed):
           "the variants alternating within each round; figures are the median of the rounds")
     w("- every figure below is compared only with figures of this same run; "
       "the machine is shared, so absolute times vary from run to run")
-    w("- where the time goes, and what would meet the missed targets: `make bench-profile` → bench/PROFILE.md")
+    w("- where the time went when it was profiled, and what changed because of it: bench/PROFILE.md")
     w("")
 
     gs_default = [r for r in direct if r["kind"] == "gs-default"]

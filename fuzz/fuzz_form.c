@@ -1,14 +1,15 @@
 /*
  * application/x-www-form-urlencoded: form_parse against the ship-sale
- * whitelist.  Decoded values obey the contract, and encoding them again gives
- * a form that parses to the same values.
+ * whitelist (action_fields, validators included).  Decoded values obey the
+ * contract and their validators, and encoding them again gives a form that
+ * parses to the same values.
  */
 #include "request.h"
+#include "sale_action.h"
 
 #include "fuzz.h"
 
-#define NFIELDS 3
-static const char *const names[NFIELDS] = { "menzzo_order_id", "tracking_number", "carrier" };
+#define NFIELDS B__MAX
 
 static void
 check_fields(const struct field *f)
@@ -35,7 +36,7 @@ encode(const struct field *f, size_t *len)
 	for (size_t i = NFIELDS; i-- > 0;) {
 		if (!f[i].set)
 			continue;
-		o += sprintf(o, "%s%s=", o == out ? "" : "&", names[i]);
+		o += sprintf(o, "%s%s=", o == out ? "" : "&", action_fields[i].name);
 		for (size_t j = 0; j < f[i].len; j++) {
 			unsigned char c = (unsigned char)f[i].val[j];
 			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || fuzz_is_digit((char)c) ||
@@ -67,15 +68,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(f, 0, sizeof(f));
 	memset(g, 0, sizeof(g));
 	/* Length-delimited: data itself, so a read past size is caught. */
-	r = form_parse((const char *)data, size, names, NFIELDS, f, &bad);
-	CHECK(r == PARSE_OK || r == PARSE_BAD_FIELD || r == PARSE_NOMEM);
-	if (r == PARSE_BAD_FIELD)
+	r = form_parse((const char *)data, size, action_fields, NFIELDS, f, &bad);
+	CHECK(r == PARSE_OK || r == PARSE_BAD_FIELD || r == PARSE_INVALID || r == PARSE_NOMEM);
+	if (r == PARSE_BAD_FIELD || r == PARSE_INVALID)
 		CHECK(bad >= 0 && bad < NFIELDS);
 	if (r == PARSE_OK) {
 		check_fields(f);
 		enc = encode(f, &elen);
 		bad = -1;
-		CHECK(form_parse(enc, elen, names, NFIELDS, g, &bad) == PARSE_OK);
+		CHECK(form_parse(enc, elen, action_fields, NFIELDS, g, &bad) == PARSE_OK);
 		for (size_t i = 0; i < NFIELDS; i++) {
 			CHECK(g[i].set == f[i].set);
 			CHECK(!f[i].set || (g[i].len == f[i].len && memcmp(g[i].val, f[i].val, f[i].len) == 0));

@@ -5,7 +5,8 @@
  */
 #include <json-c/json.h>
 
-#include "sales.h"
+#include "import.h"
+#include "validate.h"
 #include "supplier.h"
 
 #include "fuzz.h"
@@ -76,7 +77,7 @@ check_round_trip(const struct import_line *l)
 {
 	const struct sale_product *sp = &l->sp;
 	struct json_object *o = json_object_new_object();
-	struct import_line back;
+	struct import_line back = { 0 };
 	char s[32], err[200] = "";
 	const char *text;
 	size_t len;
@@ -117,7 +118,7 @@ check_round_trip(const struct import_line *l)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct import_line l;
+	struct import_line l = { 0 };
 	char err[200];
 	int r;
 

@@ -22,8 +22,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data; /* length-delimited: a read past size is caught */
 	const char *us = memchr(s, '_', size);
-	uint64_t inc = SENTINEL, sp = SENTINEL, rinc = SENTINEL, rsp = SENTINEL;
-	int has_sp = 7, ok_id, ok_ref, want_id, want_ref;
+	uint64_t inc = SENTINEL, sp = SENTINEL;
+	struct order_ref ref = { SENTINEL, SENTINEL };
+	int ok_id, ok_ref, want_id, want_ref;
 	char out[MENZZO_ORDER_ID_MAX + 1];
 
 	if (us == NULL) {
@@ -42,18 +43,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else
 		CHECK(inc == SENTINEL && sp == SENTINEL);
 
-	ok_ref = parse_order_ref(s, size, &rinc, &rsp, &has_sp) == 0;
+	ok_ref = parse_order_ref(s, size, &ref) == 0;
 	CHECK(ok_ref == want_ref);
 	if (ok_ref) {
-		CHECK(has_sp == (us != NULL) && rinc >= 1);
-		if (has_sp) {
-			CHECK(ok_id && rinc == inc && rsp == sp);
+		CHECK((ref.sale_product_id != 0) == (us != NULL) && ref.increment_id >= 1);
+		if (ref.sale_product_id != 0) {
+			CHECK(ok_id && ref.increment_id == inc && ref.sale_product_id == sp);
 		} else {
-			CHECK(!ok_id && rsp == 0);
-			snprintf(out, sizeof(out), "%llu", (unsigned long long)rinc);
+			CHECK(!ok_id);
+			snprintf(out, sizeof(out), "%llu", (unsigned long long)ref.increment_id);
 			CHECK(fuzz_equals(s, size, out));
 		}
 	} else
-		CHECK(rinc == SENTINEL && rsp == SENTINEL && has_sp == 7);
+		CHECK(ref.increment_id == SENTINEL && ref.sale_product_id == SENTINEL);
 	return 0;
 }

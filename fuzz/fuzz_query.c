@@ -15,8 +15,8 @@ check_query(const struct listing_query *q)
 	CHECK(q->date_from <= q->date_to);
 	CHECK(q->has_date_from || q->date_from == 0);
 	CHECK(q->has_date_to || q->date_to == UINT32_MAX);
-	CHECK(!q->has_last || q->last_inc >= 1);
-	CHECK(!q->has_order || q->order_inc >= 1);
+	CHECK(!q->has_last || q->last.increment_id >= 1);
+	CHECK(!q->has_order || q->order.increment_id >= 1);
 	CHECK((unsigned)q->status < FILTER__MAX);
 	CHECK(q->has_status || q->status == (q->has_order ? FILTER_ALL : FILTER_OPEN));
 }
@@ -44,8 +44,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(q2.page == q.page && q2.status == q.status && q2.has_status);
 	CHECK(q2.has_date_from == q.has_date_from && q2.date_from == q.date_from);
 	CHECK(q2.has_date_to == q.has_date_to && q2.date_to == q.date_to);
-	CHECK(q2.has_last == q.has_last && q2.last_inc == q.last_inc && q2.last_sp == q.last_sp);
-	CHECK(q2.has_order == q.has_order && q2.order_inc == q.order_inc && q2.order_sp == q.order_sp);
+	CHECK(q2.has_last == q.has_last && q2.last.increment_id == q.last.increment_id &&
+	    q2.last.sale_product_id == q.last.sale_product_id);
+	CHECK(q2.has_order == q.has_order && q2.order.increment_id == q.order.increment_id &&
+	    q2.order.sale_product_id == q.order.sale_product_id);
 	listing_query_canonical(&q2, &c2);
 	CHECK(c2.len == c1.len && memcmp(c1.p, c2.p, c1.len) == 0);
 	buf_free(&c1);

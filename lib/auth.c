@@ -103,14 +103,3 @@ auth_token_state(const struct token_record *rec, int64_t now)
 		return "expired";
 	return "active";
 }
-
-void
-random_hex_id(char *out, size_t bytes)
-{
-	unsigned char raw[32];
-
-	if (bytes > sizeof(raw))
-		bytes = sizeof(raw);
-	randombytes_buf(raw, bytes);
-	sodium_bin2hex(out, bytes * 2 + 1, raw, bytes);
-}

@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sale.h"
 #include "store.h"
+#include "token.h"
 
 /* "mzk_" and 43 characters of unpadded base64url (256 random bits). */
 #define TOKEN_PREFIX "mzk_"
@@ -43,9 +43,6 @@ void auth_new_token(char *out);
  */
 enum auth_result auth_check(struct store_txn *t, const char *token, size_t len, int64_t now,
     struct token_record *rec, int *err);
-
-/* Writes 2 * bytes lowercase hex digits of CSPRNG output and a NUL into out (a request id). */
-void random_hex_id(char *out, size_t bytes);
 
 /* "active", "revoked" or "expired" at now. */
 const char *auth_token_state(const struct token_record *rec, int64_t now);

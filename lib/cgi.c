@@ -3,28 +3,44 @@
 #include <time.h>
 
 #include "auth.h"
+#include "cache.h"
 #include "cgi.h"
 
 void
 cgi_store_error(struct cgi *c, int err)
 {
-	response_log(&c->res, "store: %s", store_strerror(err));
+	char why[320];
+
+	/* The cause for the maintainer: why the store did not open, else the store's own word. */
+	if (c->store == NULL && c->store_why[0])
+		snprintf(why, sizeof(why), "%s", c->store_why);
+	else
+		snprintf(why, sizeof(why), "%s: %s", c->cfg.data_dir ? c->cfg.data_dir : "store", store_strerror(err));
 	switch (err) {
 	case STORE_FULL:
-		response_error(&c->res, 503, "storage_full",
-		    "The order store is full; nothing was changed. Retry later.");
+		response_error_why(&c->res, 503, "storage_full",
+		    "The order store is full; nothing was changed. Retry later.", why);
 		response_header(&c->res, "Retry-After", "60");
 		break;
 	case STORE_UNAVAILABLE:
 	case STORE_NOMEM:
-		response_error(&c->res, 503, "storage_unavailable",
-		    "The order store is unavailable; nothing was changed. Retry later.");
+	case STORE_VERSION:
+		response_error_why(&c->res, 503, "storage_unavailable",
+		    "The order store is unavailable; nothing was changed. Retry later.", why);
 		response_header(&c->res, "Retry-After", "30");
 		break;
 	default:
-		response_error(&c->res, 500, "internal_error",
-		    "An internal error occurred; quote the request id to support.");
+		response_error_why(&c->res, 500, "internal_error",
+		    "An internal error occurred; quote the request id to support.", why);
 	}
+}
+
+struct cache *
+cgi_cache(struct cgi *c)
+{
+	if (c->cache == NULL && cache_open(&c->cache, c->cfg.data_dir, 1) != STORE_OK)
+		c->cache = NULL;
+	return c->cache;
 }
 
 static void
@@ -124,7 +140,8 @@ run(struct cgi *c, const struct endpoint *ep, const char *supplier_slug)
 			return;
 		}
 	}
-	if ((rc = store_open(&c->store, c->cfg.data_dir, c->cfg.map_size, ep->store_flags)) != STORE_OK) {
+	if ((rc = store_open(&c->store, c->cfg.data_dir, c->cfg.map_size, ep->store_flags, c->store_why,
+	    sizeof(c->store_why))) != STORE_OK) {
 		c->store = NULL;
 		if (ep->auth != AUTH_NONE) {
 			cgi_store_error(c, rc == STORE_FULL ? rc : STORE_UNAVAILABLE);
@@ -154,6 +171,7 @@ cgi_main(const struct endpoint *ep, const char *supplier_slug)
 		status = 1;
 	response_free(&c.res);
 	request_free(&c.req);
+	cache_close(c.cache);
 	store_close(c.store);
 	return status;
 }

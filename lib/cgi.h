@@ -1,22 +1,33 @@
 #ifndef MENZZO_CGI_H
 #define MENZZO_CGI_H
 
+/*
+ * The prologue every endpoint shares (kcgi-framework's main.c order) and
+ * the state one request handler sees.
+ */
+
 #include <stdint.h>
 
 #include "config.h"
 #include "request.h"
 #include "response.h"
-#include "sale.h"
 #include "store.h"
 #include "supplier.h"
+#include "token.h"
+
+struct cache;
 
 /* What one request handler sees: all of the request's state, nothing global. */
 struct cgi {
+	/* The process's: configuration and the environments, opened once. */
 	struct config cfg;
 	const struct supplier *supplier; /* the executable's supplier; NULL for files and health */
+	struct store *store;             /* open before the handler runs; NULL for health when unavailable */
+	char store_why[256];             /* why the store did not open, for the error log */
+	struct cache *cache;             /* the response cache, once cgi_cache opened it */
+	/* The request's. */
 	struct request req;
 	struct response res;
-	struct store *store;             /* open before the handler runs; NULL for health when unavailable */
 	struct token_record token;       /* the authenticated token, when the endpoint needs one */
 	int64_t now;
 };
@@ -27,6 +38,7 @@ enum endpoint_auth {
 	AUTH_OWN_SUPPLIER,  /* the executable's supplier's token; another's is a 403 */
 };
 
+/* An endpoint: the table its executable's main() names. */
 struct endpoint {
 	const char *method;     /* the one method served; others get 405 with Allow */
 	enum endpoint_auth auth;
@@ -45,7 +57,14 @@ struct endpoint {
  */
 int cgi_main(const struct endpoint *ep, const char *supplier_slug);
 
-/* Sets the response for a store error: 503 with Retry-After when full or unavailable, else 500. */
+/*
+ * Sets the response for a store error: 503 storage_full or
+ * storage_unavailable with Retry-After, else 500; the error log names the
+ * cause (the store's path and the system error) where it is known.
+ */
 void cgi_store_error(struct cgi *c, int err);
+
+/* The response cache, opened (and created) on the first call of the process; NULL when it cannot be. */
+struct cache *cgi_cache(struct cgi *c);
 
 #endif

@@ -5,8 +5,9 @@
 #include <json-c/json.h>
 
 #include "check.h"
-#include "sales.h"
+#include "item.h"
 #include "supplier.h"
+#include "validate.h"
 
 struct check {
 	struct store_txn *t;
@@ -16,7 +17,18 @@ struct check {
 	struct buf item;           /* scratch: a record's rendered listing item */
 	uint64_t logged;           /* sale products with a sale log */
 	uint64_t sales, views, labelled, listing, orders, labels, log_seq, event_seq, logs, events;
+	store_progress_fn progress;
+	void *progress_ctx;
+	uint64_t done, total;      /* entries visited, of how many */
 };
+
+/* Counts one visited entry; tells the progress callback every 4096 of them. */
+static void
+tick(struct check *c)
+{
+	if (++c->done % 4096 == 0 && c->progress != NULL)
+		c->progress(c->progress_ctx, c->done, c->total > c->done ? c->total : c->done);
+}
 
 static void problem(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -37,9 +49,11 @@ static int
 on_sale(void *ctx, const struct sale_product *sp)
 {
 	struct check *c = ctx;
+	unsigned views[SALE_VIEWS_MAX];
 
+	tick(c);
 	c->sales++;
-	c->views += sp->status == STATUS_PENDING || sp->status == STATUS_ACKNOWLEDGED ? 3 : 2;
+	c->views += (uint64_t)sale_views(sp->status, views);
 	c->labelled += sp->label[0] != '\0';
 	if (sp->status == STATUS_SHIPPED && sp->prepared_at == 0)
 		problem(c, "sale product %" PRIu64 " is shipped without prepared_at", sp->sale_product_id);
@@ -48,19 +62,23 @@ on_sale(void *ctx, const struct sale_product *sp)
 	return 0;
 }
 
-/* Fetches the sale product an index entry names; reports and returns -1 when it is missing. */
+/*
+ * Counts an entry of an index and fetches the sale product it names: 1 with
+ * *sp; 0 when there is nothing more to check of the entry, with *rc what
+ * the visitor returns (0 when the sale product is missing, which is
+ * reported; the store error when the read failed).
+ */
 static int
-named(struct check *c, uint64_t id, struct sale_product *sp, const char *index)
+index_entry(struct check *c, uint64_t *count, uint64_t id, struct sale_product *sp, const char *index, int *rc)
 {
-	int rc = store_sale_get(c->t, id, sp);
+	int got = store_sale_get(c->t, id, sp);
 
-	if (rc == STORE_NOTFOUND) {
-		fprintf(c->report, "check: %s index names missing sale product %" PRIu64 "\n", index,
-		    id);
-		c->problems++;
-		return -1;
-	}
-	return rc == STORE_OK ? 0 : -rc;
+	tick(c);
+	(*count)++;
+	*rc = got == STORE_NOTFOUND ? 0 : got;
+	if (got == STORE_NOTFOUND)
+		problem(c, "%s index names missing sale product %" PRIu64, index, id);
+	return got == STORE_OK;
 }
 
 static int
@@ -69,21 +87,15 @@ on_listing(void *ctx, unsigned supplier, unsigned view, const struct listing_pos
 {
 	struct check *c = ctx;
 	struct sale_product sp;
-	int rc = named(c, pos->sale_product_id, &sp, "listing");
-	int in_view;
+	int rc;
 
-	c->listing++;
-	if (rc == -1)
-		return 0;
-	if (rc < 0)
-		return -rc;
-	in_view = view == FILTER_ALL || view == sp.status ||
-	    (view == FILTER_OPEN && (sp.status == STATUS_PENDING || sp.status == STATUS_ACKNOWLEDGED));
+	if (!index_entry(c, &c->listing, pos->sale_product_id, &sp, "listing", &rc))
+		return rc;
 	/* The stored item must be exactly what the record renders to. */
-	c->item.len = 0;
-	if (sale_item_value(&sp, &c->item) != 0)
+	if (item_render(&sp, &c->item) != 0)
 		return STORE_NOMEM;
-	if (sp.supplier != supplier || !in_view || sp.order_date != pos->order_date ||
+	if (sp.supplier != supplier || view >= FILTER__MAX || !sale_in_view(sp.status, (enum status_filter)view) ||
+	    sp.order_date != pos->order_date ||
 	    sp.increment_id != pos->increment_id || c->item.len != len || memcmp(c->item.p, item, len) != 0)
 		problem(c, "listing entry (view %u) disagrees with sale product %" PRIu64,
 		    view, pos->sale_product_id);
@@ -95,13 +107,10 @@ on_order(void *ctx, uint64_t inc, uint64_t id)
 {
 	struct check *c = ctx;
 	struct sale_product sp;
-	int rc = named(c, id, &sp, "order");
+	int rc;
 
-	c->orders++;
-	if (rc == -1)
-		return 0;
-	if (rc < 0)
-		return -rc;
+	if (!index_entry(c, &c->orders, id, &sp, "order", &rc))
+		return rc;
 	if (sp.increment_id != inc)
 		problem(c, "order index puts sale product %" PRIu64 " in order %" PRIu64, id, inc);
 	return 0;
@@ -112,13 +121,10 @@ on_label(void *ctx, const char *label, size_t len, uint64_t id)
 {
 	struct check *c = ctx;
 	struct sale_product sp;
-	int rc = named(c, id, &sp, "label");
+	int rc;
 
-	c->labels++;
-	if (rc == -1)
-		return 0;
-	if (rc < 0)
-		return -rc;
+	if (!index_entry(c, &c->labels, id, &sp, "label", &rc))
+		return rc;
 	if (strlen(sp.label) != len || memcmp(sp.label, label, len) != 0)
 		problem(c, "label index disagrees with sale product %" PRIu64, id);
 	return 0;
@@ -156,9 +162,9 @@ on_log(void *ctx, const struct log_entry *e)
 {
 	struct check *c = ctx;
 	struct sale_product sp;
-	int rc = named(c, e->after.sale_product_id, &sp, "sale log");
+	int rc, found = index_entry(c, &c->logs, e->after.sale_product_id, &sp, "sale log", &rc);
 
-	if (rc == 0 && e->after.sale_product_id != c->last.sale_product_id)
+	if (found && e->after.sale_product_id != c->last.sale_product_id)
 		c->logged++;
 	/* Entries come by (sale product, seq): the last one of each must be its current state. */
 	if (c->last.sale_product_id != 0 && c->last.sale_product_id != e->after.sale_product_id)
@@ -166,17 +172,17 @@ on_log(void *ctx, const struct log_entry *e)
 	c->last = e->after;
 	if (e->seq > c->log_seq)
 		problem(c, "sale log entry %" PRIu64 " is beyond the log counter %" PRIu64, e->seq, c->log_seq);
-	c->logs++;
-	return rc < -1 ? -rc : 0;
+	return rc;
 }
 
 static int
-on_event(void *ctx, uint64_t seq, uint64_t seq2, const char *json, size_t len)
+on_event(void *ctx, uint64_t seq, const char *json, size_t len)
 {
 	struct check *c = ctx;
 	struct json_object *o = parse_record(json, len), *id;
 	uint64_t inc, sp;
-	(void)seq2;
+
+	tick(c);
 	c->events++;
 
 	if (seq > c->event_seq)
@@ -195,13 +201,20 @@ on_event(void *ctx, uint64_t seq, uint64_t seq2, const char *json, size_t len)
 }
 
 long
-store_check(struct store *s, FILE *report)
+store_check(struct store *s, FILE *report, store_progress_fn progress, void *progress_ctx)
 {
+	struct store_stats st;
 	struct check c;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
 	c.report = report;
+	c.progress = progress;
+	c.progress_ctx = progress_ctx;
+	/* What is walked: the first six databases of store_db_names (sale .. event). */
+	if (store_stats(s, &st) == STORE_OK)
+		for (int i = 0; i < 6; i++)
+			c.total += st.entries[i];
 	if ((rc = store_begin(s, 0, &c.t)) != STORE_OK)
 		return -rc;
 	if ((rc = store_counter_get(c.t, "log_seq", &c.log_seq)) == STORE_OK &&
@@ -216,6 +229,8 @@ store_check(struct store *s, FILE *report)
 		last_agrees(&c);
 	store_abort(c.t);
 	buf_free(&c.item);
+	if (progress != NULL)
+		progress(progress_ctx, c.done, c.done);
 	if (rc != STORE_OK) {
 		fprintf(report, "check: the store could not be read: %s\n", store_strerror(rc));
 		return -rc;

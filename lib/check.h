@@ -10,9 +10,10 @@
  * listing, order and label index entry names a sale product that has it, and
  * every sale product has all of its entries; every sale-log entry and event
  * parses, names an existing sale product and is below its counter.  Writes
- * one line per disagreement to report.  Returns the number of disagreements,
- * or -store_err when the store could not be read.
+ * one line per disagreement to report.  progress, when not NULL, is told
+ * the entries checked of how many now and then.  Returns the number of
+ * disagreements, or -store_result when the store could not be read.
  */
-long store_check(struct store *s, FILE *report);
+long store_check(struct store *s, FILE *report, store_progress_fn progress, void *progress_ctx);
 
 #endif

@@ -5,6 +5,8 @@
 #include "config.h"
 #include "validate.h"
 
+#define CACHE_TTL_MAX (31UL * 86400)
+
 static const char *
 env_or(const char *name, const char *dflt)
 {
@@ -84,22 +86,27 @@ config_load(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "MENZZO_MAP_SIZE must be a size in bytes (K, M or G suffix allowed), at least 64K");
 		return -1;
 	}
+	for (size_t i = 0; i < supplier_count; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "MENZZO_CACHE_TTL_%s", suppliers[i].env_name);
+		v = getenv(name);
+		if (v == NULL || *v == '\0') {
+			c->cache_ttl[i] = suppliers[i].default_cache_ttl;
+			continue;
+		}
+		/* "0" has no leading zero to refuse; parse_uint takes it. */
+		if (parse_uint(v, strlen(v), 0, CACHE_TTL_MAX, &n)) {
+			snprintf(err, errlen, "%s must be a number of seconds from 0 to %lu", name, CACHE_TTL_MAX);
+			return -1;
+		}
+		c->cache_ttl[i] = (long)n;
+	}
 	return 0;
 }
 
 long
-config_cache_ttl(const struct supplier *s)
+config_cache_ttl(const struct config *c, const struct supplier *s)
 {
-	char name[64];
-	const char *v;
-	uint64_t n;
-
-	snprintf(name, sizeof(name), "MENZZO_CACHE_TTL_%s", s->env_name);
-	v = getenv(name);
-	if (v == NULL || *v == '\0')
-		return s->default_cache_ttl;
-	/* "0" has no leading zero to refuse; parse_uint takes it. */
-	if (parse_uint(v, strlen(v), 0, 31UL * 86400, &n))
-		return -1;
-	return (long)n;
+	return c->cache_ttl[supplier_id(s)];
 }

@@ -14,15 +14,18 @@ struct config {
 	unsigned page_size;    /* MENZZO_PAGE_SIZE, 1-1000, default 100 */
 	const char *log_user;  /* MENZZO_LOG_USER, default "cron" */
 	size_t map_size;       /* MENZZO_MAP_SIZE in bytes (suffix K, M, G allowed), default 4G */
+	long cache_ttl[SUPPLIER_COUNT]; /* MENZZO_CACHE_TTL_<ENV_NAME> in seconds, else the table's */
 };
 
 /*
- * Reads and checks the environment.  Returns 0, or -1 with a sentence naming
- * the offending variable in err (the value itself is not repeated).
+ * Reads and checks the whole environment, every supplier's cache TTL
+ * included.  Returns 0, or -1 with a sentence naming the offending variable
+ * in err (the value itself is not repeated).  The strings point into the
+ * environment: they live as long as it does.
  */
 int config_load(struct config *c, char *err, size_t errlen);
 
-/* The cache TTL of a supplier in seconds: MENZZO_CACHE_TTL_<ENV_NAME>, else the table's. -1 if the variable is invalid. */
-long config_cache_ttl(const struct supplier *s);
+/* The cache TTL of a supplier in seconds (0: no cache). */
+long config_cache_ttl(const struct config *c, const struct supplier *s);
 
 #endif

@@ -5,7 +5,6 @@
 #include <json-c/json.h>
 
 #include "request.h"
-#include "validate.h"
 
 static const char *
 env_str(const char *name)
@@ -107,16 +106,28 @@ url_decode(const char *s, size_t len, char *out)
 }
 
 static int
-find_name(const char *const *names, size_t n, const char *key, size_t klen)
+find_name(const struct field_rule *rules, size_t n, const char *key, size_t klen)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strlen(names[i]) == klen && memcmp(names[i], key, klen) == 0)
+		if (strlen(rules[i].name) == klen && memcmp(rules[i].name, key, klen) == 0)
 			return (int)i;
 	return -1;
 }
 
+/* Runs each set field's validator, in table order. */
+static enum parse_result
+validate(const struct field_rule *rules, size_t n, struct field *out, int *bad)
+{
+	for (size_t i = 0; i < n; i++)
+		if (out[i].set && rules[i].valid != NULL && rules[i].valid(&out[i]) != 0) {
+			*bad = (int)i;
+			return PARSE_INVALID;
+		}
+	return PARSE_OK;
+}
+
 enum parse_result
-form_parse(const char *s, size_t len, const char *const *names, size_t n,
+form_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
     struct field *out, int *bad)
 {
 	char key[64];
@@ -137,7 +148,7 @@ form_parse(const char *s, size_t len, const char *const *names, size_t n,
 		/* A key too long or badly escaped is no key of ours: ignore it. */
 		if (klen >= sizeof(key) || (dk = url_decode(pair, klen, key)) < 0)
 			continue;
-		if ((idx = find_name(names, n, key, (size_t)dk)) < 0)
+		if ((idx = find_name(rules, n, key, (size_t)dk)) < 0)
 			continue;
 		*bad = idx;
 		if (out[idx].set || vlen > (size_t)FIELD_VALUE_MAX * 3)
@@ -149,11 +160,11 @@ form_parse(const char *s, size_t len, const char *const *names, size_t n,
 			return PARSE_BAD_FIELD;
 		out[idx].len = (size_t)dv;
 	}
-	return PARSE_OK;
+	return validate(rules, n, out, bad);
 }
 
 enum parse_result
-json_fields_parse(const char *s, size_t len, const char *const *names, size_t n,
+json_fields_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
     struct field *out, int *bad)
 {
 	struct json_tokener *tok;
@@ -180,7 +191,7 @@ json_fields_parse(const char *s, size_t len, const char *const *names, size_t n,
 		const char *str;
 		size_t vlen;
 
-		if (!json_object_object_get_ex(obj, names[i], &v))
+		if (!json_object_object_get_ex(obj, rules[i].name, &v))
 			continue;
 		*bad = (int)i;
 		if (!json_object_is_type(v, json_type_string)) {
@@ -203,7 +214,7 @@ json_fields_parse(const char *s, size_t len, const char *const *names, size_t n,
 		out[i].set = 1;
 	}
 	json_object_put(obj);
-	return res;
+	return res == PARSE_OK ? validate(rules, n, out, bad) : res;
 }
 
 /* The media type of a Content-Type value, without parameters, compared case-insensitively. */
@@ -215,7 +226,7 @@ media_type_is(const char *ct, const char *type)
 }
 
 enum parse_result
-body_parse(const struct request *r, const char *const *names, size_t n,
+body_parse(const struct request *r, const struct field_rule *rules, size_t n,
     struct field *out, int *bad)
 {
 	size_t skip = 0;
@@ -228,8 +239,8 @@ body_parse(const struct request *r, const char *const *names, size_t n,
 	while (skip < r->body_len && only_blanks(r->body, skip, skip + 1))
 		skip++;
 	if (skip < r->body_len && r->body[skip] == '{')
-		return json_fields_parse(r->body, r->body_len, names, n, out, bad);
-	return form_parse(r->body, r->body_len, names, n, out, bad);
+		return json_fields_parse(r->body, r->body_len, rules, n, out, bad);
+	return form_parse(r->body, r->body_len, rules, n, out, bad);
 }
 
 void

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "validate.h"
+
 #define BODY_MAX 65536
 #define QUERY_MAX 4096
 #define FIELD_VALUE_MAX 1024
@@ -33,40 +35,37 @@ enum body_result {
 enum body_result request_read_body(struct request *r, FILE *in);
 void request_free(struct request *r);
 
-/*
- * The values of whitelisted fields, decoded.  set is 0 for a field that was
- * absent; val is then NULL.  Values are NUL-terminated and contain no NUL.
- */
-struct field {
-	int set;
-	char *val;
-	size_t len;
-};
-
 enum parse_result {
 	PARSE_OK,
-	PARSE_BAD_FIELD, /* *bad is the index of the known field at fault */
+	PARSE_BAD_FIELD, /* *bad is the known field at fault: given twice, badly escaped, too long, not a string */
+	PARSE_INVALID,   /* *bad is the known field its validator refused: rules[*bad].message says why */
 	PARSE_BAD_BODY,  /* the whole text is malformed */
 	PARSE_NOMEM,
 };
 
 /*
- * Parses application/x-www-form-urlencoded text (a query string or a body)
- * against names[0..n).  Percent-escapes and '+' are decoded; a known field
- * given twice, with a bad escape, an encoded NUL or a value longer than
- * FIELD_VALUE_MAX is PARSE_BAD_FIELD; unknown fields are ignored.  A known
- * field with an empty value (or no '=') is set with an empty value, which
- * every validator refuses.  out[0..n) must be zeroed; free with fields_free.
+ * The parsers below read fields against a whitelist, rules[0..n) (a rule
+ * without a validator takes any value).  out[0..n) must be zeroed; free
+ * with fields_free.  Unknown fields are ignored; a known field with an
+ * empty value is set with an empty value, which every validator refuses.
+ * Each set field is then checked by its rule's validator, in table order.
  */
-enum parse_result form_parse(const char *s, size_t len, const char *const *names, size_t n,
+
+/*
+ * application/x-www-form-urlencoded text (a query string or a body).
+ * Percent-escapes and '+' are decoded; a known field given twice, with a
+ * bad escape, an encoded NUL or a value longer than FIELD_VALUE_MAX is
+ * PARSE_BAD_FIELD.
+ */
+enum parse_result form_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
     struct field *out, int *bad);
 
 /*
- * Parses a JSON object body against names[0..n): every known member must be a
- * string, free of NUL and at most FIELD_VALUE_MAX bytes; other members are ignored.  Anything but one
- * JSON object (nested at most 8 deep) is PARSE_BAD_BODY.
+ * A JSON object: every known member must be a string, free of NUL and at
+ * most FIELD_VALUE_MAX bytes (else PARSE_BAD_FIELD).  Anything but one JSON
+ * object (nested at most 8 deep) is PARSE_BAD_BODY.
  */
-enum parse_result json_fields_parse(const char *s, size_t len, const char *const *names, size_t n,
+enum parse_result json_fields_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
     struct field *out, int *bad);
 
 /*
@@ -75,7 +74,7 @@ enum parse_result json_fields_parse(const char *s, size_t len, const char *const
  * absent, application/json or application/x-www-form-urlencoded
  * (PARSE_BAD_BODY otherwise).
  */
-enum parse_result body_parse(const struct request *r, const char *const *names, size_t n,
+enum parse_result body_parse(const struct request *r, const struct field_rule *rules, size_t n,
     struct field *out, int *bad);
 
 void fields_free(struct field *f, size_t n);

@@ -2,8 +2,8 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <sodium.h>
 
-#include "auth.h"
 #include "response.h"
 
 static const char *
@@ -24,13 +24,23 @@ reason(int status)
 	return "Unknown";
 }
 
+/* 16 lowercase hex digits of CSPRNG output: unguessable, and never the same twice in practice. */
+static void
+new_request_id(char out[REQUEST_ID_LEN + 1])
+{
+	unsigned char raw[REQUEST_ID_LEN / 2];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(out, REQUEST_ID_LEN + 1, raw, sizeof(raw));
+}
+
 void
 response_init(struct response *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->status = 200;
 	r->content_type = "application/json";
-	random_hex_id(r->request_id, REQUEST_ID_LEN / 2);
+	new_request_id(r->request_id);
 }
 
 void
@@ -84,6 +94,12 @@ response_json(struct response *r, int status, struct json_object *obj)
 void
 response_error(struct response *r, int status, const char *code, const char *message)
 {
+	response_error_why(r, status, code, message, NULL);
+}
+
+void
+response_error_why(struct response *r, int status, const char *code, const char *message, const char *why)
+{
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "success", json_object_new_boolean(0));
@@ -96,7 +112,8 @@ response_error(struct response *r, int status, const char *code, const char *mes
 	r->cache_control[0] = '\0';
 	response_json(r, status, o);
 	json_object_put(o);
-	fprintf(stderr, "menzzo: request %s: %d %s: %s\n", r->request_id, status, code, message);
+	fprintf(stderr, "menzzo: request %s: %d %s: %s\n", r->request_id, status, code,
+	    why != NULL && *why != '\0' ? why : message);
 }
 
 void

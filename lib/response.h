@@ -46,6 +46,12 @@ void response_take(struct response *r, int status, struct buf *body);
  * extra headers are dropped.
  */
 void response_error(struct response *r, int status, const char *code, const char *message);
+/*
+ * The same, but the error log line gives why (the cause, for the
+ * maintainer: a path, a system error) instead of message; why never
+ * reaches the client.  why NULL or "" is response_error.
+ */
+void response_error_why(struct response *r, int status, const char *code, const char *message, const char *why);
 
 /* Writes an internal detail, never shown to the client, to the error log with the request id. */
 void response_log(const struct response *r, const char *fmt, ...)

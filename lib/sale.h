@@ -1,9 +1,39 @@
 #ifndef MENZZO_SALE_H
 #define MENZZO_SALE_H
 
+/*
+ * The domain: a sale product, its statuses, the listing views it appears in,
+ * and the sale-log entries that record its changes.
+ */
+
 #include <stdint.h>
 
-#include "validate.h"
+#define MENZZO_ORDER_ID_MAX 41 /* 20 digits, '_', 20 digits */
+#define LABEL_MAX 255
+#define SKU_MAX 64
+#define CARRIER_MAX 32
+#define TRACKING_MAX 64
+#define PRICE_CENTS_MAX 99999999999LL /* 999 999 999.99 */
+#define QUANTITY_MAX 100000
+
+enum sale_status {
+	STATUS_PENDING,
+	STATUS_ACKNOWLEDGED,
+	STATUS_SHIPPED,
+	STATUS_CANCELLED,
+	STATUS__MAX
+};
+
+/* A listing view, and the get-sales status filter: the four statuses, plus open (pending or acknowledged) and all. */
+enum status_filter {
+	FILTER_PENDING = STATUS_PENDING,
+	FILTER_ACKNOWLEDGED = STATUS_ACKNOWLEDGED,
+	FILTER_SHIPPED = STATUS_SHIPPED,
+	FILTER_CANCELLED = STATUS_CANCELLED,
+	FILTER_OPEN,
+	FILTER_ALL,
+	FILTER__MAX
+};
 
 /* A sale product: one line of a customer order that one supplier fulfils. */
 struct sale_product {
@@ -24,19 +54,29 @@ struct sale_product {
 	char ship_carrier[CARRIER_MAX + 1];     /* given with ship-sale */
 };
 
-/* An issued API token, as stored (the token itself is never stored, only its hash). */
-struct token_record {
-	uint32_t id;
-	unsigned supplier;
-	int revoked;
-	int64_t created_at;
-	int64_t expires_at; /* 0 = never */
-	char label[TOKEN_LABEL_MAX + 1];
-};
+/*
+ * The one rule of the listing: a sale product of this status is listed in
+ * this view (all; its own status; open while pending or acknowledged).
+ * Index upkeep, get-sales and the integrity check all ask here.
+ */
+int sale_in_view(enum sale_status status, enum status_filter view);
 
-#define TOKEN_HASH_LEN 32
+#define SALE_VIEWS_MAX 3
+/* Fills views with every view a sale product of this status is listed in; returns how many. */
+int sale_views(enum sale_status status, unsigned views[SALE_VIEWS_MAX]);
+
+/* "pending", ..., or "unknown" for a value out of range. */
+const char *status_name(enum sale_status s);
+/* "pending", ..., "open", "all", or "unknown". */
+const char *status_filter_name(enum status_filter f);
 
 enum log_action { LOG_IMPORTED, LOG_UPDATED, LOG_ACKNOWLEDGED, LOG_SHIPPED, LOG_CANCELLED, LOG__MAX };
+
+/* "imported", "updated", ...; "unknown" for a value out of range. */
+const char *log_action_name(enum log_action a);
+
+#define LOG_USER_MAX 64
+#define REQUEST_ID_MAX 32
 
 /*
  * One sale-log entry, stored as the two records it stands between; the JSON
@@ -46,9 +86,9 @@ struct log_entry {
 	uint64_t seq;
 	int64_t at;
 	enum log_action action;
-	char user[65];
-	char request_id[33];     /* "" when not written through the API */
-	int has_before;          /* 0 for a sale product's first entry */
+	char user[LOG_USER_MAX + 1];
+	char request_id[REQUEST_ID_MAX + 1]; /* "" when not written through the API */
+	int has_before;                      /* 0 for a sale product's first entry */
 	struct sale_product before, after;
 };
 

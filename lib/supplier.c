@@ -8,7 +8,9 @@ const struct supplier suppliers[] = {
 #undef SUPPLIER
 };
 
-const size_t supplier_count = sizeof(suppliers) / sizeof(suppliers[0]);
+const size_t supplier_count = SUPPLIER_COUNT;
+
+_Static_assert(sizeof(suppliers) / sizeof(suppliers[0]) == SUPPLIER_COUNT, "SUPPLIER_COUNT counts the rows");
 
 const struct supplier *
 supplier_by_slug(const char *s, size_t len)

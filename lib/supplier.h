@@ -14,6 +14,16 @@ struct supplier {
 	long default_cache_ttl; /* seconds; 0 = no cache */
 };
 
+/* The number of rows, known at compile time. */
+enum { SUPPLIER_COUNT = 0
+#define SUPPLIER(slug, env, display, ttl) + 1
+#include "suppliers.def"
+#undef SUPPLIER
+};
+
+/* Keys and records store a supplier's id in one byte. */
+_Static_assert(SUPPLIER_COUNT >= 1 && SUPPLIER_COUNT <= 256, "lib/suppliers.def must have 1 to 256 rows");
+
 extern const struct supplier suppliers[];
 extern const size_t supplier_count;
 

@@ -3,14 +3,6 @@
 
 #include "validate.h"
 
-static const char *const status_names[STATUS__MAX] = {
-	"pending", "acknowledged", "shipped", "cancelled",
-};
-
-static const char *const filter_names[FILTER__MAX] = {
-	"pending", "acknowledged", "shipped", "cancelled", "open", "all",
-};
-
 static int
 is_digit(char c)
 {
@@ -203,8 +195,7 @@ format_timestamp(int64_t t, char *out)
 }
 
 int
-parse_order_ref(const char *s, size_t len, uint64_t *increment_id,
-    uint64_t *sale_product_id, int *has_sale_product)
+parse_order_ref(const char *s, size_t len, struct order_ref *ref)
 {
 	const char *us = memchr(s, '_', len);
 	uint64_t inc, sp = 0;
@@ -215,9 +206,8 @@ parse_order_ref(const char *s, size_t len, uint64_t *increment_id,
 	} else if (parse_uint(s, (size_t)(us - s), 1, UINT64_MAX, &inc) ||
 	    parse_uint(us + 1, len - (size_t)(us - s) - 1, 1, UINT64_MAX, &sp))
 		return -1;
-	*increment_id = inc;
-	*sale_product_id = sp;
-	*has_sale_product = us != NULL;
+	ref->increment_id = inc;
+	ref->sale_product_id = sp;
 	return 0;
 }
 
@@ -225,13 +215,12 @@ int
 parse_menzzo_order_id(const char *s, size_t len, uint64_t *increment_id,
     uint64_t *sale_product_id)
 {
-	uint64_t inc, sp;
-	int has_sp;
+	struct order_ref ref;
 
-	if (parse_order_ref(s, len, &inc, &sp, &has_sp) || !has_sp)
+	if (parse_order_ref(s, len, &ref) || ref.sale_product_id == 0)
 		return -1;
-	*increment_id = inc;
-	*sale_product_id = sp;
+	*increment_id = ref.increment_id;
+	*sale_product_id = ref.sale_product_id;
 	return 0;
 }
 
@@ -281,47 +270,48 @@ format_price(int64_t cents, char *out)
 	*out = '\0';
 }
 
+/* The index of s[0..len) among the names of a value, by asking name() for each one below n. */
 static int
-lookup(const char *s, size_t len, const char *const *names, int n)
+lookup(const char *s, size_t len, const char *(*name)(int), int n)
 {
-	for (int i = 0; i < n; i++)
-		if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
+	for (int i = 0; i < n; i++) {
+		const char *v = name(i);
+		if (strlen(v) == len && memcmp(v, s, len) == 0)
 			return i;
+	}
 	return -1;
+}
+
+static const char *
+status_at(int i)
+{
+	return status_name((enum sale_status)i);
+}
+
+static const char *
+filter_at(int i)
+{
+	return status_filter_name((enum status_filter)i);
 }
 
 int
 parse_status(const char *s, size_t len, enum sale_status *out)
 {
-	int i = lookup(s, len, status_names, STATUS__MAX);
+	int i = lookup(s, len, status_at, STATUS__MAX);
 
-	if (i < 0)
-		return -1;
-	*out = (enum sale_status)i;
-	return 0;
+	if (i >= 0)
+		*out = (enum sale_status)i;
+	return i >= 0 ? 0 : -1;
 }
 
 int
 parse_status_filter(const char *s, size_t len, enum status_filter *out)
 {
-	int i = lookup(s, len, filter_names, FILTER__MAX);
+	int i = lookup(s, len, filter_at, FILTER__MAX);
 
-	if (i < 0)
-		return -1;
-	*out = (enum status_filter)i;
-	return 0;
-}
-
-const char *
-status_name(enum sale_status s)
-{
-	return (unsigned)s < STATUS__MAX ? status_names[s] : "unknown";
-}
-
-const char *
-status_filter_name(enum status_filter f)
-{
-	return (unsigned)f < FILTER__MAX ? filter_names[f] : "unknown";
+	if (i >= 0)
+		*out = (enum status_filter)i;
+	return i >= 0 ? 0 : -1;
 }
 
 static int
@@ -369,4 +359,51 @@ valid_text(const char *s, size_t len, size_t max)
 		if (s[i] < 0x20 || s[i] > 0x7e)
 			return -1;
 	return 0;
+}
+
+/* Field validators: the table form of the parsers above. */
+
+#define PAGE_MAX 1000000
+
+int
+field_page(struct field *f)
+{
+	return parse_uint(f->val, f->len, 1, PAGE_MAX, &f->parsed.number);
+}
+
+int
+field_date(struct field *f)
+{
+	return parse_date(f->val, f->len, &f->parsed.date);
+}
+
+int
+field_order_ref(struct field *f)
+{
+	return parse_order_ref(f->val, f->len, &f->parsed.ref);
+}
+
+int
+field_menzzo_order_id(struct field *f)
+{
+	return parse_menzzo_order_id(f->val, f->len, &f->parsed.ref.increment_id,
+	    &f->parsed.ref.sale_product_id);
+}
+
+int
+field_status_filter(struct field *f)
+{
+	return parse_status_filter(f->val, f->len, &f->parsed.status);
+}
+
+int
+field_tracking_number(struct field *f)
+{
+	return valid_text(f->val, f->len, TRACKING_MAX);
+}
+
+int
+field_carrier(struct field *f)
+{
+	return valid_text(f->val, f->len, CARRIER_MAX);
 }

@@ -10,35 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum sale_status {
-	STATUS_PENDING,
-	STATUS_ACKNOWLEDGED,
-	STATUS_SHIPPED,
-	STATUS_CANCELLED,
-	STATUS__MAX
-};
-
-/* A listing filter: the four statuses, plus open (pending or acknowledged) and all. */
-enum status_filter {
-	FILTER_PENDING = STATUS_PENDING,
-	FILTER_ACKNOWLEDGED = STATUS_ACKNOWLEDGED,
-	FILTER_SHIPPED = STATUS_SHIPPED,
-	FILTER_CANCELLED = STATUS_CANCELLED,
-	FILTER_OPEN,
-	FILTER_ALL,
-	FILTER__MAX
-};
+#include "sale.h"
 
 #define DATE_LEN 10      /* YYYY-MM-DD */
 #define TIMESTAMP_LEN 20 /* YYYY-MM-DDThh:mm:ssZ */
-#define MENZZO_ORDER_ID_MAX 41 /* 20 digits, '_', 20 digits */
-#define LABEL_MAX 255
-#define SKU_MAX 64
-#define CARRIER_MAX 32
-#define TRACKING_MAX 64
-#define TOKEN_LABEL_MAX 64
-#define PRICE_CENTS_MAX 99999999999LL /* 999 999 999.99 */
-#define QUANTITY_MAX 100000
 
 /* A decimal integer in [min, max]: digits only, no sign, no leading zero. */
 int parse_uint(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out);
@@ -60,12 +35,13 @@ void format_timestamp(int64_t t, char *out);
 /* {increment_id}_{sale_product_id}, both decimal 1 .. 2^64-1. */
 int parse_menzzo_order_id(const char *s, size_t len, uint64_t *increment_id,
     uint64_t *sale_product_id);
-/*
- * An order reference as get-sales takes it: a menzzo_order_id (has_sale_product
- * set) or a bare increment_id.
- */
-int parse_order_ref(const char *s, size_t len, uint64_t *increment_id,
-    uint64_t *sale_product_id, int *has_sale_product);
+/* An order, or one sale product of it. */
+struct order_ref {
+	uint64_t increment_id;
+	uint64_t sale_product_id; /* 0: the whole order */
+};
+/* An order reference as get-sales takes it: a menzzo_order_id or a bare increment_id. */
+int parse_order_ref(const char *s, size_t len, struct order_ref *ref);
 /* Writes {increment_id}_{sale_product_id} and a NUL into out[MENZZO_ORDER_ID_MAX + 1]. */
 void format_menzzo_order_id(uint64_t increment_id, uint64_t sale_product_id, char *out);
 
@@ -76,8 +52,6 @@ void format_price(int64_t cents, char *out);
 
 int parse_status(const char *s, size_t len, enum sale_status *out);
 int parse_status_filter(const char *s, size_t len, enum status_filter *out);
-const char *status_name(enum sale_status s);
-const char *status_filter_name(enum status_filter f);
 
 /*
  * A label path relative to the files directory: segments of [A-Za-z0-9._-]
@@ -94,5 +68,41 @@ int valid_text(const char *s, size_t len, size_t max);
 
 /* 1 when s[from..len) holds only spaces, tabs, CR and LF (JSON white space), else 0. */
 int only_blanks(const char *s, size_t from, size_t len);
+
+/*
+ * Fields: a query parameter or a body field as the request gave it, checked
+ * against a whitelist table (kcgi's struct kvalid).  A validator reads
+ * f->val[0..f->len), returns 0 and fills f->parsed when the value is valid,
+ * -1 otherwise.
+ */
+struct field {
+	int set;        /* 0 for a field that was absent; val is then NULL */
+	char *val;      /* decoded, NUL-terminated, no NUL inside */
+	size_t len;
+	union {
+		uint64_t number;
+		uint32_t date;
+		struct order_ref ref;
+		enum status_filter status;
+	} parsed;
+};
+
+typedef int (*field_validator)(struct field *f);
+
+/* One row of a whitelist: the field's name, its validator, and the 400 it raises when invalid. */
+struct field_rule {
+	const char *name;
+	field_validator valid;
+	const char *code;    /* machine code of the 400 */
+	const char *message; /* the sentence for the supplier */
+};
+
+int field_page(struct field *f);             /* 1 .. 1000000, in parsed.number */
+int field_date(struct field *f);             /* parse_date, in parsed.date */
+int field_order_ref(struct field *f);        /* parse_order_ref, in parsed.ref */
+int field_menzzo_order_id(struct field *f);  /* a full menzzo_order_id, in parsed.ref */
+int field_status_filter(struct field *f);    /* parse_status_filter, in parsed.status */
+int field_tracking_number(struct field *f);  /* valid_text, 1 .. TRACKING_MAX */
+int field_carrier(struct field *f);          /* valid_text, 1 .. CARRIER_MAX */
 
 #endif

@@ -6,6 +6,7 @@ report on a program's standard error fails the test that ran it.
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -145,6 +146,25 @@ class Store:
         r = parse_cgi_output(p.stdout)
         r.stderr = p.stderr.decode()
         return r
+
+
+def assert_error(r, status, code=None, mentions=()):
+    """An error in the SPEC §2.4 shape, with its request id; code when given; a sentence that names one of
+    mentions when given; run directly, the error log line carries the request id."""
+    assert r.status == status, r
+    assert r.headers["content-type"] == "application/json", r
+    rid = r.headers.get("x-request-id", "")
+    assert re.fullmatch(r"[0-9A-Za-z-]{8,64}", rid), r
+    j = r.json()
+    assert set(j) == {"success", "error", "code"} and j["success"] is False, j
+    assert isinstance(j["error"], str) and j["error"] and isinstance(j["code"], str) and j["code"], j
+    if code:
+        assert j["code"] == code, j
+    if mentions:
+        assert any(p in j["error"] for p in mentions), (mentions, j)
+    if hasattr(r, "stderr"):
+        assert rid in r.stderr, "an error is written to the error log with its request id"
+    return j
 
 
 def sale(inc, sp, supplier="asir-group", **kw):

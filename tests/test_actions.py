@@ -6,7 +6,7 @@ import re
 import threading
 import time
 
-from harness import Lighttpd, Store, sale
+from harness import Lighttpd, Store, assert_error, sale
 
 SUPPLIERS = ("asir-group", "notio")
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -40,21 +40,6 @@ def assert_success(r, oid, status, changed):
     assert set(j) == SUCCESS_KEYS, j
     assert j["success"] is True and j["menzzo_order_id"] == oid and j["status"] == status, j
     assert j["changed"] is changed, j
-    return j
-
-
-def assert_error(r, status, code=None):
-    assert r.status == status, r
-    assert r.headers["content-type"] == "application/json", r
-    rid = r.headers.get("x-request-id", "")
-    assert re.fullmatch(r"[0-9A-Za-z-]{8,64}", rid), r
-    j = r.json()
-    assert set(j) == {"success", "error", "code"} and j["success"] is False, j
-    assert isinstance(j["error"], str) and j["error"] and isinstance(j["code"], str) and j["code"], j
-    if code:
-        assert j["code"] == code, j
-    if hasattr(r, "stderr"):
-        assert rid in r.stderr, "an error is written to the error log with its request id"
     return j
 
 

@@ -146,13 +146,16 @@ def check_against_spec(method, path, r):
 
 
 def codes_in_sources():
-    """The error codes lib/ and cgi-bin/ can send: the third argument of every response_error call."""
+    """The error codes lib/ and cgi-bin/ can send: the code argument of every response_error call,
+    the code of every whitelist row (struct field_rule), and every code a parser hands back."""
     codes = set()
     for path in glob.glob(os.path.join(ROOT, "lib", "*.c")) + glob.glob(os.path.join(ROOT, "cgi-bin", "*.c")):
         text = open(path).read()
-        for m in re.finditer(r"response_error\(", text):
+        for m in re.finditer(r"response_error(?:_why)?\(", text):
             args = text[m.end():text.index(";", m.end())].split(",")
             codes.update(re.findall(r'"([a-z_]+)"', args[2]))
+        codes.update(re.findall(r'\{\s*"[a-z_]+",\s*\w+,\s*"([a-z_]+)",', text))
+        codes.update(re.findall(r'\*code = "([a-z_]+)"', text))
     return codes
 
 

@@ -3,6 +3,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 
 from harness import Lighttpd, Store, sale
 
@@ -152,3 +153,39 @@ def test_demo_then_lighttpd_end_to_end():
             for path in ("/", "/lighttpd.conf", "/cgi-bin/health", "/api/get-sales.c", "/data/db/data.mdb",
                          "/api/asir-group/get-sales.c", "/Makefile", "/api/", "/api/files"):
                 assert web.request("GET", path).status == 404, path
+
+
+STORE_POKE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "asan", "helpers", "store_poke")
+
+
+def test_error_log_names_the_cause_and_the_response_does_not():
+    """A 503 storage_unavailable: the error log line names the path and the system error (or the
+    format version); the response names nothing; an endpoint never creates a store."""
+    with Store() as s:
+        s.import_lines([sale(1, 1)])
+        tok = s.token("asir-group")
+        empty = os.path.join(s.dir, "empty")
+        os.mkdir(empty)
+        afile = os.path.join(s.dir, "afile")
+        open(afile, "w").close()
+        cases = ((os.path.join(s.dir, "nowhere"), "No such file or directory"),
+                 (afile, "Not a directory"),
+                 (empty, "no store here"))
+        for path, cause in cases:
+            for exe, method in (("health", "GET"), ("asir-group/get-sales", "GET"), ("asir-group/ship-sale", "POST")):
+                r = s.cgi(exe, method=method, token=tok, body={"menzzo_order_id": "1_1"} if method == "POST" else None,
+                          env={"MENZZO_DATA_DIR": path})
+                assert r.status == 503 and r.json()["code"] == "storage_unavailable", (exe, path, r)
+                line = [l for l in r.stderr.splitlines() if r.headers["x-request-id"] in l]
+                assert len(line) == 1 and f"503 storage_unavailable: {path}: {cause}" in line[0], (exe, r.stderr)
+                assert path not in r.body.decode() and cause not in r.body.decode(), r.body
+        assert os.listdir(empty) == [], "an endpoint created files in an empty data directory"
+        # a store of another format version: named in the log, refused with 503, never misread
+        p = subprocess.run([STORE_POKE, s.env["MENZZO_DATA_DIR"], "schema", "2"], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        for exe in ("health", "asir-group/get-sales"):
+            r = s.cgi(exe, token=tok)
+            assert r.status == 503 and r.json()["code"] == "storage_unavailable", r
+            assert "format version 2, this build reads" in r.stderr, r.stderr
+        p = s.admin("stats", check=False)
+        assert p.returncode != 0 and b"format version 2" in p.stderr, p.stderr

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "admin.h"
-#include "sales.h"
+#include "import.h"
+#include "item.h"
+#include "validate.h"
 
 #define BATCH_LINES 256
 #define BATCHES 4
@@ -43,7 +45,6 @@ static int
 fill(struct import_pipe *ip, struct batch *b, char **line, size_t *cap)
 {
 	ssize_t len;
-	struct buf item;
 
 	b->n = 0;
 	while (b->n < BATCH_LINES && (len = getline(line, cap, ip->in)) > 0) {
@@ -55,16 +56,13 @@ fill(struct import_pipe *ip, struct batch *b, char **line, size_t *cap)
 		if (only_blanks(*line, 0, (size_t)len))
 			continue;
 		p->lineno = ip->lines;
-		item = p->l.item;  /* import_parse_line clears the line; keep the buffer */
 		p->ok = import_parse_line(*line, (size_t)len, ip->now, &p->l, p->err, sizeof(p->err)) == 0;
-		p->l.item = item;
-		p->l.item.len = 0;
 		/*
 		 * Rendering the listing item costs about half as much as parsing:
 		 * the reader renders every other batch, the writer the rest, so
 		 * that both threads carry the same load.
 		 */
-		if (p->ok && ip->tail % 2 == 0 && sale_item_value(&p->l.sp, &p->l.item) != 0)
+		if (p->ok && ip->tail % 2 == 0 && item_render(&p->l.sp, &p->l.item) != 0)
 			p->l.item.len = 0;
 		b->n++;
 	}

@@ -18,11 +18,15 @@
 
 #include "admin.h"
 #include "auth.h"
+#include "cache.h"
 #include "check.h"
 #include "config.h"
+#include "item.h"
 #include "sales.h"
 #include "store.h"
 #include "supplier.h"
+#include "token.h"
+#include "validate.h"
 
 struct command {
 	const char *name;
@@ -47,13 +51,14 @@ fail(const char *fmt, ...)
 int
 admin_open(struct admin *a, int flags)
 {
-	int rc = store_open(&a->store, a->cfg.data_dir, a->cfg.map_size, flags);
+	char why[320];
+	int rc = store_open(&a->store, a->cfg.data_dir, a->cfg.map_size, flags, why, sizeof(why));
 
 	if (rc == STORE_UNAVAILABLE && !(flags & STORE_CREATE))
-		return fail("no store at %s (run `menzzo-admin init` first, or set MENZZO_DATA_DIR)",
-		    a->cfg.data_dir);
+		return fail("no store at %s (run `menzzo-admin init` first, or set MENZZO_DATA_DIR): %s",
+		    a->cfg.data_dir, why);
 	if (rc != STORE_OK)
-		return fail("cannot open the store at %s: %s", a->cfg.data_dir, store_strerror(rc));
+		return fail("cannot open the store at %s: %s", a->cfg.data_dir, why[0] ? why : store_strerror(rc));
 	return 0;
 }
 
@@ -165,7 +170,7 @@ token_match(void *ctx, const unsigned char *hash, const struct token_record *r)
 	memcpy(f->hash, hash, TOKEN_HASH_LEN);
 	f->rec = *r;
 	f->found = 1;
-	return 1;
+	return STORE_STOP;
 }
 
 static int
@@ -306,13 +311,12 @@ cmd_show(struct admin *a, int argc, char **argv)
 }
 
 static int
-print_record(void *ctx, uint64_t key, uint64_t seq, const char *json, size_t len)
+print_event(void *ctx, uint64_t seq, const char *json, size_t len)
 {
 	long *left = ctx;
-	(void)key;
 	(void)seq;
 	if (*left == 0)
-		return 1;
+		return STORE_STOP;
 	if (*left > 0)
 		(*left)--;
 	fwrite(json, 1, len, stdout);
@@ -394,7 +398,7 @@ cmd_events(struct admin *a, int argc, char **argv)
 		return 1;
 	if ((rc = store_begin(a->store, 0, &t)) != STORE_OK)
 		return store_fail(rc);
-	rc = store_event_scan(t, after, print_record, &limit);
+	rc = store_event_scan(t, after, print_event, &limit);
 	store_abort(t);
 	return rc == STORE_OK ? 0 : store_fail(rc);
 }
@@ -443,7 +447,7 @@ cmd_check(struct admin *a, int argc, char **argv)
 		return fail("check takes no argument");
 	if (admin_open(a, STORE_READONLY))
 		return 1;
-	problems = store_check(a->store, stdout);
+	problems = store_check(a->store, stdout, NULL, NULL);
 	return problems == 0 ? 0 : 1;
 }
 
@@ -456,7 +460,7 @@ cmd_backup(struct admin *a, int argc, char **argv)
 		return fail("backup: expected one DIR");
 	if (admin_open(a, STORE_READONLY))
 		return 1;
-	rc = store_backup(a->store, argv[0]);
+	rc = store_backup(a->store, argv[0], NULL, NULL);
 	if (rc == STORE_EXISTS)
 		return fail("backup: %s already holds a backup; choose a new directory", argv[0]);
 	if (rc != STORE_OK)

@@ -17,7 +17,7 @@ main(void)
 	char err[160];
 
 	if (config_load(&cfg, err, sizeof(err)) != 0 ||
-	    store_open(&s, cfg.data_dir, cfg.map_size, STORE_READONLY) != STORE_OK ||
+	    store_open(&s, cfg.data_dir, cfg.map_size, STORE_READONLY, NULL, 0) != STORE_OK ||
 	    store_begin(s, 0, &t) != STORE_OK) {
 		puts("failed");
 		return 1;

@@ -1,10 +1,11 @@
-/* Unit tests of lib/store.c and lib/sales.c on a store in a temporary directory. */
+/* Unit tests of the store (lib/store*.c) and the stored item (lib/item.c) on a store in a temporary directory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sales.h"
+#include "item.h"
 #include "store.h"
+#include "token.h"
 #include "unit.h"
 
 static struct sale_product
@@ -44,7 +45,7 @@ static int
 put(struct store_txn *t, const struct sale_product *old, const struct sale_product *sp)
 {
 	struct buf item = { 0 };
-	int rc = sale_item_value(sp, &item) == 0 ? store_sale_put(t, old, sp, item.p, item.len) : STORE_NOMEM;
+	int rc = item_render(sp, &item) == 0 ? store_sale_put(t, old, sp, item.p, item.len) : STORE_NOMEM;
 
 	buf_free(&item);
 	return rc;
@@ -76,8 +77,8 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	snprintf(path, sizeof(path), "%s/db", dir);
-	CHECK(store_open(&s, path, 1 << 24, 0) == STORE_UNAVAILABLE, "a missing store is unavailable, not created");
-	CHECK(store_open(&s, path, 1 << 24, STORE_CREATE) == STORE_OK, "store created");
+	CHECK(store_open(&s, path, 1 << 24, 0, NULL, 0) == STORE_UNAVAILABLE, "a missing store is unavailable, not created");
+	CHECK(store_open(&s, path, 1 << 24, STORE_CREATE, NULL, 0) == STORE_OK, "store created");
 
 	CHECK(store_begin(s, 1, &t) == STORE_OK, "write transaction");
 	/* Increment ids 9 and 10 sort as numbers: 9 first. */
@@ -157,7 +158,7 @@ main(void)
 
 	/* A tiny map fills: STORE_FULL, and what was committed before stays readable. */
 	snprintf(path, sizeof(path), "%s/tiny", dir);
-	CHECK(store_open(&s, path, 64 * 1024, STORE_CREATE) == STORE_OK, "tiny store");
+	CHECK(store_open(&s, path, 64 * 1024, STORE_CREATE, NULL, 0) == STORE_OK, "tiny store");
 	rc = STORE_OK;
 	for (uint64_t i = 1; i < 100000 && rc == STORE_OK; i++) {
 		store_begin(s, 1, &t);

@@ -1,0 +1,46 @@
+#ifndef MENZZO_IMPORT_H
+#define MENZZO_IMPORT_H
+
+/*
+ * `menzzo-admin import` (SPEC §4): a JSON Lines record parsed and
+ * validated, then upserted by sale_product_id.  A re-import never moves a
+ * sale product back (pending → acknowledged → shipped), but a cancellation
+ * is always applied, and is final.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "sale.h"
+#include "store.h"
+
+/* One line, parsed and validated. */
+struct import_line {
+	struct sale_product sp;   /* status, timestamps filled as the line says */
+	int has_label, has_status;
+	struct buf item;          /* optional: sp's stored item (item_render), rendered ahead */
+};
+
+/*
+ * Parses one JSON Lines record.  Returns 0, or -1 with a reason in err (no
+ * line number, no input echoed beyond a field name).  out->item keeps its
+ * buffer, emptied, for the caller to reuse and free: zero *out before the
+ * first call.
+ */
+int import_parse_line(const char *line, size_t len, int64_t now, struct import_line *out,
+    char *err, size_t errlen);
+
+/*
+ * Upserts a parsed line in t (using l->item when it is set and still what
+ * the merged record shows), writing its sale-log entry (and an event for a
+ * cancellation).  The caller bumps the cache generation of each supplier it
+ * changed, once per transaction.  Returns 1 when something changed, 0 when
+ * not, -1 with a reason in err when the line contradicts the stored record
+ * (another order or supplier; nothing written), or -2 on a store error
+ * (*store_err; the transaction can then only abort).
+ */
+int import_apply(struct store_txn *t, const struct import_line *l, int64_t now, const char *user,
+    char *err, size_t errlen, int *store_err);
+
+#endif

@@ -1,0 +1,271 @@
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "item.h"
+#include "supplier.h"
+#include "validate.h"
+
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+struct json_object *
+timestamp_json(int64_t t)
+{
+	char s[TIMESTAMP_LEN + 1];
+
+	if (t == 0)
+		return NULL;
+	format_timestamp(t, s);
+	return json_object_new_string(s);
+}
+
+static struct json_object *
+price_json(int64_t cents)
+{
+	char s[24];
+
+	format_price(cents, s);
+	return json_object_new_double_s((double)cents / 100.0, s);
+}
+
+static struct json_object *
+string_or_null(const char *s)
+{
+	return s[0] ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *
+order_id_json(const struct sale_product *sp)
+{
+	char id[MENZZO_ORDER_ID_MAX + 1];
+
+	format_menzzo_order_id(sp->increment_id, sp->sale_product_id, id);
+	return json_object_new_string(id);
+}
+
+/* Adds a member under a constant, new key: json-c then neither copies nor looks up the key. */
+static void
+add(struct json_object *o, const char *key, struct json_object *val)
+{
+	json_object_object_add_ex(o, key, val, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
+}
+
+/* Appends a JSON text without its first skip and last drop bytes as one length-prefixed part. */
+static int
+put_part(struct buf *out, struct json_object *o, size_t skip, size_t drop)
+{
+	size_t n;
+	const char *s = json_object_to_json_string_length(o, JSON_FLAGS, &n);
+	unsigned char len[2];
+
+	if (s == NULL || n < skip + drop || n - skip - drop > 0xffff)
+		return -1;
+	n -= skip + drop;
+	len[0] = (unsigned char)(n >> 8);
+	len[1] = (unsigned char)(n & 0xff);
+	return buf_add(out, len, 2) || buf_add(out, s + skip, n) ? -1 : 0;
+}
+
+int
+item_render(const struct sale_product *sp, struct buf *out)
+{
+	struct json_object *head = json_object_new_object(), *tail = json_object_new_object();
+	struct json_object *label = json_object_new_string(sp->label);
+	char date[DATE_LEN + 1];
+	int rc;
+
+	/* The members before link_to_label, and those after it, in the seed's order. */
+	format_date(sp->order_date, date);
+	add(head, "menzzo_order_id", order_id_json(sp));
+	add(head, "sku", json_object_new_string(sp->sku));
+	add(head, "quantity", json_object_new_int64(sp->quantity));
+	add(head, "price", price_json(sp->price_cents));
+	add(tail, "order_date", json_object_new_string(date));
+	add(tail, "carrier", json_object_new_string(sp->carrier));
+	add(tail, "status", json_object_new_string(status_name(sp->status)));
+	add(tail, "acknowledged_at", timestamp_json(sp->acknowledged_at));
+	add(tail, "prepared_at", timestamp_json(sp->prepared_at));
+	/* "{...}" each: the label without its quotes, the head without its '}', the tail without its '{'. */
+	out->len = 0;
+	rc = put_part(out, label, 1, 1) || put_part(out, head, 0, 1) || put_part(out, tail, 1, 0) ? -1 : 0;
+	json_object_put(head);
+	json_object_put(tail);
+	json_object_put(label);
+	return rc;
+}
+
+int
+item_same(const struct sale_product *a, const struct sale_product *b)
+{
+	return a->increment_id == b->increment_id && a->sale_product_id == b->sale_product_id &&
+	    a->status == b->status && a->quantity == b->quantity && a->price_cents == b->price_cents &&
+	    a->order_date == b->order_date && a->acknowledged_at == b->acknowledged_at &&
+	    a->prepared_at == b->prepared_at && strcmp(a->sku, b->sku) == 0 &&
+	    strcmp(a->carrier, b->carrier) == 0 && strcmp(a->label, b->label) == 0;
+}
+
+/* Reads one length-prefixed part of a stored item. */
+static int
+get_part(const unsigned char **p, const unsigned char *end, const char **s, size_t *n)
+{
+	if (end - *p < 2)
+		return -1;
+	*n = (size_t)(*p)[0] << 8 | (*p)[1];
+	*p += 2;
+	if ((size_t)(end - *p) < *n)
+		return -1;
+	*s = (const char *)*p;
+	*p += *n;
+	return 0;
+}
+
+void
+item_link_prefix(const struct config *cfg, struct buf *out)
+{
+	char prefix[512];
+	struct json_object *s;
+	const char *js;
+	size_t n;
+
+	snprintf(prefix, sizeof(prefix), "%.*s/api/files/", (int)cfg->base_url_len, cfg->base_url);
+	s = json_object_new_string(prefix);
+	js = json_object_to_json_string_length(s, JSON_FLAGS, &n);
+	buf_add(out, js, n - 1); /* without the closing quote */
+	json_object_put(s);
+}
+
+int
+item_compose(const void *value, size_t len, const struct buf *link_prefix, struct buf *out)
+{
+	const unsigned char *p = value, *end = p + len;
+	const char *label, *head, *tail;
+	size_t ln, hn, tn;
+
+	if (get_part(&p, end, &label, &ln) || get_part(&p, end, &head, &hn) ||
+	    get_part(&p, end, &tail, &tn) || p != end)
+		return -1;
+	buf_add(out, head, hn);
+	buf_adds(out, ",\"link_to_label\":");
+	if (ln > 0) {
+		/* Both parts were JSON-encoded by json-c: the prefix once, the label when stored. */
+		buf_add(out, link_prefix->p, link_prefix->len);
+		buf_add(out, label, ln);
+		buf_add(out, "\",", 2);
+	} else
+		buf_adds(out, "null,");
+	buf_add(out, tail, tn);
+	return 0;
+}
+
+struct json_object *
+sale_full_json(const struct sale_product *sp)
+{
+	struct json_object *o = json_object_new_object();
+	char date[DATE_LEN + 1], inc[24];
+	const struct supplier *sup = supplier_by_id(sp->supplier);
+
+	format_date(sp->order_date, date);
+	snprintf(inc, sizeof(inc), "%llu", (unsigned long long)sp->increment_id);
+	add(o, "menzzo_order_id", order_id_json(sp));
+	add(o, "increment_id", json_object_new_string(inc));
+	add(o, "sale_product_id", json_object_new_uint64(sp->sale_product_id));
+	add(o, "supplier", json_object_new_string(sup ? sup->slug : "?"));
+	add(o, "sku", json_object_new_string(sp->sku));
+	add(o, "quantity", json_object_new_int64(sp->quantity));
+	add(o, "price", price_json(sp->price_cents));
+	add(o, "order_date", json_object_new_string(date));
+	add(o, "carrier", json_object_new_string(sp->carrier));
+	add(o, "label", string_or_null(sp->label));
+	add(o, "status", json_object_new_string(status_name(sp->status)));
+	add(o, "acknowledged_at", timestamp_json(sp->acknowledged_at));
+	add(o, "prepared_at", timestamp_json(sp->prepared_at));
+	add(o, "tracking_number", string_or_null(sp->tracking_number));
+	add(o, "ship_carrier", string_or_null(sp->ship_carrier));
+	add(o, "created_at", timestamp_json(sp->created_at));
+	add(o, "updated_at", timestamp_json(sp->updated_at));
+	return o;
+}
+
+/* The members of after that differ from before, as {"before": {...}, "after": {...}} members of o. */
+static void
+add_changes(struct json_object *o, struct json_object *before_all, struct json_object *after_all)
+{
+	struct json_object *before = json_object_new_object(), *after = json_object_new_object();
+
+	json_object_object_foreach(after_all, key, val) {
+		struct json_object *prev = NULL;
+
+		json_object_object_get_ex(before_all, key, &prev);
+		if (json_object_equal(prev, val))
+			continue;
+		json_object_object_add(before, key, json_object_get(prev));
+		json_object_object_add(after, key, json_object_get(val));
+	}
+	add(o, "before", before);
+	add(o, "after", after);
+}
+
+struct json_object *
+log_entry_json(const struct log_entry *e)
+{
+	struct json_object *o = json_object_new_object(), *a = sale_full_json(&e->after), *b;
+
+	add(o, "seq", json_object_new_uint64(e->seq));
+	add(o, "at", timestamp_json(e->at));
+	add(o, "user", json_object_new_string(e->user));
+	add(o, "action", json_object_new_string(log_action_name(e->action)));
+	if (e->request_id[0])
+		add(o, "request_id", json_object_new_string(e->request_id));
+	json_object_object_del(a, "created_at");
+	json_object_object_del(a, "updated_at");
+	if (!e->has_before) {
+		/* A new record: all of it is what changed. */
+		add(o, "after", a);
+		return o;
+	}
+	b = sale_full_json(&e->before);
+	add_changes(o, b, a);
+	json_object_put(b);
+	json_object_put(a);
+	return o;
+}
+
+int
+event_render(uint64_t seq, const char *type, const struct sale_product *sp, int64_t now, struct buf *out)
+{
+	struct json_object *e = json_object_new_object();
+	const struct supplier *sup = supplier_by_id(sp->supplier);
+	const char *s;
+	size_t len;
+	int rc;
+
+	add(e, "seq", json_object_new_uint64(seq));
+	add(e, "type", json_object_new_string(type));
+	add(e, "menzzo_order_id", order_id_json(sp));
+	add(e, "supplier", json_object_new_string(sup ? sup->slug : "?"));
+	add(e, "at", timestamp_json(now));
+	if (sp->status == STATUS_SHIPPED) {
+		add(e, "tracking_number", string_or_null(sp->tracking_number));
+		add(e, "carrier", string_or_null(sp->ship_carrier));
+	}
+	s = json_object_to_json_string_length(e, JSON_FLAGS, &len);
+	out->len = 0;
+	rc = s != NULL && buf_add(out, s, len) == 0 ? 0 : -1;
+	json_object_put(e);
+	return rc;
+}
+
+struct json_object *
+action_json(const struct sale_product *sp, int changed)
+{
+	struct json_object *o = json_object_new_object();
+
+	add(o, "success", json_object_new_boolean(1));
+	add(o, "menzzo_order_id", order_id_json(sp));
+	add(o, "status", json_object_new_string(status_name(sp->status)));
+	add(o, "acknowledged_at", timestamp_json(sp->acknowledged_at));
+	add(o, "prepared_at", timestamp_json(sp->prepared_at));
+	add(o, "changed", json_object_new_boolean(changed));
+	return o;
+}

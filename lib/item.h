@@ -1,0 +1,51 @@
+#ifndef MENZZO_ITEM_H
+#define MENZZO_ITEM_H
+
+/*
+ * The JSON forms of a sale product, all rendered by json-c (with
+ * response.c, the only renderers): the get-sales item and its stored form,
+ * the full record of `menzzo-admin show`, a sale-log entry, an outbox
+ * event, and the body of an acknowledge or ship.
+ *
+ * The stored item: the listing index keeps each sale product's get-sales
+ * item rendered when the sale product changes, as three 16-bit-length-
+ * prefixed parts: the label, the JSON members before link_to_label (with
+ * the opening brace), and those after it (with the closing brace).  The
+ * link's prefix depends on MENZZO_BASE_URL, known only when a request is
+ * answered; item_compose joins the parts with it.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "config.h"
+#include "sale.h"
+
+struct json_object;
+
+/* An ISO 8601 UTC timestamp string, or NULL (JSON null) for 0. */
+struct json_object *timestamp_json(int64_t t);
+
+/* Renders sp's stored item into out (replacing its content); 0, or -1 when memory runs out. */
+int item_render(const struct sale_product *sp, struct buf *out);
+/* 1 when a and b render to the same stored item, else 0. */
+int item_same(const struct sale_product *a, const struct sale_product *b);
+/* The JSON-encoded start of every label link (MENZZO_BASE_URL/api/files/, opening quote included). */
+void item_link_prefix(const struct config *cfg, struct buf *out);
+/* Appends the item of a stored value with its link; -1 when the value does not decode. */
+int item_compose(const void *value, size_t len, const struct buf *link_prefix, struct buf *out);
+
+/* Every stored field, for `menzzo-admin show` and the sale log. */
+struct json_object *sale_full_json(const struct sale_product *sp);
+/* A sale-log entry: seq, at, user, action, request_id (API changes), and what changed ("before"/"after"). */
+struct json_object *log_entry_json(const struct log_entry *e);
+/*
+ * Renders outbox event seq of this type ("sale.shipped") for sp at now into
+ * out (replacing its content); 0, or -1 when memory runs out.
+ */
+int event_render(uint64_t seq, const char *type, const struct sale_product *sp, int64_t now, struct buf *out);
+/* The body of a successful acknowledge or ship: success, menzzo_order_id, status, timestamps, changed. */
+struct json_object *action_json(const struct sale_product *sp, int changed);
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * What menzzo-admin reads of the environment as a whole: its stats, and a
+ * hot, consistent, compacted backup (with progress).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "store_impl.h"
+
+int
+store_stats(struct store *s, struct store_stats *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	MDB_txn *txn;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &ms)) != 0)
+		return map_err(rc);
+	st->map_size = info.me_mapsize;
+	st->page_size = ms.ms_psize;
+	st->used_bytes = (info.me_last_pgno + 1) * ms.ms_psize;
+	st->readers_max = info.me_maxreaders;
+	st->readers_used = info.me_numreaders;
+	st->last_txn = info.me_last_txnid;
+	if ((rc = txn_begin(s->env, MDB_RDONLY, &txn)) != 0)
+		return map_err(rc);
+	for (int i = 0; i < DB__MAX; i++) {
+		if ((rc = mdb_stat(txn, s->dbi[i], &ms)) != 0)
+			break;
+		st->entries[i] = ms.ms_entries;
+	}
+	mdb_txn_abort(txn);
+	return map_err(rc);
+}
+
+/* A compacting copy into a pipe, run in a thread while the caller counts what comes out. */
+struct copy_job {
+	MDB_env *env;
+	int fd;
+	int rc;
+};
+
+static void *
+copy_to_pipe(void *arg)
+{
+	struct copy_job *j = arg;
+
+	j->rc = mdb_env_copyfd2(j->env, j->fd, MDB_CP_COMPACT);
+	close(j->fd);
+	return NULL;
+}
+
+/* Copies the environment into fd, telling progress the bytes written; 0 or an LMDB/system code. */
+static int
+copy_with_progress(struct store *s, int fd, store_progress_fn progress, void *ctx)
+{
+	struct store_stats st;
+	struct copy_job job = { s->env, -1, 0 };
+	pthread_t th;
+	char buf[65536];
+	uint64_t done = 0;
+	int p[2], err = 0;
+	ssize_t n;
+
+	if (store_stats(s, &st) != STORE_OK)
+		st.used_bytes = 0;
+	if (pipe(p) != 0)
+		return errno;
+	job.fd = p[1];
+	if (pthread_create(&th, NULL, copy_to_pipe, &job) != 0) {
+		close(p[0]);
+		close(p[1]);
+		return EAGAIN;
+	}
+	/* Read to the end even after a write error, so that the copy never meets a closed pipe. */
+	while ((n = read(p[0], buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			break;
+		}
+		if (err == 0) {
+			for (ssize_t off = 0; off < n;) {
+				ssize_t w = write(fd, buf + off, (size_t)(n - off));
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w < 0) {
+					err = errno;
+					break;
+				}
+				off += w;
+			}
+			done += (uint64_t)n;
+			progress(ctx, done, st.used_bytes > done ? st.used_bytes : done);
+		}
+	}
+	close(p[0]);
+	pthread_join(th, NULL);
+	return job.rc ? job.rc : err;
+}
+
+int
+store_backup(struct store *s, const char *dir, store_progress_fn progress, void *ctx)
+{
+	char path[4096];
+	int fd, rc;
+
+	if (make_dirs(dir, 0700) != 0)
+		return STORE_UNAVAILABLE;
+	if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path))
+		return STORE_UNAVAILABLE;
+	/* O_EXCL: an existing backup, or a concurrent one, is never overwritten. */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return errno == EEXIST ? STORE_EXISTS : map_err(errno);
+	rc = progress ? copy_with_progress(s, fd, progress, ctx) : mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = errno;
+	if (rc != 0)
+		unlink(path);
+	return map_err(rc);
+}

@@ -1,0 +1,251 @@
+#ifndef MENZZO_STORE_IMPL_H
+#define MENZZO_STORE_IMPL_H
+
+/*
+ * What the store*.c files and cache.c share, and nothing else sees: the
+ * environment and transaction structures, the error mapping, the one
+ * iteration primitive, packing, and the record formats.  Include LMDB's
+ * header first: only these files may.
+ */
+
+#include <endian.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "store.h"
+
+#define STORE_DBS_MAX 8
+
+/* The store's named databases, in the order of store_db_names. */
+enum db { DB_SALE, DB_LISTING, DB_ORDER, DB_LABEL, DB_LOG, DB_EVENT, DB_TOKEN, DB_META, DB__MAX };
+
+/* An environment and its open databases: the store, or the response cache. */
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[STORE_DBS_MAX];
+	unsigned ndbs;
+	int readonly;
+};
+
+/* A transaction with its sticky error and one cursor per database, opened on first use. */
+struct store_txn {
+	struct store *s;
+	MDB_txn *txn;
+	MDB_cursor *cur[STORE_DBS_MAX];
+	int err;
+};
+
+/* The one place LMDB and system codes become store_results. */
+int map_err(int rc);
+/* Records the first error of t (an LMDB or system code) and returns the sticky one. */
+int txn_fail(struct store_txn *t, int rc);
+
+/*
+ * Creates and opens an environment in dir with ndbs named databases (names;
+ * MDB_CREATE for each with create).  The directory is made 0700 with create;
+ * without it a missing directory or data file is ENOENT and nothing is
+ * created.  Returns 0 or an LMDB/system code.
+ */
+int env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, int create,
+    const char *const *names, unsigned ndbs);
+/* Begins an LMDB transaction, adopting a map grown by another process and reclaiming dead readers' slots. */
+int txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn);
+/* mkdir -p, each created component with mode; 0 or -1 with errno. */
+int make_dirs(const char *dir, mode_t mode);
+
+/*
+ * Iteration (Knot's knot_lmdb_foreach): every scan is one loop,
+ *
+ *	struct store_iter it;
+ *	store_foreach(t, DB_LOG, &it, prefix, 8) {
+ *		... it.key, it.val ...
+ *	}
+ *	return t->err;
+ *
+ * over the entries of a database whose key starts with prefix (all of them
+ * for an empty prefix), from the first one at or after from.  The loop ends
+ * at the end, at the first key without the prefix, or on an error, which is
+ * then t's sticky error.  A `break` is fine.  The loop uses the
+ * transaction's cursor of that database: the body must not scan the same
+ * database again (point lookups are fine).
+ */
+struct store_iter {
+	MDB_val key, val;
+	const void *prefix;
+	size_t plen;
+	MDB_cursor *cur;
+};
+
+/* 1 when it is positioned on an entry, 0 at the end or on an error (kept in t). */
+int iter_seek(struct store_txn *t, unsigned db, struct store_iter *it, const void *from, size_t flen,
+    const void *prefix, size_t plen);
+int iter_next(struct store_txn *t, struct store_iter *it);
+/* Deletes the entry it is on; the loop then goes on with the entry after it.  0 or the sticky error. */
+int iter_del(struct store_txn *t, struct store_iter *it);
+
+#define store_foreach_from(t, db, it, from, flen, prefix, plen) \
+	for (int more_ = iter_seek((t), (db), (it), (from), (flen), (prefix), (plen)); more_; \
+	    more_ = iter_next((t), (it)))
+#define store_foreach(t, db, it, prefix, plen) store_foreach_from(t, db, it, prefix, plen, prefix, plen)
+
+/*
+ * What a scan does with a visitor's answer: 0 goes on; STORE_STOP ends the
+ * scan (1 returned: break); an error sticks in t (1 returned: break).
+ */
+int visit_result(struct store_txn *t, int rc);
+/* An entry that does not decode: records STORE_CORRUPT in t and returns 1 (break). */
+int iter_corrupt(struct store_txn *t);
+
+/* Point operations on the transaction, each checking the sticky error first. */
+int txn_get(struct store_txn *t, unsigned db, const void *key, size_t klen, MDB_val *val);
+int txn_put(struct store_txn *t, unsigned db, const void *key, size_t klen, const void *val, size_t vlen,
+    unsigned flags);
+int txn_del(struct store_txn *t, unsigned db, const void *key, size_t klen);
+
+/* Packing: fixed-width big-endian integers and 16-bit-length-prefixed strings; bad is set on overflow. */
+struct pack {
+	unsigned char *p;
+	size_t len, cap;
+	int bad;
+};
+
+static inline void
+be32_put(unsigned char *p, uint32_t v)
+{
+	v = htobe32(v);
+	memcpy(p, &v, 4);
+}
+
+static inline void
+be64_put(unsigned char *p, uint64_t v)
+{
+	v = htobe64(v);
+	memcpy(p, &v, 8);
+}
+
+static inline uint32_t
+be32_get(const void *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return be32toh(v);
+}
+
+static inline uint64_t
+be64_get(const void *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return be64toh(v);
+}
+
+static inline void
+put_bytes(struct pack *pk, const void *p, size_t n)
+{
+	if (pk->bad || pk->len + n > pk->cap) {
+		pk->bad = 1;
+		return;
+	}
+	if (n)
+		memcpy(pk->p + pk->len, p, n);
+	pk->len += n;
+}
+
+static inline void
+put_u8(struct pack *pk, unsigned v)
+{
+	unsigned char c = (unsigned char)v;
+	put_bytes(pk, &c, 1);
+}
+
+static inline void
+put_u32(struct pack *pk, uint32_t v)
+{
+	unsigned char b[4];
+	be32_put(b, v);
+	put_bytes(pk, b, 4);
+}
+
+static inline void
+put_u64(struct pack *pk, uint64_t v)
+{
+	unsigned char b[8];
+	be64_put(b, v);
+	put_bytes(pk, b, 8);
+}
+
+static inline void
+put_str(struct pack *pk, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 0xffff) {
+		pk->bad = 1;
+		return;
+	}
+	put_u8(pk, (unsigned)(n >> 8));
+	put_u8(pk, (unsigned)(n & 0xff));
+	put_bytes(pk, s, n);
+}
+
+static inline void
+get_bytes(struct pack *pk, void *p, size_t n)
+{
+	if (pk->bad || pk->len + n > pk->cap) {
+		pk->bad = 1;
+		memset(p, 0, n);
+		return;
+	}
+	if (n)
+		memcpy(p, pk->p + pk->len, n);
+	pk->len += n;
+}
+
+static inline unsigned
+get_u8(struct pack *pk)
+{
+	unsigned char c;
+	get_bytes(pk, &c, 1);
+	return c;
+}
+
+static inline uint32_t
+get_u32(struct pack *pk)
+{
+	unsigned char b[4];
+	get_bytes(pk, b, 4);
+	return be32_get(b);
+}
+
+static inline uint64_t
+get_u64(struct pack *pk)
+{
+	unsigned char b[8];
+	get_bytes(pk, b, 8);
+	return be64_get(b);
+}
+
+static inline void
+get_str(struct pack *pk, char *out, size_t max)
+{
+	size_t n = get_u8(pk) << 8;
+
+	n |= get_u8(pk);
+	if (n > max) {
+		pk->bad = 1;
+		n = 0;
+	}
+	get_bytes(pk, out, n);
+	out[n] = '\0';
+}
+
+/* Sale records (store_sale.c), also kept whole in sale-log entries. */
+#define SALE_RECORD_MAX (4 + 8 * 7 + 4 * 2 + 2 * 5 + SKU_MAX + 2 * CARRIER_MAX + LABEL_MAX + TRACKING_MAX)
+/* Encodes sp into out[SALE_RECORD_MAX]; returns the length, 0 when it does not fit. */
+size_t sale_encode(const struct sale_product *sp, unsigned char *out);
+/* STORE_OK, or STORE_CORRUPT for anything but a record sale_encode wrote. */
+int sale_decode(const void *p, size_t len, struct sale_product *sp);
+
+#endif

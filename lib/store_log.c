@@ -1,0 +1,203 @@
+/*
+ * What the store keeps beside the records: named counters and the
+ * suppliers' cache generations (the meta database), the sale log (each
+ * entry the two records it stands between) and the event outbox.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "store_impl.h"
+
+#define LOG_RECORD_VERSION 1
+#define LOG_RECORD_MAX (8 + 8 + 2 + LOG_USER_MAX + 2 + REQUEST_ID_MAX + 2 * (2 + SALE_RECORD_MAX))
+
+int
+store_counter_get(struct store_txn *t, const char *name, uint64_t *v)
+{
+	MDB_val d;
+	int rc = txn_get(t, DB_META, name, strlen(name), &d);
+
+	*v = 0;
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK)
+		return rc;
+	if (d.mv_size != 8)
+		return store_txn_fail(t, STORE_CORRUPT);
+	*v = be64_get(d.mv_data);
+	return STORE_OK;
+}
+
+int
+store_counter_next(struct store_txn *t, const char *name, uint64_t *v)
+{
+	unsigned char be[8];
+	uint64_t cur;
+	int rc;
+
+	if ((rc = store_counter_get(t, name, &cur)) != STORE_OK)
+		return rc;
+	be64_put(be, cur + 1);
+	if ((rc = txn_put(t, DB_META, name, strlen(name), be, 8, 0)) != STORE_OK)
+		return rc;
+	*v = cur + 1;
+	return STORE_OK;
+}
+
+static void
+generation_name(char *name, size_t len, unsigned supplier)
+{
+	snprintf(name, len, "gen:%u", supplier);
+}
+
+int
+store_generation(struct store_txn *t, unsigned supplier, uint64_t *gen)
+{
+	char name[16];
+
+	generation_name(name, sizeof(name), supplier);
+	return store_counter_get(t, name, gen);
+}
+
+int
+store_generation_bump(struct store_txn *t, unsigned supplier)
+{
+	char name[16];
+	uint64_t v;
+
+	generation_name(name, sizeof(name), supplier);
+	return store_counter_next(t, name, &v);
+}
+
+/* The sale log. */
+
+static void
+put_record(struct pack *pk, const struct sale_product *sp)
+{
+	unsigned char rec[SALE_RECORD_MAX];
+	size_t n = sale_encode(sp, rec);
+
+	if (n == 0)
+		pk->bad = 1;
+	put_u8(pk, (unsigned)(n >> 8));
+	put_u8(pk, (unsigned)(n & 0xff));
+	put_bytes(pk, rec, n);
+}
+
+static int
+get_record(struct pack *pk, struct sale_product *sp)
+{
+	size_t n = get_u8(pk) << 8;
+	const unsigned char *p;
+
+	n |= get_u8(pk);
+	if (pk->bad || pk->len + n > pk->cap)
+		return STORE_CORRUPT;
+	p = pk->p + pk->len;
+	pk->len += n;
+	return sale_decode(p, n, sp);
+}
+
+int
+store_log_put(struct store_txn *t, const struct log_entry *e)
+{
+	unsigned char key[16], rec[LOG_RECORD_MAX];
+	struct pack pk = { rec, 0, sizeof(rec), 0 };
+
+	if (t->err)
+		return t->err;
+	be64_put(key, e->after.sale_product_id);
+	be64_put(key + 8, e->seq);
+	put_u8(&pk, LOG_RECORD_VERSION);
+	put_u8(&pk, e->action);
+	put_u8(&pk, e->has_before != 0);
+	put_u8(&pk, 0);
+	put_u64(&pk, (uint64_t)e->at);
+	put_str(&pk, e->user);
+	put_str(&pk, e->request_id);
+	if (e->has_before)
+		put_record(&pk, &e->before);
+	put_record(&pk, &e->after);
+	if (pk.bad)
+		return store_txn_fail(t, STORE_CORRUPT);
+	return txn_put(t, DB_LOG, key, 16, rec, pk.len, MDB_NOOVERWRITE);
+}
+
+static int
+log_decode(const MDB_val *k, const MDB_val *v, struct log_entry *e)
+{
+	struct pack pk = { v->mv_data, 0, v->mv_size, 0 };
+
+	if (k->mv_size != 16 || get_u8(&pk) != LOG_RECORD_VERSION)
+		return STORE_CORRUPT;
+	e->seq = be64_get((const char *)k->mv_data + 8);
+	e->action = (enum log_action)get_u8(&pk);
+	e->has_before = get_u8(&pk) != 0;
+	(void)get_u8(&pk);
+	e->at = (int64_t)get_u64(&pk);
+	get_str(&pk, e->user, LOG_USER_MAX);
+	get_str(&pk, e->request_id, REQUEST_ID_MAX);
+	if (e->has_before && get_record(&pk, &e->before) != STORE_OK)
+		return STORE_CORRUPT;
+	if (get_record(&pk, &e->after) != STORE_OK || pk.bad || pk.len != v->mv_size ||
+	    e->action >= LOG__MAX || e->after.sale_product_id != be64_get(k->mv_data))
+		return STORE_CORRUPT;
+	return STORE_OK;
+}
+
+/* Visits the log entries under prefix[0..plen) (one sale product's, or all of them). */
+static int
+log_scan(struct store_txn *t, const void *prefix, size_t plen, log_visit_fn fn, void *ctx)
+{
+	struct store_iter it;
+	struct log_entry e;
+
+	store_foreach(t, DB_LOG, &it, prefix, plen)
+		if ((log_decode(&it.key, &it.val, &e) != STORE_OK && iter_corrupt(t)) || visit_result(t, fn(ctx, &e)))
+			break;
+	return t->err;
+}
+
+int
+store_log_scan(struct store_txn *t, uint64_t sale_product_id, log_visit_fn fn, void *ctx)
+{
+	unsigned char prefix[8];
+
+	be64_put(prefix, sale_product_id);
+	return log_scan(t, prefix, 8, fn, ctx);
+}
+
+int
+store_log_scan_all(struct store_txn *t, log_visit_fn fn, void *ctx)
+{
+	return log_scan(t, "", 0, fn, ctx);
+}
+
+/* The event outbox. */
+
+int
+store_event_put(struct store_txn *t, uint64_t seq, const char *json, size_t len)
+{
+	unsigned char key[8];
+
+	be64_put(key, seq);
+	return txn_put(t, DB_EVENT, key, 8, json, len, MDB_NOOVERWRITE);
+}
+
+int
+store_event_scan(struct store_txn *t, uint64_t after, event_visit_fn fn, void *ctx)
+{
+	unsigned char from[8];
+	struct store_iter it;
+
+	if (t->err || after == UINT64_MAX)
+		return t->err;
+	be64_put(from, after + 1);
+	store_foreach_from(t, DB_EVENT, &it, from, 8, "", 0)
+		if ((it.key.mv_size != 8 && iter_corrupt(t)) ||
+		    visit_result(t, fn(ctx, be64_get(it.key.mv_data), it.val.mv_data, it.val.mv_size)))
+			break;
+	return t->err;
+}

@@ -1,0 +1,76 @@
+/* Token records, keyed by the hash of the token (token.h). */
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "store_impl.h"
+#include "supplier.h"
+#include "token.h"
+
+#define TOKEN_RECORD_VERSION 1
+#define TOKEN_RECORD_MAX (4 + 4 + 8 + 8 + 2 + TOKEN_LABEL_MAX)
+
+static int
+token_decode(const MDB_val *v, struct token_record *r)
+{
+	struct pack pk = { v->mv_data, 0, v->mv_size, 0 };
+
+	memset(r, 0, sizeof(*r));
+	if (get_u8(&pk) != TOKEN_RECORD_VERSION)
+		return STORE_CORRUPT;
+	r->supplier = get_u8(&pk);
+	r->revoked = get_u8(&pk) != 0;
+	(void)get_u8(&pk);
+	r->id = get_u32(&pk);
+	r->created_at = (int64_t)get_u64(&pk);
+	r->expires_at = (int64_t)get_u64(&pk);
+	get_str(&pk, r->label, TOKEN_LABEL_MAX);
+	if (pk.bad || pk.len != v->mv_size || supplier_by_id(r->supplier) == NULL)
+		return STORE_CORRUPT;
+	return STORE_OK;
+}
+
+int
+store_token_get(struct store_txn *t, const unsigned char *hash, struct token_record *out)
+{
+	MDB_val v;
+	int rc;
+
+	if ((rc = txn_get(t, DB_TOKEN, hash, TOKEN_HASH_LEN, &v)) != STORE_OK)
+		return rc;
+	if ((rc = token_decode(&v, out)) != STORE_OK)
+		store_txn_fail(t, rc);
+	return rc;
+}
+
+int
+store_token_put(struct store_txn *t, const unsigned char *hash, const struct token_record *r)
+{
+	unsigned char rec[TOKEN_RECORD_MAX];
+	struct pack pk = { rec, 0, sizeof(rec), 0 };
+
+	put_u8(&pk, TOKEN_RECORD_VERSION);
+	put_u8(&pk, r->supplier);
+	put_u8(&pk, r->revoked != 0);
+	put_u8(&pk, 0);
+	put_u32(&pk, r->id);
+	put_u64(&pk, (uint64_t)r->created_at);
+	put_u64(&pk, (uint64_t)r->expires_at);
+	put_str(&pk, r->label);
+	if (pk.bad)
+		return store_txn_fail(t, STORE_CORRUPT);
+	return txn_put(t, DB_TOKEN, hash, TOKEN_HASH_LEN, rec, pk.len, 0);
+}
+
+int
+store_token_scan(struct store_txn *t, token_visit_fn fn, void *ctx)
+{
+	struct store_iter it;
+	struct token_record r;
+
+	store_foreach(t, DB_TOKEN, &it, "", 0)
+		if (((it.key.mv_size != TOKEN_HASH_LEN || token_decode(&it.val, &r) != STORE_OK) && iter_corrupt(t)) ||
+		    visit_result(t, fn(ctx, it.key.mv_data, &r)))
+			break;
+	return t->err;
+}

@@ -1,0 +1,40 @@
+#ifndef MENZZO_TOKEN_H
+#define MENZZO_TOKEN_H
+
+/*
+ * API tokens as stored (lib/store_token.c): the token itself is never
+ * stored, only its hash, which is the record's key.
+ */
+
+#include <stdint.h>
+
+#include "store.h"
+
+#define TOKEN_HASH_LEN 32
+#define TOKEN_LABEL_MAX 64
+
+/* An issued API token. */
+struct token_record {
+	uint32_t id;
+	unsigned supplier;
+	int revoked;
+	int64_t created_at;
+	int64_t expires_at; /* 0 = never */
+	char label[TOKEN_LABEL_MAX + 1];
+};
+
+/*
+ * The record of a token hash: STORE_OK with *out, STORE_NOTFOUND when no
+ * token has that hash, or the transaction's error (a record that does not
+ * decode is STORE_CORRUPT, and sticks).
+ */
+int store_token_get(struct store_txn *t, const unsigned char *hash, struct token_record *out);
+/* Writes (or overwrites) the record of a hash; returns STORE_OK or the transaction's sticky error. */
+int store_token_put(struct store_txn *t, const unsigned char *hash, const struct token_record *rec);
+
+/* fn returns 0 to go on, STORE_STOP to end the scan, or a store error (which sticks and is returned). */
+typedef int (*token_visit_fn)(void *ctx, const unsigned char *hash, const struct token_record *rec);
+/* Visits every token record, by hash.  Returns STORE_OK or the error that ended the scan. */
+int store_token_scan(struct store_txn *t, token_visit_fn fn, void *ctx);
+
+#endif

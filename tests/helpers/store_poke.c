@@ -1,0 +1,56 @@
+/*
+ * Writes what the library never would, straight through LMDB, so that tests
+ * can face the endpoints with it:
+ *   store_poke DIR schema N       the store's format version becomes N
+ *   store_poke DIR sale ID BYTES  the record of sale product ID becomes BYTES (text)
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <endian.h>
+#include <lmdb.h>
+
+static int
+put(const char *dir, const char *db, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int rc;
+
+	if ((rc = mdb_env_create(&env)) != 0 || (rc = mdb_env_set_maxdbs(env, 16)) != 0 ||
+	    (rc = mdb_env_open(env, dir, 0, 0600)) != 0)
+		return rc;
+	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
+		if ((rc = mdb_dbi_open(txn, db, 0, &dbi)) == 0 &&
+		    (rc = mdb_put(txn, dbi, &(MDB_val){ klen, (void *)key }, &(MDB_val){ vlen, (void *)val }, 0)) == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	uint64_t v;
+	int rc;
+
+	if (argc == 4 && strcmp(argv[2], "schema") == 0) {
+		v = htobe64(strtoull(argv[3], NULL, 10));
+		rc = put(argv[1], "meta", "schema", 6, &v, 8);
+	} else if (argc == 5 && strcmp(argv[2], "sale") == 0) {
+		v = htobe64(strtoull(argv[3], NULL, 10));
+		rc = put(argv[1], "sale", &v, 8, argv[4], strlen(argv[4]));
+	} else {
+		fprintf(stderr, "usage: store_poke DIR schema N | DIR sale ID BYTES\n");
+		return 2;
+	}
+	if (rc != 0)
+		fprintf(stderr, "store_poke: %s\n", mdb_strerror(rc));
+	return rc != 0;
+}
