@@ -1,4 +1,7 @@
 /* The get-sales response cache (cache.h): its own environment, the same transactions and errors as the store. */
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,18 +18,20 @@
 enum cache_db { CDB_ENTRY, CDB_EXPIRY, CDB__MAX };
 static const char *const cache_db_names[CDB__MAX] = { "entry", "expiry" };
 
-#define CACHE_MAP_SIZE ((size_t)256 << 20)
 #define CACHE_SWEEP 64
 #define CACHE_KEY_MAX 500
 #define ENTRY_HEAD 12
+/* Free space below which nothing is cached: at least this, and at least 5 % of the file system. */
+#define FLOOR_MIN ((uint64_t)16 << 20)
 
 struct cache {
 	struct store s;
+	char dir[4096];  /* the directory holding cache.<boot id>, for the free-space floor */
 };
 
-/* <data_dir>/cache.<boot id>: a cache never outlives the boot whose clock wrote its expiries. */
+/* "cache.<boot id>": a cache never outlives the boot whose clock wrote its expiries. */
 static int
-cache_dir(char *out, size_t len, const char *data_dir)
+cache_name(char *out, size_t len)
 {
 	char boot[64] = "";
 	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
@@ -40,23 +45,42 @@ cache_dir(char *out, size_t len, const char *data_dir)
 	for (ssize_t i = 0; i < n; i++)
 		if (boot[i] == '\n' || boot[i] == '-')
 			boot[i] = boot[i] == '-' ? 'x' : '\0';
-	if (snprintf(out, len, "%s/cache.%s", data_dir, boot) >= (int)len)
-		return -1;
-	return 0;
+	return snprintf(out, len, "cache.%s", boot) < (int)len ? 0 : -1;
+}
+
+/* 1 when the file system holding dir has less free space than the floor; 0 when it has more, or cannot tell. */
+static int
+below_floor(const char *dir)
+{
+	struct statvfs v;
+	uint64_t total, avail, floor;
+
+	if (statvfs(dir, &v) != 0)
+		return 0;
+	total = (uint64_t)v.f_blocks * v.f_frsize;
+	avail = (uint64_t)v.f_bavail * v.f_frsize;
+	floor = total / 20 > FLOOR_MIN ? total / 20 : FLOOR_MIN;
+	return avail < floor;
 }
 
 int
-cache_open(struct cache **cp, const char *data_dir, int create)
+cache_open(struct cache **cp, const char *dir, size_t size, int create)
 {
-	char dir[4096];
+	char name[64], path[4200], why[8];
+	struct stat st;
 	struct cache *c;
 	int rc;
 
-	if (cache_dir(dir, sizeof(dir), data_dir) != 0)
+	if (cache_name(name, sizeof(name)) != 0 || snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
 		return STORE_UNAVAILABLE;
+	if (lstat(path, &st) == 0 ? !S_ISDIR(st.st_mode) : errno != ENOENT)
+		return STORE_UNAVAILABLE;
+	if (create && below_floor(dir))
+		return STORE_FULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return STORE_NOMEM;
-	rc = env_open(&c->s, dir, CACHE_MAP_SIZE, MDB_NOSYNC | MDB_NOMETASYNC, create, cache_db_names, CDB__MAX);
+	snprintf(c->dir, sizeof(c->dir), "%s", dir);
+	rc = env_open(&c->s, path, size, MDB_NOSYNC | MDB_NOMETASYNC, create, cache_db_names, CDB__MAX, why, sizeof(why));
 	if (rc != 0) {
 		free(c);
 		return rc == ENOENT || rc == MDB_NOTFOUND ? STORE_NOTFOUND : map_err(rc);
@@ -68,9 +92,8 @@ cache_open(struct cache **cp, const char *data_dir, int create)
 void
 cache_close(struct cache *c)
 {
-	if (c == NULL)
-		return;
-	mdb_env_close(c->s.env);
+	if (c != NULL)
+		mdb_env_close(c->s.env);
 	free(c);
 }
 
@@ -133,42 +156,65 @@ expiry_key(unsigned char *xkey, uint64_t expires_at, const void *key, size_t key
 	return 8 + keylen;
 }
 
-/* Removes up to max entries whose expiry is at or before now (max 0: no limit), counting them in *removed. */
+/* Deletes the entry it is on, and its expiry index entry. */
 static void
-sweep(struct store_txn *t, int64_t now, uint64_t max, uint64_t *removed)
+entry_del(struct store_txn *t, struct store_iter *it)
+{
+	unsigned char xkey[8 + CACHE_KEY_MAX];
+
+	if (it->key.mv_size <= CACHE_KEY_MAX && it->val.mv_size >= 8)
+		txn_del(t, CDB_EXPIRY, xkey, expiry_key(xkey, be64_get(it->val.mv_data), it->key.mv_data, it->key.mv_size));
+	iter_del(t, it);
+}
+
+/* Removes the entries of k's group whose generation is older than k's. */
+static void
+drop_older_generations(struct store_txn *t, const struct cache_key *k)
+{
+	struct store_iter it;
+
+	store_foreach_from(t, CDB_ENTRY, &it, k->p, k->group, k->p, k->group) {
+		if (it.key.mv_size >= k->gen_end && memcmp(it.key.mv_data, k->p, k->gen_end) >= 0)
+			break;
+		entry_del(t, &it);
+	}
+}
+
+/* Removes up to max entries, soonest to expire first, that expire at or before until (max 0: no limit). */
+static uint64_t
+sweep(struct store_txn *t, int64_t until, uint64_t max)
 {
 	struct store_iter it;
 	uint64_t n = 0;
 
 	store_foreach(t, CDB_EXPIRY, &it, "", 0) {
-		if ((max != 0 && n >= max) || it.key.mv_size < 8 || (int64_t)be64_get(it.key.mv_data) > now)
+		if ((max != 0 && n >= max) || it.key.mv_size < 8 || (int64_t)be64_get(it.key.mv_data) > until)
 			break;
 		txn_del(t, CDB_ENTRY, (const char *)it.key.mv_data + 8, it.key.mv_size - 8);
 		if (iter_del(t, &it) != STORE_OK)
 			break;
 		n++;
 	}
-	if (removed != NULL)
-		*removed += n;
+	return n;
 }
 
 static void
-entry_put(struct store_txn *t, const void *key, size_t keylen, int64_t expires_at,
+entry_put(struct store_txn *t, const struct cache_key *k, int64_t expires_at,
     const char *link, const char *body, size_t body_len)
 {
 	unsigned char xkey[8 + CACHE_KEY_MAX];
-	MDB_val k = { keylen, (void *)key }, v;
+	MDB_val key = { k->len, (void *)k->p }, v;
 	uint32_t llen = (uint32_t)strlen(link);
 	unsigned char *p;
 	int rc;
 
 	/* A racing writer may have stored this key already: drop its expiry entry first. */
-	if (txn_get(t, CDB_ENTRY, key, keylen, &v) == STORE_OK && v.mv_size >= 8)
-		txn_del(t, CDB_EXPIRY, xkey, expiry_key(xkey, be64_get(v.mv_data), key, keylen));
+	if (txn_get(t, CDB_ENTRY, k->p, k->len, &v) == STORE_OK && v.mv_size >= 8)
+		txn_del(t, CDB_EXPIRY, xkey, expiry_key(xkey, be64_get(v.mv_data), k->p, k->len));
 	if (t->err)
 		return;
 	v.mv_size = ENTRY_HEAD + llen + body_len;
-	if ((rc = mdb_put(t->txn, t->s->dbi[CDB_ENTRY], &k, &v, MDB_RESERVE)) != 0) {
+	if ((rc = mdb_put(t->txn, t->s->dbi[CDB_ENTRY], &key, &v, MDB_RESERVE)) != 0) {
 		txn_fail(t, rc);
 		return;
 	}
@@ -177,83 +223,153 @@ entry_put(struct store_txn *t, const void *key, size_t keylen, int64_t expires_a
 	be32_put(p + 8, llen);
 	memcpy(p + ENTRY_HEAD, link, llen); /* NOLINT(bugprone-not-null-terminated-result): length-prefixed */
 	memcpy(p + ENTRY_HEAD + llen, body, body_len);
-	txn_put(t, CDB_EXPIRY, xkey, expiry_key(xkey, (uint64_t)expires_at, key, keylen), "", 0, 0);
+	txn_put(t, CDB_EXPIRY, xkey, expiry_key(xkey, (uint64_t)expires_at, k->p, k->len), "", 0, 0);
+}
+
+/* Makes room: removes the quarter of the entries closest to expiry, or every entry with all. */
+static void
+evict(struct cache *c, int all)
+{
+	struct store_txn *t;
+	MDB_stat ms;
+
+	if (store_begin(&c->s, 1, &t) != STORE_OK)
+		return;
+	if (all || mdb_stat(t->txn, c->s.dbi[CDB_EXPIRY], &ms) != 0) {
+		int rc;
+		if ((rc = mdb_drop(t->txn, c->s.dbi[CDB_ENTRY], 0)) != 0 ||
+		    (rc = mdb_drop(t->txn, c->s.dbi[CDB_EXPIRY], 0)) != 0)
+			txn_fail(t, rc);
+	} else
+		sweep(t, INT64_MAX, ms.ms_entries / 4 + 1);
+	store_commit(t);
 }
 
 int
-cache_put(struct cache *c, const void *key, size_t keylen, int64_t expires_at,
+cache_put(struct cache *c, const struct cache_key *k, int64_t expires_at,
     const char *link, const char *body, size_t body_len, int64_t now)
 {
 	struct store_txn *t;
 	int rc = STORE_OK;
 
-	if (keylen > CACHE_KEY_MAX)
+	if (k->len > CACHE_KEY_MAX || k->group > k->gen_end || k->gen_end > k->len)
 		return STORE_CORRUPT;
-	for (int attempt = 0; attempt < 2; attempt++) {
+	if (below_floor(c->dir))
+		return STORE_FULL;
+	/* Freed pages are reusable only once their transaction committed: each attempt is a transaction of its own. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (attempt > 0)
+			evict(c, attempt == 2);
 		if ((rc = store_begin(&c->s, 1, &t)) != STORE_OK)
 			return rc;
-		/* Full even after sweeping: a lost cache is harmless, start afresh. */
-		if (attempt > 0 && ((rc = mdb_drop(t->txn, c->s.dbi[CDB_ENTRY], 0)) != 0 ||
-		    (rc = mdb_drop(t->txn, c->s.dbi[CDB_EXPIRY], 0)) != 0))
-			txn_fail(t, rc);
-		sweep(t, now, CACHE_SWEEP, NULL);
-		entry_put(t, key, keylen, expires_at, link, body, body_len);
+		drop_older_generations(t, k);
+		sweep(t, now, CACHE_SWEEP);
+		entry_put(t, k, expires_at, link, body, body_len);
 		if ((rc = store_commit(t)) != STORE_FULL)
 			break;
 	}
 	return rc;
 }
 
-/* Removes the files of a cache environment and its directory. */
+/* Removes a cache environment dir/name: its two files, then the directory; nothing is followed. */
 static int
-remove_env_files(const char *dir)
+remove_env_dir(int dirfd, const char *name)
 {
 	static const char *const files[] = { "data.mdb", "lock.mdb" };
-	char path[4096];
-	int rc = 0;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc = 0;
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		if (snprintf(path, sizeof(path), "%s/%s", dir, files[i]) >= (int)sizeof(path))
-			return -1;
-		if (unlink(path) != 0 && errno != ENOENT)
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (unlinkat(fd, files[i], 0) != 0 && errno != ENOENT)
 			rc = -1;
-	}
-	return rc || rmdir(dir) != 0 ? -1 : 0;
+	close(fd);
+	return rc || unlinkat(dirfd, name, AT_REMOVEDIR) != 0 ? -1 : 0;
 }
 
-int
-cache_purge(const char *data_dir, int all, int64_t now, uint64_t *removed)
+/* The number of entries of the cache in path, read without writing anything (0 when it cannot be read). */
+static uint64_t
+count_entries(const char *path)
 {
-	char mine[4096], path[4096];
-	const char *base;
+	struct store s = { 0 };
+	MDB_txn *txn;
+	MDB_stat ms = { 0 };
+	char why[8];
+
+	if (env_open(&s, path, (size_t)1 << 20, MDB_RDONLY, 0, cache_db_names, CDB__MAX, why, sizeof(why)) != 0)
+		return 0;
+	if (txn_begin(s.env, MDB_RDONLY, &txn) == 0) {
+		if (mdb_stat(txn, s.dbi[CDB_ENTRY], &ms) != 0)
+			ms.ms_entries = 0;
+		mdb_txn_abort(txn);
+	}
+	mdb_env_close(s.env);
+	return ms.ms_entries;
+}
+
+/* This boot's cache: its expired entries removed in a transaction. */
+static int
+purge_expired(const char *dir, int64_t now, uint64_t *removed)
+{
 	struct cache *c = NULL;
 	struct store_txn *t;
-	DIR *d;
-	struct dirent *de;
-	int rc;
+	int rc = cache_open(&c, dir, (size_t)1 << 20, 0);
 
-	*removed = 0;
-	if (cache_dir(mine, sizeof(mine), data_dir) != 0)
-		return STORE_UNAVAILABLE;
-	base = strrchr(mine, '/') + 1;
-	/* Caches of earlier boots can never be read again. */
-	if ((d = opendir(data_dir)) != NULL) {
-		while ((de = readdir(d)) != NULL)
-			if (strncmp(de->d_name, "cache.", 6) == 0 && strcmp(de->d_name, base) != 0 &&
-			    snprintf(path, sizeof(path), "%s/%s", data_dir, de->d_name) < (int)sizeof(path))
-				remove_env_files(path);
-		closedir(d);
-	}
-	if ((rc = cache_open(&c, data_dir, 0)) != STORE_OK || c == NULL)
+	if (rc != STORE_OK || c == NULL)
 		return rc == STORE_NOTFOUND ? STORE_OK : rc;
 	if ((rc = store_begin(&c->s, 1, &t)) == STORE_OK) {
-		sweep(t, all ? INT64_MAX : now, 0, removed);
-		rc = store_commit(t);
+		uint64_t n = sweep(t, now, 0);
+		if ((rc = store_commit(t)) == STORE_OK)
+			*removed = n;
 	}
 	if (rc == STORE_OK)
 		rc = map_err(mdb_env_sync(c->s.env, 1));
-	if (rc != STORE_OK)
-		*removed = 0;
 	cache_close(c);
+	return rc;
+}
+
+int
+cache_purge(const char *dir, int all, int64_t now, uint64_t *removed)
+{
+	char mine[64], path[4200];
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int dirfd, fd, rc = STORE_OK;
+
+	*removed = 0;
+	if (cache_name(mine, sizeof(mine)) != 0)
+		return STORE_UNAVAILABLE;
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? STORE_OK : STORE_UNAVAILABLE;
+	if ((fd = dup(dirfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		close(dirfd);
+		return STORE_UNAVAILABLE;
+	}
+	while ((de = readdir(d)) != NULL) {
+		int is_mine = strcmp(de->d_name, mine) == 0;
+
+		if (strncmp(de->d_name, "cache.", 6) != 0 || fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (!S_ISDIR(st.st_mode)) {
+			/* Not one of ours: a symlink goes, its target stays. */
+			if (S_ISLNK(st.st_mode))
+				unlinkat(dirfd, de->d_name, 0);
+			continue;
+		}
+		/* Caches of earlier boots can never be read again; with all, this boot's goes too. */
+		if (is_mine && !all)
+			continue;
+		if (is_mine && snprintf(path, sizeof(path), "%s/%s", dir, mine) < (int)sizeof(path))
+			*removed = count_entries(path);
+		if (remove_env_dir(dirfd, de->d_name) != 0 && is_mine)
+			rc = STORE_UNAVAILABLE;
+	}
+	closedir(d);
+	close(dirfd);
+	if (!all && rc == STORE_OK)
+		rc = purge_expired(dir, now, removed);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "cache.h"
 #include "cgi.h"
+#include "fault.h"
 
 void
 cgi_store_error(struct cgi *c, int err)
@@ -38,7 +39,7 @@ cgi_store_error(struct cgi *c, int err)
 struct cache *
 cgi_cache(struct cgi *c)
 {
-	if (c->cache == NULL && cache_open(&c->cache, c->cfg.data_dir, 1) != STORE_OK)
+	if (c->cache == NULL && cache_open(&c->cache, c->cfg.cache_dir, c->cfg.cache_size, 1) != STORE_OK)
 		c->cache = NULL;
 	return c->cache;
 }
@@ -94,6 +95,22 @@ authenticate(struct cgi *c, enum endpoint_auth mode)
 	return 0;
 }
 
+/* From here on, a fault reading a mapped file (store or cache) answers this request's 503 and exits. */
+static void
+arm_fault_guard(struct cgi *c)
+{
+	struct buf out = { 0 }, log = { 0 };
+	char why[320];
+
+	snprintf(why, sizeof(why), "%s: store damaged or truncated (a fault reading the map of the store or its cache)",
+	    c->cfg.data_dir);
+	response_prepare_fault(&c->res, why, &out, &log);
+	if (out.p != NULL && log.p != NULL)
+		fault_guard_arm(1, out.p, out.len, log.p, log.len, 0);
+	buf_free(&out);
+	buf_free(&log);
+}
+
 static void
 run(struct cgi *c, const struct endpoint *ep, const char *supplier_slug)
 {
@@ -140,6 +157,7 @@ run(struct cgi *c, const struct endpoint *ep, const char *supplier_slug)
 			return;
 		}
 	}
+	arm_fault_guard(c);
 	if ((rc = store_open(&c->store, c->cfg.data_dir, c->cfg.map_size, ep->store_flags, c->store_why,
 	    sizeof(c->store_why))) != STORE_OK) {
 		c->store = NULL;
@@ -167,6 +185,7 @@ cgi_main(const struct endpoint *ep, const char *supplier_slug)
 	response_init(&c.res);
 	c.now = (int64_t)time(NULL);
 	run(&c, ep, supplier_slug);
+	fault_guard_disarm();
 	if (response_send(&c.res, stdout) != 0)
 		status = 1;
 	response_free(&c.res);

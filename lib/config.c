@@ -86,6 +86,12 @@ config_load(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "MENZZO_MAP_SIZE must be a size in bytes (K, M or G suffix allowed), at least 64K");
 		return -1;
 	}
+	c->cache_dir = env_or("MENZZO_CACHE_DIR", c->data_dir);
+	v = env_or("MENZZO_CACHE_SIZE", "16M");
+	if (parse_size(v, &c->cache_size) || c->cache_size < ((size_t)1 << 20) || c->cache_size > ((size_t)1 << 30)) {
+		snprintf(err, errlen, "MENZZO_CACHE_SIZE must be a size in bytes (K, M or G suffix allowed) from 1M to 1G");
+		return -1;
+	}
 	for (size_t i = 0; i < supplier_count; i++) {
 		char name[64];
 

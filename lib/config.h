@@ -14,6 +14,8 @@ struct config {
 	unsigned page_size;    /* MENZZO_PAGE_SIZE, 1-1000, default 100 */
 	const char *log_user;  /* MENZZO_LOG_USER, default "cron" */
 	size_t map_size;       /* MENZZO_MAP_SIZE in bytes (suffix K, M, G allowed), default 4G */
+	const char *cache_dir; /* MENZZO_CACHE_DIR, default data_dir: where cache.<boot id> lives */
+	size_t cache_size;     /* MENZZO_CACHE_SIZE in bytes, 1M-1G, default 16M: the cache's own budget */
 	long cache_ttl[SUPPLIER_COUNT]; /* MENZZO_CACHE_TTL_<ENV_NAME> in seconds, else the table's */
 };
 

@@ -13,7 +13,14 @@
 /* Changes whenever the response format changes, so that an upgrade never serves old entries. */
 #define CACHE_KEY_VERSION "v1"
 
-/* The response cache key of a query; the generation is bumped by every change to the supplier's sales. */
+/*
+ * The response cache key of a query: the group (format version, supplier),
+ * the generation (bumped by every change to the supplier's sales), then
+ * what the response depends on.
+ */
+#define KEY_GROUP 3
+#define KEY_GEN_END (KEY_GROUP + 8)
+
 static void
 cache_key(const struct cgi *c, const struct listing_query *q, uint64_t gen, struct buf *key)
 {
@@ -97,9 +104,14 @@ get_sales_handle(struct cgi *c)
 	response_take(&c->res, 200, &body);
 	page_headers(c, next.p ? next.p : "", ttl > 0 ? ttl : -1, "MISS");
 	/* A lost cache write costs a later MISS, nothing else. */
-	if (ttl > 0 && (cache == NULL || cache_put(cache, key.p, key.len, c->now + ttl, next.p ? next.p : "",
-	    c->res.body.p, c->res.body.len, c->now) != STORE_OK))
-		response_log(&c->res, "cache: could not store the response");
+	if (ttl > 0) {
+		struct cache_key k = { key.p, key.len, KEY_GROUP, KEY_GEN_END };
+
+		if ((rc = cache == NULL ? STORE_UNAVAILABLE : cache_put(cache, &k, c->now + ttl, next.p ? next.p : "",
+		    c->res.body.p, c->res.body.len, c->now)) != STORE_OK)
+			response_log(&c->res, "cache: response not stored: %s", rc == STORE_FULL ?
+			    "its budget or the disk's free space is exhausted" : store_strerror(rc));
+	}
 out:
 	buf_free(&key);
 	buf_free(&body);

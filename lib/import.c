@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "dupkey.h"
 #include "import.h"
 #include "item.h"
 #include "sales.h"
@@ -93,6 +94,16 @@ import_parse_line(const char *line, size_t len, int64_t now, struct import_line 
 		BAD("text after the JSON object");
 	if (!json_object_is_type(obj, json_type_object))
 		BAD("not a JSON object");
+	switch (json_text_duplicate_key(line, len, obj, num, sizeof(num))) {
+	case 0:
+		break;
+	case 1:
+		if (valid_text(num, strlen(num), 40) == 0)
+			BAD("field \"%s\" is given twice", num);
+		BAD("a field is given twice");
+	default:
+		BAD("out of memory");
+	}
 	json_object_object_foreach(obj, key, val) {
 		int i = field_index(key);
 		if (i < 0 && valid_text(key, strlen(key), 40) == 0)

@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 
+#include "dupkey.h"
 #include "request.h"
 
 static const char *
@@ -170,6 +171,7 @@ json_fields_parse(const char *s, size_t len, const struct field_rule *rules, siz
 	struct json_tokener *tok;
 	struct json_object *obj;
 	enum parse_result res = PARSE_OK;
+	char dup[64];
 
 	if (len > BODY_MAX || memchr(s, '\0', len) != NULL)
 		return PARSE_BAD_BODY;
@@ -186,6 +188,21 @@ json_fields_parse(const char *s, size_t len, const struct field_rule *rules, siz
 		return PARSE_BAD_BODY;
 	}
 	json_tokener_free(tok);
+	/* A key given twice, anywhere in the body: a known field is named; any other is the body's fault. */
+	switch (json_text_duplicate_key(s, len, obj, dup, sizeof(dup))) {
+	case 0:
+		break;
+	case 1:
+		*bad = -1;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(rules[i].name, dup) == 0)
+				*bad = (int)i;
+		json_object_put(obj);
+		return *bad >= 0 ? PARSE_BAD_FIELD : PARSE_BAD_BODY;
+	default:
+		json_object_put(obj);
+		return PARSE_NOMEM;
+	}
 	for (size_t i = 0; i < n && res == PARSE_OK; i++) {
 		struct json_object *v;
 		const char *str;

@@ -62,8 +62,9 @@ enum parse_result form_parse(const char *s, size_t len, const struct field_rule 
 
 /*
  * A JSON object: every known member must be a string, free of NUL and at
- * most FIELD_VALUE_MAX bytes (else PARSE_BAD_FIELD).  Anything but one JSON
- * object (nested at most 8 deep) is PARSE_BAD_BODY.
+ * most FIELD_VALUE_MAX bytes, given once (else PARSE_BAD_FIELD).  Anything
+ * but one JSON object (nested at most 8 deep), or any other key given twice
+ * in any object of it, is PARSE_BAD_BODY.
  */
 enum parse_result json_fields_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
     struct field *out, int *bad);

@@ -97,8 +97,9 @@ response_error(struct response *r, int status, const char *code, const char *mes
 	response_error_why(r, status, code, message, NULL);
 }
 
-void
-response_error_why(struct response *r, int status, const char *code, const char *message, const char *why)
+/* The error body and headers, without the log line. */
+static void
+set_error(struct response *r, int status, const char *code, const char *message)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -112,8 +113,31 @@ response_error_why(struct response *r, int status, const char *code, const char 
 	r->cache_control[0] = '\0';
 	response_json(r, status, o);
 	json_object_put(o);
+}
+
+void
+response_error_why(struct response *r, int status, const char *code, const char *message, const char *why)
+{
+	set_error(r, status, code, message);
 	fprintf(stderr, "menzzo: request %s: %d %s: %s\n", r->request_id, status, code,
 	    why != NULL && *why != '\0' ? why : message);
+}
+
+void
+response_prepare_fault(const struct response *r, const char *why, struct buf *out, struct buf *log)
+{
+	struct response f;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.request_id, r->request_id, sizeof(f.request_id));
+	set_error(&f, 503, "storage_unavailable", "The order store is unavailable; nothing was changed. Retry later.");
+	response_header(&f, "Retry-After", "30");
+	out->len = 0;
+	response_head(&f, out);
+	buf_add(out, f.body.p, f.body.len);
+	log->len = 0;
+	buf_addf(log, "menzzo: request %s: 503 storage_unavailable: %s\n", r->request_id, why);
+	response_free(&f);
 }
 
 void
@@ -129,19 +153,29 @@ response_log(const struct response *r, const char *fmt, ...)
 }
 
 int
-response_send(const struct response *r, FILE *out)
+response_head(const struct response *r, struct buf *out)
 {
-	fprintf(out, "Status: %d %s\r\n"
+	return buf_addf(out, "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
 	    "X-Request-Id: %s\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Cache-Control: %s\r\n"
 	    "%s\r\n",
-	    r->status, reason(r->status), r->content_type, r->body.len, r->request_id,
-	    r->cache_control[0] ? r->cache_control : "no-store",
-	    r->headers.p ? r->headers.p : "");
-	if (r->body.len)
-		fwrite(r->body.p, 1, r->body.len, out);
-	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+	    r->status, reason(r->status), r->content_type ? r->content_type : "application/json", r->body.len,
+	    r->request_id, r->cache_control[0] ? r->cache_control : "no-store", r->headers.p ? r->headers.p : "");
+}
+
+int
+response_send(const struct response *r, FILE *out)
+{
+	struct buf head = { 0 };
+	int rc = response_head(r, &head);
+
+	if (rc == 0 && fwrite(head.p, 1, head.len, out) != head.len)
+		rc = -1;
+	if (rc == 0 && r->body.len && fwrite(r->body.p, 1, r->body.len, out) != r->body.len)
+		rc = -1;
+	buf_free(&head);
+	return fflush(out) == 0 && !ferror(out) && rc == 0 ? 0 : -1;
 }

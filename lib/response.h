@@ -57,7 +57,16 @@ void response_error_why(struct response *r, int status, const char *code, const 
 void response_log(const struct response *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Appends the CGI head (status line, headers, blank line) to out; 0, or -1 when memory runs out. */
+int response_head(const struct response *r, struct buf *out);
 /* Writes the CGI response to out; returns 0, or -1 on a write error. */
 int response_send(const struct response *r, FILE *out);
+
+/*
+ * Prepares, for the fault guard (fault.h), the 503 storage_unavailable that
+ * r would send if the store faulted (whole, head and body, into out) and its
+ * error-log line naming why (into log).  Writes nothing now.
+ */
+void response_prepare_fault(const struct response *r, const char *why, struct buf *out, struct buf *log);
 
 #endif

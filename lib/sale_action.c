@@ -36,8 +36,8 @@ action_body_parse(const struct request *r, enum sale_action what, struct action_
 		*message = msg;
 		return -1;
 	case PARSE_BAD_BODY:
-		*message = "The body must be a JSON object or form-encoded fields (Content-Type "
-		    "application/json or application/x-www-form-urlencoded).";
+		*message = "The body must be a JSON object, each member given once, or form-encoded fields "
+		    "(Content-Type application/json or application/x-www-form-urlencoded).";
 		return -1;
 	case PARSE_NOMEM:
 		*code = NULL;

@@ -121,9 +121,59 @@ txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
 	return rc;
 }
 
+/*
+ * LMDB maps its lock file and writes into it at open: a sparse one faults
+ * (SIGBUS) the moment the disk is full.  Before LMDB opens it, the file gets
+ * LOCK_FILE_SIZE bytes allocated for real (every opener of the project's
+ * environments does this, so all map the same size), and an existing one
+ * found sparse is filled in: a full disk is then ENOSPC here, not a fault
+ * later.  A file that cannot be opened for writing is left to LMDB.
+ */
+#define LOCK_FILE_SIZE ((off_t)64 << 10)
+
+static int
+allocate_lock_file(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+	int fd, rc = 0;
+
+	if (snprintf(path, sizeof(path), "%s/lock.mdb", dir) >= (int)sizeof(path))
+		return ENAMETOOLONG;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return errno == EROFS || errno == EACCES ? 0 : errno;
+	if (fstat(fd, &st) != 0)
+		rc = errno;
+	else if (st.st_size < LOCK_FILE_SIZE || (off_t)st.st_blocks * 512 < st.st_size)
+		rc = posix_fallocate(fd, 0, st.st_size < LOCK_FILE_SIZE ? LOCK_FILE_SIZE : st.st_size);
+	close(fd);
+	return rc == EOPNOTSUPP || rc == EINVAL ? 0 : rc; /* a file system without fallocate: nothing to do */
+}
+
+/* A data file shorter than its meta page says (truncated) would fault when its end is read: refuse it. */
+static int
+check_data_size(MDB_env *env, const char *dir, char *why, size_t whylen)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	struct stat st;
+	int fd;
+	uint64_t need;
+
+	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &ms) != 0 || mdb_env_get_fd(env, &fd) != 0 ||
+	    fstat(fd, &st) != 0)
+		return 0;
+	need = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	if ((uint64_t)st.st_size >= need)
+		return 0;
+	snprintf(why, whylen, "%s: store damaged or truncated: data.mdb is %lld bytes, its last page ends at %llu",
+	    dir, (long long)st.st_size, (unsigned long long)need);
+	return MDB_CORRUPTED;
+}
+
 int
 env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, int create,
-    const char *const *names, unsigned ndbs)
+    const char *const *names, unsigned ndbs, char *why, size_t whylen)
 {
 	char path[4096];
 	struct stat st;
@@ -144,12 +194,17 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 		if (stat(path, &st) != 0)
 			return errno;
 	}
+	if ((rc = allocate_lock_file(dir)) != 0) {
+		snprintf(why, whylen, "%s: cannot allocate lock.mdb: %s", dir, strerror(rc));
+		return rc;
+	}
 	if ((rc = mdb_env_create(&s->env)) != 0)
 		return rc;
 	if ((rc = mdb_env_set_maxdbs(s->env, ndbs)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 254)) != 0 ||
-	    (rc = mdb_env_open(s->env, dir, env_flags, 0600)) != 0)
+	    (rc = mdb_env_open(s->env, dir, env_flags, 0600)) != 0 ||
+	    (rc = check_data_size(s->env, dir, why, whylen)) != 0)
 		goto fail;
 	mdb_reader_check(s->env, &dead);
 	if ((rc = txn_begin(s->env, create ? 0 : MDB_RDONLY, &txn)) != 0)
@@ -212,8 +267,12 @@ store_open(struct store **sp, const char *dir, size_t map_size, int flags, char 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return STORE_NOMEM;
 	s->readonly = (flags & STORE_READONLY) != 0;
-	rc = env_open(s, dir, map_size, s->readonly ? MDB_RDONLY : 0, create, store_db_names, DB__MAX);
-	if (rc == MDB_NOTFOUND) {
+	rc = env_open(s, dir, map_size, s->readonly ? MDB_RDONLY : 0, create, store_db_names, DB__MAX, why, whylen);
+	if (rc != 0 && *why) {
+		/* env_open named the cause: an unallocatable lock file, a truncated data file. */
+		err = map_err(rc) == STORE_CORRUPT ? STORE_CORRUPT : rc == ENOSPC || rc == EDQUOT ? STORE_FULL :
+		    STORE_UNAVAILABLE;
+	} else if (rc == MDB_NOTFOUND) {
 		/* The named databases are missing: never initialised. */
 		snprintf(why, whylen, "%s: not initialised (menzzo-admin init creates it)", dir);
 		err = STORE_UNAVAILABLE;

@@ -46,10 +46,13 @@ int txn_fail(struct store_txn *t, int rc);
  * Creates and opens an environment in dir with ndbs named databases (names;
  * MDB_CREATE for each with create).  The directory is made 0700 with create;
  * without it a missing directory or data file is ENOENT and nothing is
- * created.  Returns 0 or an LMDB/system code.
+ * created.  The lock file is allocated for real first; a data file shorter
+ * than its meta page says is refused (MDB_CORRUPTED).  Returns 0 or an
+ * LMDB/system code, with why[0..whylen) naming the cause where these checks
+ * found it (else left as it was).
  */
 int env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, int create,
-    const char *const *names, unsigned ndbs);
+    const char *const *names, unsigned ndbs, char *why, size_t whylen);
 /* Begins an LMDB transaction, adopting a map grown by another process and reclaiming dead readers' slots. */
 int txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn);
 /* mkdir -p, each created component with mode; 0 or -1 with errno. */

@@ -1,7 +1,10 @@
 /* Unit tests of lib/validate.c, lib/request.c (form and JSON fields) and lib/auth.c (bearer parsing). */
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "auth.h"
+#include "dupkey.h"
 #include "request.h"
 #include "unit.h"
 #include "validate.h"
@@ -154,6 +157,31 @@ forms(void)
 	    "single-quoted string refused");
 }
 
+/* 1 when json_text_duplicate_key finds want (NULL: finds none) in text. */
+static int
+dup_is(const char *text, const char *want)
+{
+	struct json_object *o = json_tokener_parse(text);
+	char key[64] = "";
+	int rc = o ? json_text_duplicate_key(text, strlen(text), o, key, sizeof(key)) : -2;
+
+	json_object_put(o);
+	return want == NULL ? rc == 0 : rc == 1 && strcmp(key, want) == 0;
+}
+
+static void
+duplicate_keys(void)
+{
+	CHECK(dup_is("{\"a\":1,\"b\":2}", NULL), "distinct keys");
+	CHECK(dup_is("{\"a\":1,\"a\":2}", "a"), "a key given twice");
+	CHECK(dup_is("{\"a\":1,\"\\u0061\":2}", "a"), "the same key escaped is the same key");
+	CHECK(dup_is("{\"x\":{\"b\":1,\"b\":[]}}", "b"), "in a nested object");
+	CHECK(dup_is("[{\"a\":1},{\"a\":1}]", NULL), "one key in two objects is fine");
+	CHECK(dup_is("{\"a\":{\"c\":{}},\"a\":{\"d\":1,\"d\":2}}", "a"), "the outer one is found first");
+	CHECK(dup_is("{\"k\\\"\":\"{\\\"k\\\"\",\"v\":\"[\"}", NULL), "quotes and brackets inside strings");
+	CHECK(dup_is("{\"\":1,\"\":2}", ""), "the empty key twice");
+}
+
 static void
 bearer(void)
 {
@@ -184,6 +212,7 @@ main(void)
 	ids();
 	prices_and_text();
 	forms();
+	duplicate_keys();
 	bearer();
 	return UNIT_DONE();
 }

@@ -1,0 +1,22 @@
+#ifndef MENZZO_FAULT_H
+#define MENZZO_FAULT_H
+
+/*
+ * A fault in the mapped store must end a request with a 503, not a crash:
+ * SIGBUS when a page of the map has no file behind it (a truncated file, a
+ * disk that cannot deliver it), SIGSEGV when a damaged page sends LMDB
+ * astray.  While the guard is armed, either signal writes a text prepared
+ * in advance to out_fd (a canned response, or nothing) and a log line to
+ * standard error, with write(2) alone, then ends the process with _exit.
+ * Outside the guard, the signals keep the handlers they had (a sanitizer's,
+ * or the default).
+ */
+
+#include <stddef.h>
+
+/* Arms the guard with copies of out[0..outlen) and log[0..loglen) (each cut at 4 KiB); exit_status for _exit. */
+void fault_guard_arm(int out_fd, const char *out, size_t outlen, const char *log, size_t loglen, int exit_status);
+/* Disarms it: the previous handlers are back.  Harmless when not armed. */
+void fault_guard_disarm(void);
+
+#endif
