@@ -28,6 +28,8 @@ reserve(struct buf *b, size_t n)
 int
 buf_add(struct buf *b, const void *p, size_t n)
 {
+	if (n == 0 && b->p != NULL)
+		return 0;
 	if (reserve(b, n))
 		return -1;
 	if (n)

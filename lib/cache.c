@@ -80,7 +80,7 @@ cache_open(struct cache **cp, const char *dir, size_t size, int create)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return STORE_NOMEM;
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
-	rc = env_open(&c->s, path, size, MDB_NOSYNC | MDB_NOMETASYNC, create, cache_db_names, CDB__MAX, why, sizeof(why));
+	rc = env_open(&c->s, path, size, MDB_NOSYNC | MDB_NOMETASYNC, create, cache_db_names, CDB__MAX, why, sizeof(why), NULL);
 	if (rc != 0) {
 		free(c);
 		return rc == ENOENT || rc == MDB_NOTFOUND ? STORE_NOTFOUND : map_err(rc);
@@ -296,7 +296,7 @@ count_entries(const char *path)
 	MDB_stat ms = { 0 };
 	char why[8];
 
-	if (env_open(&s, path, (size_t)1 << 20, MDB_RDONLY, 0, cache_db_names, CDB__MAX, why, sizeof(why)) != 0)
+	if (env_open(&s, path, (size_t)1 << 20, MDB_RDONLY, 0, cache_db_names, CDB__MAX, why, sizeof(why), NULL) != 0)
 		return 0;
 	if (txn_begin(s.env, MDB_RDONLY, &txn) == 0) {
 		if (mdb_stat(txn, s.dbi[CDB_ENTRY], &ms) != 0)

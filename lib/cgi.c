@@ -26,8 +26,7 @@ cgi_store_error(struct cgi *c, int err)
 	case STORE_UNAVAILABLE:
 	case STORE_NOMEM:
 	case STORE_VERSION:
-		response_error_why(&c->res, 503, "storage_unavailable",
-		    "The order store is unavailable; nothing was changed. Retry later.", why);
+		response_error_why(&c->res, 503, "storage_unavailable", STORE_UNAVAILABLE_SENTENCE, why);
 		response_header(&c->res, "Retry-After", "30");
 		break;
 	default:

@@ -123,6 +123,15 @@ response_error_why(struct response *r, int status, const char *code, const char 
 	    why != NULL && *why != '\0' ? why : message);
 }
 
+/*
+ * The body of the fault guard's 503, prepared for every request although it
+ * is almost never sent: a constant, the text json-c renders for
+ * response_error(503, "storage_unavailable", STORE_UNAVAILABLE_SENTENCE)
+ * (tests/unit/test_validate.c checks that it still is).
+ */
+const char response_fault_body[] = "{\"success\":false,\"error\":\"" STORE_UNAVAILABLE_SENTENCE
+    "\",\"code\":\"storage_unavailable\"}";
+
 void
 response_prepare_fault(const struct response *r, const char *why, struct buf *out, struct buf *log)
 {
@@ -130,14 +139,20 @@ response_prepare_fault(const struct response *r, const char *why, struct buf *ou
 
 	memset(&f, 0, sizeof(f));
 	memcpy(f.request_id, r->request_id, sizeof(f.request_id));
-	set_error(&f, 503, "storage_unavailable", "The order store is unavailable; nothing was changed. Retry later.");
-	response_header(&f, "Retry-After", "30");
+	f.status = 503;
+	f.body.p = (char *)response_fault_body;
+	f.body.len = sizeof(response_fault_body) - 1;
+	f.headers.p = "Retry-After: 30\r\n";
+	f.headers.len = strlen(f.headers.p);
 	out->len = 0;
 	response_head(&f, out);
-	buf_add(out, f.body.p, f.body.len);
+	buf_add(out, response_fault_body, sizeof(response_fault_body) - 1);
 	log->len = 0;
-	buf_addf(log, "menzzo: request %s: 503 storage_unavailable: %s\n", r->request_id, why);
-	response_free(&f);
+	buf_adds(log, "menzzo: request ");
+	buf_adds(log, r->request_id);
+	buf_adds(log, ": 503 storage_unavailable: ");
+	buf_adds(log, why);
+	buf_add(log, "\n", 1);
 }
 
 void
@@ -152,18 +167,33 @@ response_log(const struct response *r, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Appends the decimal digits of v. */
+static int
+add_uint(struct buf *b, unsigned long long v)
+{
+	char d[24];
+	int n = 0;
+
+	do
+		d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return buf_add(b, d + sizeof(d) - n, (size_t)n);
+}
+
 int
 response_head(const struct response *r, struct buf *out)
 {
-	return buf_addf(out, "Status: %d %s\r\n"
-	    "Content-Type: %s\r\n"
-	    "Content-Length: %zu\r\n"
-	    "X-Request-Id: %s\r\n"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "Cache-Control: %s\r\n"
-	    "%s\r\n",
-	    r->status, reason(r->status), r->content_type ? r->content_type : "application/json", r->body.len,
-	    r->request_id, r->cache_control[0] ? r->cache_control : "no-store", r->headers.p ? r->headers.p : "");
+	/* Appended piece by piece: a response is sent for every request, and printf's parsing is most of its cost. */
+	int rc = buf_adds(out, "Status: ") || add_uint(out, (unsigned)r->status) || buf_add(out, " ", 1) ||
+	    buf_adds(out, reason(r->status)) ||
+	    buf_adds(out, "\r\nContent-Type: ") || buf_adds(out, r->content_type ? r->content_type : "application/json") ||
+	    buf_adds(out, "\r\nContent-Length: ") || add_uint(out, r->body.len) ||
+	    buf_adds(out, "\r\nX-Request-Id: ") || buf_adds(out, r->request_id) ||
+	    buf_adds(out, "\r\nX-Content-Type-Options: nosniff\r\nCache-Control: ") ||
+	    buf_adds(out, r->cache_control[0] ? r->cache_control : "no-store") || buf_add(out, "\r\n", 2) ||
+	    buf_add(out, r->headers.p, r->headers.len) || buf_add(out, "\r\n", 2);
+
+	return rc ? -1 : 0;
 }
 
 int

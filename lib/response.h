@@ -69,4 +69,8 @@ int response_send(const struct response *r, FILE *out);
  */
 void response_prepare_fault(const struct response *r, const char *why, struct buf *out, struct buf *log);
 
+/* The sentence of every 503 storage_unavailable, and the fault guard's body. */
+#define STORE_UNAVAILABLE_SENTENCE "The order store is unavailable; nothing was changed. Retry later."
+extern const char response_fault_body[];
+
 #endif

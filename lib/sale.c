@@ -28,11 +28,15 @@ sale_in_view(enum sale_status status, enum status_filter view)
 int
 sale_views(enum sale_status status, unsigned views[SALE_VIEWS_MAX])
 {
+	/* The order the index entries are written in (it shapes how the index's pages fill). */
+	static const enum status_filter order[FILTER__MAX] = {
+		FILTER_ALL, FILTER_PENDING, FILTER_ACKNOWLEDGED, FILTER_SHIPPED, FILTER_CANCELLED, FILTER_OPEN,
+	};
 	int n = 0;
 
-	for (unsigned v = 0; v < FILTER__MAX; v++)
-		if (sale_in_view(status, (enum status_filter)v) && n < SALE_VIEWS_MAX)
-			views[n++] = v;
+	for (int i = 0; i < FILTER__MAX; i++)
+		if (sale_in_view(status, order[i]) && n < SALE_VIEWS_MAX)
+			views[n++] = order[i];
 	return n;
 }
 

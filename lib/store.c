@@ -173,7 +173,7 @@ check_data_size(MDB_env *env, const char *dir, char *why, size_t whylen)
 
 int
 env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, int create,
-    const char *const *names, unsigned ndbs, char *why, size_t whylen)
+    const char *const *names, unsigned ndbs, char *why, size_t whylen, const struct env_check *check)
 {
 	char path[4096];
 	struct stat st;
@@ -209,11 +209,14 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 	mdb_reader_check(s->env, &dead);
 	if ((rc = txn_begin(s->env, create ? 0 : MDB_RDONLY, &txn)) != 0)
 		goto fail;
-	for (unsigned i = 0; i < ndbs; i++)
-		if ((rc = mdb_dbi_open(txn, names[i], create ? MDB_CREATE : 0, &s->dbi[i])) != 0) {
-			mdb_txn_abort(txn);
-			goto fail;
-		}
+	for (unsigned i = 0; i < ndbs && rc == 0; i++)
+		rc = mdb_dbi_open(txn, names[i], create ? MDB_CREATE : 0, &s->dbi[i]);
+	if (rc == 0 && check != NULL)
+		rc = check->fn(txn, s, create, check->arg);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		goto fail;
 	s->ndbs = ndbs;
@@ -224,30 +227,26 @@ fail:
 	return rc;
 }
 
-/* Checks (create: writes) the format version; 0, or an LMDB code, or -1 with *found for another version. */
+/* In the open's transaction: checks (create: writes) the format version; 0, an LMDB code, or SCHEMA_OTHER. */
+#define SCHEMA_OTHER (-1)
+
 static int
-check_schema(struct store *s, int create, uint64_t *found)
+check_schema(MDB_txn *txn, struct store *s, int create, void *arg)
 {
-	MDB_txn *txn;
+	uint64_t *found = arg;
 	unsigned char want[8];
 	MDB_val k = { 6, "schema" }, v = { 0, NULL };
 	int rc;
 
 	be64_put(want, STORE_SCHEMA);
-	if ((rc = txn_begin(s->env, create ? 0 : MDB_RDONLY, &txn)) != 0)
-		return rc;
 	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
 	if (rc == MDB_NOTFOUND && create)
-		rc = mdb_put(txn, s->dbi[DB_META], &k, &(MDB_val){ 8, want }, 0);
-	else if (rc == 0 && (v.mv_size != 8 || memcmp(v.mv_data, want, 8) != 0)) {
+		return mdb_put(txn, s->dbi[DB_META], &k, &(MDB_val){ 8, want }, 0);
+	if (rc == 0 && (v.mv_size != 8 || memcmp(v.mv_data, want, 8) != 0)) {
 		*found = v.mv_size == 8 ? be64_get(v.mv_data) : 0;
-		rc = -1;
+		return SCHEMA_OTHER;
 	}
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return mdb_txn_commit(txn);
+	return rc;
 }
 
 int
@@ -267,11 +266,20 @@ store_open(struct store **sp, const char *dir, size_t map_size, int flags, char 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return STORE_NOMEM;
 	s->readonly = (flags & STORE_READONLY) != 0;
-	rc = env_open(s, dir, map_size, s->readonly ? MDB_RDONLY : 0, create, store_db_names, DB__MAX, why, whylen);
-	if (rc != 0 && *why) {
+	rc = env_open(s, dir, map_size, s->readonly ? MDB_RDONLY : 0, create, store_db_names, DB__MAX, why, whylen,
+	    &(struct env_check){ check_schema, &found });
+	if (rc == 0) {
+		*sp = s;
+		return STORE_OK;
+	}
+	if (*why) {
 		/* env_open named the cause: an unallocatable lock file, a truncated data file. */
 		err = map_err(rc) == STORE_CORRUPT ? STORE_CORRUPT : rc == ENOSPC || rc == EDQUOT ? STORE_FULL :
 		    STORE_UNAVAILABLE;
+	} else if (rc == SCHEMA_OTHER) {
+		snprintf(why, whylen, "%s: format version %llu, this build reads %d", dir,
+		    (unsigned long long)found, STORE_SCHEMA);
+		err = STORE_VERSION;
 	} else if (rc == MDB_NOTFOUND) {
 		/* The named databases are missing: never initialised. */
 		snprintf(why, whylen, "%s: not initialised (menzzo-admin init creates it)", dir);
@@ -279,19 +287,9 @@ store_open(struct store **sp, const char *dir, size_t map_size, int flags, char 
 	} else if (rc == ENOENT && stat(dir, &st) == 0) {
 		snprintf(why, whylen, "%s: no store here (no data.mdb; menzzo-admin init creates one)", dir);
 		err = STORE_UNAVAILABLE;
-	} else if (rc != 0) {
+	} else {
 		snprintf(why, whylen, "%s: %s", dir, mdb_strerror(rc));
 		err = rc == ENOENT || rc == ENOTDIR || rc == EACCES ? STORE_UNAVAILABLE : map_err(rc);
-	} else if ((rc = check_schema(s, create, &found)) == -1) {
-		snprintf(why, whylen, "%s: format version %llu, this build reads %d", dir,
-		    (unsigned long long)found, STORE_SCHEMA);
-		err = STORE_VERSION;
-	} else if (rc != 0) {
-		snprintf(why, whylen, "%s: %s", dir, mdb_strerror(rc));
-		err = rc == MDB_NOTFOUND ? STORE_UNAVAILABLE : map_err(rc);
-	} else {
-		*sp = s;
-		return STORE_OK;
 	}
 	if (s->env != NULL)
 		mdb_env_close(s->env);
@@ -366,17 +364,6 @@ store_abort(struct store_txn *t)
 
 /* Iteration. */
 
-static int
-iter_check(struct store_txn *t, struct store_iter *it, int rc)
-{
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0) {
-		txn_fail(t, rc);
-		return 0;
-	}
-	return it->key.mv_size >= it->plen && memcmp(it->key.mv_data, it->prefix, it->plen) == 0;
-}
 
 int
 iter_seek(struct store_txn *t, unsigned db, struct store_iter *it, const void *from, size_t flen,
@@ -399,13 +386,6 @@ iter_seek(struct store_txn *t, unsigned db, struct store_iter *it, const void *f
 	return iter_check(t, it, mdb_cursor_get(it->cur, &it->key, &it->val, flen ? MDB_SET_RANGE : MDB_FIRST));
 }
 
-int
-iter_next(struct store_txn *t, struct store_iter *it)
-{
-	if (t->err)
-		return 0;
-	return iter_check(t, it, mdb_cursor_get(it->cur, &it->key, &it->val, MDB_NEXT));
-}
 
 int
 iter_del(struct store_txn *t, struct store_iter *it)
@@ -417,22 +397,7 @@ iter_del(struct store_txn *t, struct store_iter *it)
 	return (rc = mdb_cursor_del(it->cur, 0)) != 0 ? txn_fail(t, rc) : STORE_OK;
 }
 
-int
-iter_corrupt(struct store_txn *t)
-{
-	store_txn_fail(t, STORE_CORRUPT);
-	return 1;
-}
 
-int
-visit_result(struct store_txn *t, int rc)
-{
-	if (rc == 0)
-		return 0;
-	if (rc != STORE_STOP)
-		store_txn_fail(t, rc);
-	return 1;
-}
 
 int
 txn_get(struct store_txn *t, unsigned db, const void *key, size_t klen, MDB_val *val)

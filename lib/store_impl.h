@@ -49,10 +49,16 @@ int txn_fail(struct store_txn *t, int rc);
  * created.  The lock file is allocated for real first; a data file shorter
  * than its meta page says is refused (MDB_CORRUPTED).  Returns 0 or an
  * LMDB/system code, with why[0..whylen) naming the cause where these checks
- * found it (else left as it was).
+ * found it (else left as it was).  check, when not NULL, runs in the same
+ * transaction as the databases' open.
  */
+struct env_check {
+	/* Runs in the open's transaction, after the databases are open: 0, or a code env_open returns. */
+	int (*fn)(MDB_txn *txn, struct store *s, int create, void *arg);
+	void *arg;
+};
 int env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, int create,
-    const char *const *names, unsigned ndbs, char *why, size_t whylen);
+    const char *const *names, unsigned ndbs, char *why, size_t whylen, const struct env_check *check);
 /* Begins an LMDB transaction, adopting a map grown by another process and reclaiming dead readers' slots. */
 int txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn);
 /* mkdir -p, each created component with mode; 0 or -1 with errno. */
@@ -84,7 +90,27 @@ struct store_iter {
 /* 1 when it is positioned on an entry, 0 at the end or on an error (kept in t). */
 int iter_seek(struct store_txn *t, unsigned db, struct store_iter *it, const void *from, size_t flen,
     const void *prefix, size_t plen);
-int iter_next(struct store_txn *t, struct store_iter *it);
+
+/* What a cursor step found: 1 on an entry with the prefix, 0 at the end, else the error sticks in t. */
+static inline int
+iter_check(struct store_txn *t, struct store_iter *it, int rc)
+{
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		txn_fail(t, rc);
+		return 0;
+	}
+	return it->key.mv_size >= it->plen && memcmp(it->key.mv_data, it->prefix, it->plen) == 0;
+}
+
+static inline int
+iter_next(struct store_txn *t, struct store_iter *it)
+{
+	if (t->err)
+		return 0;
+	return iter_check(t, it, mdb_cursor_get(it->cur, &it->key, &it->val, MDB_NEXT));
+}
 /* Deletes the entry it is on; the loop then goes on with the entry after it.  0 or the sticky error. */
 int iter_del(struct store_txn *t, struct store_iter *it);
 
@@ -97,9 +123,23 @@ int iter_del(struct store_txn *t, struct store_iter *it);
  * What a scan does with a visitor's answer: 0 goes on; STORE_STOP ends the
  * scan (1 returned: break); an error sticks in t (1 returned: break).
  */
-int visit_result(struct store_txn *t, int rc);
+static inline int
+visit_result(struct store_txn *t, int rc)
+{
+	if (rc == 0)
+		return 0;
+	if (rc != STORE_STOP)
+		store_txn_fail(t, rc);
+	return 1;
+}
+
 /* An entry that does not decode: records STORE_CORRUPT in t and returns 1 (break). */
-int iter_corrupt(struct store_txn *t);
+static inline int
+iter_corrupt(struct store_txn *t)
+{
+	store_txn_fail(t, STORE_CORRUPT);
+	return 1;
+}
 
 /* Point operations on the transaction, each checking the sticky error first. */
 int txn_get(struct store_txn *t, unsigned db, const void *key, size_t klen, MDB_val *val);

@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "dupkey.h"
 #include "request.h"
+#include "response.h"
 #include "unit.h"
 #include "validate.h"
 
@@ -182,6 +183,19 @@ duplicate_keys(void)
 	CHECK(dup_is("{\"\":1,\"\":2}", ""), "the empty key twice");
 }
 
+/* The fault guard's constant body is what json-c renders for the same error. */
+static void
+fault_body(void)
+{
+	struct response r;
+
+	response_init(&r);
+	response_error(&r, 503, "storage_unavailable", STORE_UNAVAILABLE_SENTENCE);
+	CHECK(r.body.len == strlen(response_fault_body) && memcmp(r.body.p, response_fault_body, r.body.len) == 0,
+	    "the canned 503 body is json-c's rendering of that error");
+	response_free(&r);
+}
+
 static void
 bearer(void)
 {
@@ -214,5 +228,6 @@ main(void)
 	forms();
 	duplicate_keys();
 	bearer();
+	fault_body();
 	return UNIT_DONE();
 }
