@@ -20,8 +20,12 @@ struct admin {
 int admin_open(struct admin *a, int flags);
 /* Issues a token and prints it as the last line; 0, or 1 after reporting. */
 int admin_token_add(struct admin *a, const struct supplier *sup, const char *label, int64_t expires);
-/* Imports JSON Lines from in in one transaction; 0, 1 when a line was rejected or the store failed. */
-int admin_import(struct admin *a, FILE *in, const char *name, unsigned long *imported);
+/*
+ * Imports JSON Lines from in in one transaction; 0, 1 when a line was
+ * rejected or the store failed.  size: bytes left to read in in, 0 when
+ * unknown (the progress shown on a terminal is then in lines only).
+ */
+int admin_import(struct admin *a, FILE *in, const char *name, uint64_t size, unsigned long *imported);
 /* `menzzo-admin demo`. */
 int admin_demo(struct admin *a, int argc, char **argv);
 

@@ -3,6 +3,8 @@
  * thread parses and validates lines (json-c, most of the work) while this
  * one writes the previous batch into the store; errors are still reported
  * in line order, and nothing is written unless the whole transaction commits.
+ * The writer also draws the progress (bytes of a regular file, lines), once
+ * a batch, so that it and the error lines share standard error in order.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "progress.h"
 #include "sales.h"
 
 #define BATCH_LINES 256
@@ -25,6 +28,7 @@ struct parsed {
 struct batch {
 	struct parsed p[BATCH_LINES];
 	size_t n;
+	uint64_t bytes;           /* of input read up to the end of this batch */
 };
 
 struct import_pipe {
@@ -36,6 +40,7 @@ struct import_pipe {
 	FILE *in;
 	int64_t now;
 	unsigned long lines;      /* read so far, blank ones included */
+	uint64_t bytes;           /* read so far */
 };
 
 /* Fills one batch with the next non-blank lines; returns 0 at end of input. */
@@ -50,6 +55,7 @@ fill(struct import_pipe *ip, struct batch *b, char **line, size_t *cap)
 		struct parsed *p = &b->p[b->n];
 
 		ip->lines++;
+		ip->bytes += (uint64_t)len;
 		while (len > 0 && ((*line)[len - 1] == '\n' || (*line)[len - 1] == '\r'))
 			len--;
 		if (only_blanks(*line, 0, (size_t)len))
@@ -68,6 +74,7 @@ fill(struct import_pipe *ip, struct batch *b, char **line, size_t *cap)
 			p->l.item.len = 0;
 		b->n++;
 	}
+	b->bytes = ip->bytes;
 	return b->n > 0;
 }
 
@@ -106,8 +113,9 @@ reader(void *arg)
 }
 
 int
-admin_import(struct admin *a, FILE *in, const char *name, unsigned long *imported)
+admin_import(struct admin *a, FILE *in, const char *name, uint64_t size, unsigned long *imported)
 {
+	struct progress pr;
 	struct import_pipe ip = { .in = in, .now = a->now };
 	struct store_txn *t;
 	pthread_t th;
@@ -133,6 +141,7 @@ admin_import(struct admin *a, FILE *in, const char *name, unsigned long *importe
 		fprintf(stderr, "menzzo-admin: cannot start the reader thread\n");
 		return 1;
 	}
+	progress_start_bytes(&pr, "import", "lines", size);
 	while (store_err == STORE_OK) {
 		struct batch *b;
 
@@ -155,6 +164,7 @@ admin_import(struct admin *a, FILE *in, const char *name, unsigned long *importe
 			if (r == -2)
 				break;
 			if (r == -1) {
+				progress_clear(&pr);
 				fprintf(stderr, "%s: line %lu: %s\n", name, p->lineno, p->err);
 				bad++;
 			} else if (r == 1) {
@@ -162,6 +172,7 @@ admin_import(struct admin *a, FILE *in, const char *name, unsigned long *importe
 				touched[p->l.sp.supplier] = 1;
 			}
 		}
+		progress_update_read(&pr, b->bytes, lineno);
 		pthread_mutex_lock(&ip.mu);
 		ip.head++;
 		if (store_err != STORE_OK)
@@ -178,6 +189,7 @@ admin_import(struct admin *a, FILE *in, const char *name, unsigned long *importe
 	free(ip.ring);
 	if (store_err != STORE_OK) {
 		store_abort(t);
+		progress_end(&pr);
 		fprintf(stderr, "menzzo-admin: import stopped at line %lu: %s; nothing was written\n",
 		    lineno, store_strerror(store_err));
 		return 1;
@@ -185,7 +197,10 @@ admin_import(struct admin *a, FILE *in, const char *name, unsigned long *importe
 	for (unsigned s = 0; s < supplier_count; s++)
 		if (touched[s])
 			store_generation_bump(t, s);
-	if ((rc = store_commit(t)) != STORE_OK) {
+	progress_say(&pr, "committing");
+	rc = store_commit(t);
+	progress_end(&pr);
+	if (rc != STORE_OK) {
 		snprintf(err, sizeof(err), "%s", store_strerror(rc));
 		fprintf(stderr, "menzzo-admin: import: %s; nothing was written\n", err);
 		return 1;

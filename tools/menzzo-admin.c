@@ -230,6 +230,18 @@ cmd_token(struct admin *a, int argc, char **argv)
 	return fail("token: expected add, list or revoke");
 }
 
+/* Bytes left to read in in when it is a regular file, else 0 (unknown). */
+static uint64_t
+input_size(FILE *in)
+{
+	struct stat st;
+	off_t pos;
+
+	if (fstat(fileno(in), &st) != 0 || !S_ISREG(st.st_mode) || (pos = ftello(in)) < 0 || pos >= st.st_size)
+		return 0;
+	return (uint64_t)(st.st_size - pos);
+}
+
 static int
 cmd_import(struct admin *a, int argc, char **argv)
 {
@@ -249,7 +261,7 @@ cmd_import(struct admin *a, int argc, char **argv)
 			fclose(in);
 		return 1;
 	}
-	rc = admin_import(a, in, name, NULL);
+	rc = admin_import(a, in, name, input_size(in), NULL);
 	if (in != stdin)
 		fclose(in);
 	return rc;
