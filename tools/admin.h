@@ -8,15 +8,18 @@
 #include "store.h"
 #include "supplier.h"
 
+struct command;
+
 /* One run of menzzo-admin. */
 struct admin {
-	struct config cfg;
+	const struct command *cmd;  /* the command running: its usage for --help and usage errors */
+	struct config cfg;          /* read by admin_open */
 	struct store *store;
 	int64_t now;
 	const char *user;  /* sale-log user of changes made here: $USER, else "admin" */
 };
 
-/* Opens a->store with store_open flags; 0, or 1 after reporting. */
+/* Reads the MENZZO_* environment into a->cfg and opens a->store with store_open flags; 0, or 1 after reporting. */
 int admin_open(struct admin *a, int flags);
 /* Issues a token and prints it as the last line; 0, or 1 after reporting. */
 int admin_token_add(struct admin *a, const struct supplier *sup, const char *label, int64_t expires);

@@ -1,0 +1,169 @@
+"""menzzo-admin as a maintainer and a script see it: --json shapes, human-readable stats, options
+parsed by getopt_long, usage errors (exit 2)."""
+import json
+import re
+
+from harness import Store, sale
+
+STATS_NAMES = ["map_size", "used_bytes", "page_size", "readers", "last_txn",
+               "sale", "listing", "order", "label", "log", "event", "token", "meta"]
+
+
+def human(n):
+    """What menzzo-admin prints for n bytes: powers of 1024, one decimal."""
+    if n < 1024:
+        return f"{n} B"
+    v, units = n / 1024, ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+    u = 0
+    while v >= 1024 and u < 5:
+        v /= 1024
+        u += 1
+    if round(v, 1) >= 1024 and u < 5:
+        v /= 1024
+        u += 1
+    return f"{v:.1f} {units[u]}"
+
+
+def test_stats_human_readable_and_json():
+    with Store() as s:
+        s.import_lines([sale(1, 1), sale(1, 2), sale(2, 3, supplier="notio")])
+        s.token("notio")
+        p = s.admin("stats")
+        assert p.stderr == b""
+        lines = p.stdout.decode().splitlines()
+        assert all(l.count("\t") == 1 for l in lines), lines
+        text = dict(l.split("\t") for l in lines)
+        assert [l.split("\t")[0] for l in lines] == STATS_NAMES, lines
+        assert text["map_size"] == "4.0 GiB", text
+        for name in ("used_bytes", "page_size"):
+            assert re.fullmatch(r"\d+ B|\d+\.\d (KiB|MiB|GiB|TiB)", text[name]), text
+        assert re.fullmatch(r"\d+/\d+", text["readers"]) and text["last_txn"].isdigit()
+        assert text["sale"] == "3" and text["order"] == "3" and text["token"] == "1", text
+
+        p = s.admin("stats", "--json")
+        out = p.stdout.decode()
+        assert out.count("\n") == 1 and p.stderr == b""
+        st = json.loads(out)
+        assert list(st) == ["map_size", "used_bytes", "page_size", "readers_used", "readers_max",
+                            "last_txn", "entries"], st
+        assert list(st["entries"]) == STATS_NAMES[5:], st
+        assert all(isinstance(v, int) for k, v in st.items() if k != "entries")
+        assert all(isinstance(v, int) for v in st["entries"].values())
+        assert st["map_size"] == 4 << 30 and st["used_bytes"] % st["page_size"] == 0
+        assert 1 <= st["readers_used"] <= st["readers_max"]
+        assert st["entries"]["sale"] == 3 and st["entries"]["token"] == 1
+        # The same store, the same figures, in both forms.
+        assert human(st["used_bytes"]) == text["used_bytes"] and human(st["page_size"]) == text["page_size"]
+        assert f"{st['readers_max']}" == text["readers"].split("/")[1]
+        assert {k: str(v) for k, v in st["entries"].items()} == {k: text[k] for k in STATS_NAMES[5:]}
+
+
+def test_token_list_json():
+    with Store() as s:
+        s.token("notio", "--label", "ERP one", "--expires", "2099-12-31")
+        s.token("asir-group")
+        s.admin("token", "revoke", "2")
+        text = s.admin("token", "list").stdout.decode().splitlines()
+        assert text[0] == "ID\tSUPPLIER\tLABEL\tCREATED\tEXPIRES\tSTATE", text
+        p = s.admin("token", "list", "--json")
+        rows = [json.loads(l) for l in p.stdout.decode().splitlines()]
+        assert len(rows) == 2 and p.stderr == b""
+        for r in rows:
+            assert list(r) == ["id", "supplier", "label", "created", "expires", "state"], r
+            assert isinstance(r["id"], int)
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["created"]), r
+        by_id = {r["id"]: r for r in rows}
+        assert by_id[1]["supplier"] == "notio" and by_id[1]["label"] == "ERP one"
+        assert by_id[1]["expires"] == "2099-12-31T23:59:59Z" and by_id[1]["state"] == "active"
+        assert by_id[2]["supplier"] == "asir-group" and by_id[2]["label"] is None
+        assert by_id[2]["expires"] is None and by_id[2]["state"] == "revoked"
+        # The text listing says the same, line for line.
+        for line in text[1:]:
+            tid, sup, label, created, expires, state = line.split("\t")
+            r = by_id[int(tid)]
+            assert (sup, label, created, expires, state) == (
+                r["supplier"], r["label"] or "-", r["created"], r["expires"] or "never", r["state"])
+
+
+def test_json_accepted_by_show_log_events():
+    with Store() as s:
+        s.import_lines([sale(1, 1), sale(2, 2)])
+        s.admin("cancel", "1_1")
+        s.admin("cancel", "2_2")
+        for args in (["show", "1_1"], ["log", "1_1"], ["events"], ["events", "--after", "1"]):
+            plain = s.admin(*args).stdout
+            assert plain and s.admin(*args, "--json").stdout == plain, args
+            assert s.admin(args[0], "--json", *args[1:]).stdout == plain, args
+            for line in plain.decode().splitlines():
+                json.loads(line)
+        assert len(s.admin("events", "--json", "--limit", "1").stdout.splitlines()) == 1
+
+
+def test_options_in_any_order():
+    with Store() as s:
+        out = s.admin("token", "add", "--label", "first", "notio").stdout.decode()
+        assert out.startswith("token 1 for notio, first\n"), out
+        out = s.admin("token", "add", "asir-group", "--expires=2099-01-01", "--label=second").stdout.decode()
+        assert out.startswith("token 2 for asir-group, second\n"), out
+        out = s.admin("token", "add", "--label=third", "--", "notio").stdout.decode()
+        assert out.startswith("token 3 for notio, third\n"), out
+        rows = {r["id"]: r for r in map(json.loads, s.admin("token", "list", "--json").stdout.splitlines())}
+        assert rows[2]["expires"] == "2099-01-01T23:59:59Z" and rows[1]["expires"] is None
+        s.import_lines([sale(1, 1), sale(2, 2), sale(3, 3)])
+        for i in (1, 2, 3):
+            s.admin("cancel", f"{i}_{i}")
+        seqs = lambda *a: [json.loads(l)["seq"] for l in s.admin("events", *a).stdout.splitlines()]
+        assert seqs("--after=1", "--limit=1") == [2]
+        assert seqs("--limit", "1", "--after", "1") == seqs("--after", "1", "--limit=1") == [2]
+        assert seqs("--lim", "2") == [1, 2]  # an unambiguous beginning of the name
+        assert s.admin("cache", "purge", "--all").stdout.decode().endswith("removed\n")
+
+
+def test_usage_errors_exit_2():
+    with Store() as s:
+        cases = [
+            (["stats", "--frob"], "stats: unknown option --frob"),
+            (["token", "add", "notio", "--bogus=1"], "token add: unknown option --bogus=1"),
+            (["show", "-x", "1_1"], "show: unknown option -x"),
+            (["events", "--limit"], "events: option --limit needs a value"),
+            (["stats", "--json=yes"], "stats: option --json takes no value"),
+            (["cache", "purge", "--label", "x"], "cache: unknown option --label"),
+            (["token", "list", "extra"], "token list takes no argument"),
+            (["import", "a", "b"], "import takes one FILE"),
+            (["backup"], "backup: expected one DIR"),
+            (["show"], "show: expected one ID"),
+            (["token"], "token: expected add, list or revoke"),
+            (["cache"], "cache: expected `cache purge [--all]`"),
+            (["init", "now"], "init: unexpected argument now"),
+        ]
+        for args, message in cases:
+            p = s.admin(*args, check=False)
+            err = p.stderr.decode()
+            assert p.returncode == 2 and p.stdout == b"", (args, p)
+            assert err.startswith("menzzo-admin: " + message), (args, err)
+            assert "\nusage: menzzo-admin " + args[0] in err, (args, err)
+        for args, message in [(["events", "--after", "x"], "events: --after must be an event seq"),
+                              (["events", "--limit=-1"], "events: --limit must be a count"),
+                              (["show", "1-1"], "show: ID must be a menzzo_order_id"),
+                              (["token", "revoke", "none"], "token revoke: ID must be a token number"),
+                              (["token", "add", "notio", "--expires", "2001-01-01"], "token add: --expires is in the past"),
+                              (["token", "add", "notio", "--label", ""], "token add: --label must be")]:
+            p = s.admin(*args, check=False)
+            assert p.returncode == 2 and p.stderr.decode().startswith("menzzo-admin: " + message), (args, p)
+        assert s.admin("frobnicate", check=False).returncode == 2
+        # Failures of the work itself stay 1.
+        assert s.admin("show", "9_9", check=False).returncode == 1
+        assert s.admin("token", "revoke", "7", check=False).returncode == 1
+
+
+def test_help_anywhere_on_the_line():
+    with Store() as s:
+        for args in (["token", "add", "--help"], ["token", "add", "notio", "-h"], ["token", "list", "--help"],
+                     ["show", "1_1", "--help"], ["stats", "--json", "-h"], ["events", "--limit", "5", "--help"],
+                     ["cache", "purge", "--help"], ["import", "-", "-h"]):
+            # Help needs neither a valid environment nor the store.
+            p = s.admin(*args, env={"MENZZO_PAGE_SIZE": "0", "MENZZO_DATA_DIR": "/nonexistent"})
+            assert p.stdout.startswith(b"usage: menzzo-admin " + args[0].encode()), (args, p.stdout)
+            assert p.stderr == b""
+        out = s.admin("stats", "--help").stdout.decode()
+        assert "--json" in out
