@@ -1,9 +1,10 @@
 """menzzo-admin as a maintainer and a script see it: --json shapes, human-readable stats, options
-parsed by getopt_long, usage errors (exit 2)."""
+parsed by getopt_long, usage errors (exit 2), errors that name their cause."""
 import json
+import os
 import re
 
-from harness import Store, sale
+from harness import ROOT, Store, sale
 
 STATS_NAMES = ["map_size", "used_bytes", "page_size", "readers", "last_txn",
                "sale", "listing", "order", "label", "log", "event", "token", "meta"]
@@ -167,3 +168,49 @@ def test_help_anywhere_on_the_line():
             assert p.stderr == b""
         out = s.admin("stats", "--help").stdout.decode()
         assert "--json" in out
+
+
+def test_store_errors_name_the_cause():
+    with Store() as s:
+        afile = os.path.join(s.dir, "afile")
+        open(afile, "w").close()
+        for data_dir in (afile, os.path.join(afile, "db")):
+            for args in (["stats"], ["init"], ["token", "list"], ["import", "-"], ["show", "1_1"]):
+                p = s.admin(*args, env={"MENZZO_DATA_DIR": data_dir}, check=False)
+                assert p.returncode == 1, (args, p)
+                assert p.stderr.decode() == f"menzzo-admin: cannot open the store at {data_dir}: Not a directory\n", \
+                    (args, p.stderr)
+        missing = os.path.join(s.dir, "missing", "db")
+        p = s.admin("stats", env={"MENZZO_DATA_DIR": missing}, check=False)
+        assert p.returncode == 1 and p.stderr.decode() == (
+            f"menzzo-admin: no store at {missing}: No such file or directory "
+            "(run `menzzo-admin init` first, or set MENZZO_DATA_DIR)\n"), p.stderr
+        # A directory without a store keeps the hint alone.
+        empty = os.path.join(s.dir, "empty")
+        os.mkdir(empty)
+        p = s.admin("stats", env={"MENZZO_DATA_DIR": empty}, check=False)
+        assert p.returncode == 1 and p.stderr.decode() == (
+            f"menzzo-admin: no store at {empty} (run `menzzo-admin init` first, or set MENZZO_DATA_DIR)\n"), p.stderr
+        for target in (afile, os.path.join(afile, "backup")):
+            p = s.admin("backup", target, check=False)
+            assert p.returncode == 1
+            assert p.stderr.decode() == f"menzzo-admin: backup: cannot write to {target}: Not a directory\n", p.stderr
+        nofile = os.path.join(s.dir, "orders.jsonl")
+        p = s.admin("import", nofile, check=False)
+        assert p.returncode == 1
+        assert p.stderr.decode() == f"menzzo-admin: import: cannot open {nofile}: No such file or directory\n"
+        # None of it reaches an HTTP response.
+        r = s.cgi("health", env={"MENZZO_DATA_DIR": afile})
+        assert r.status == 503 and b"Not a directory" not in r.body and afile.encode() not in r.body, r
+
+
+def test_unknown_supplier_lists_the_slugs():
+    slugs = re.findall(r'^SUPPLIER\("([^"]+)"', open(os.path.join(ROOT, "lib", "suppliers.def")).read(), re.M)
+    assert slugs[:2] == ["asir-group", "notio"], slugs
+    message = "menzzo-admin: token add: SUPPLIER must be one of " + ", ".join(slugs) + "\n"
+    with Store() as s:
+        p = s.admin("token", "add", "acme", "--label", "x", check=False)
+        assert p.returncode == 2 and p.stderr.decode() == message, p.stderr
+        p = s.admin("token", "add", check=False)
+        assert p.returncode == 2 and p.stderr.decode().startswith(message + "usage: menzzo-admin token add"), p.stderr
+        assert "token" not in s.admin("token", "list", "--json").stdout.decode()

@@ -19,7 +19,11 @@ struct admin {
 	const char *user;  /* sale-log user of changes made here: $USER, else "admin" */
 };
 
-/* Reads the MENZZO_* environment into a->cfg and opens a->store with store_open flags; 0, or 1 after reporting. */
+/*
+ * Reads the MENZZO_* environment into a->cfg and opens a->store with
+ * store_open flags; 0, or 1 after reporting why not (in system terms when
+ * the directory is the cause: "Not a directory").
+ */
 int admin_open(struct admin *a, int flags);
 /* Issues a token and prints it as the last line; 0, or 1 after reporting. */
 int admin_token_add(struct admin *a, const struct supplier *sup, const char *label, int64_t expires);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -184,21 +185,74 @@ no_options(const struct admin *a, int argc, char **argv, int max, struct options
 	return -1;
 }
 
+/*
+ * Why dir cannot be opened as a store, or (create) made one, in system
+ * terms: an errno, or 0 when the file system shows no reason.  A directory
+ * to be created needs its nearest existing ancestor to be a writable
+ * directory.
+ */
+static int
+dir_problem(const char *dir, int create)
+{
+	struct stat st;
+	char path[4096];
+	size_t len = strlen(dir);
+
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return ENOTDIR;
+		return access(dir, (create ? W_OK : R_OK) | X_OK) == 0 ? 0 : errno;
+	}
+	if (errno != ENOENT || !create)
+		return errno;
+	if (len >= sizeof(path))
+		return ENAMETOOLONG;
+	memcpy(path, dir, len + 1);
+	for (;;) {
+		char *slash;
+
+		while (len > 1 && path[len - 1] == '/')
+			path[--len] = '\0';
+		if ((slash = strrchr(path, '/')) == NULL)
+			snprintf(path, sizeof(path), ".");  /* "db": the current directory */
+		else if (slash == path)
+			path[1] = '\0';                     /* "/db": the root */
+		else
+			*slash = '\0';
+		if (stat(path, &st) == 0)
+			return !S_ISDIR(st.st_mode) ? ENOTDIR : access(path, W_OK | X_OK) == 0 ? 0 : errno;
+		if (errno != ENOENT || strcmp(path, ".") == 0 || strcmp(path, "/") == 0)
+			return errno;
+		len = strlen(path);
+	}
+}
+
 int
 admin_open(struct admin *a, int flags)
 {
-	char err[160];
-	int rc;
+	char err[160], path[4200];
+	const char *dir;
+	int rc, e;
 
 	if (config_load(&a->cfg, err, sizeof(err)) != 0)
 		return fail("%s", err);
-	rc = store_open(&a->store, a->cfg.data_dir, a->cfg.map_size, flags);
-	if (rc == STORE_UNAVAILABLE && !(flags & STORE_CREATE))
-		return fail("no store at %s (run `menzzo-admin init` first, or set MENZZO_DATA_DIR)",
-		    a->cfg.data_dir);
-	if (rc != STORE_OK)
-		return fail("cannot open the store at %s: %s", a->cfg.data_dir, store_strerror(rc));
-	return 0;
+	dir = a->cfg.data_dir;
+	if ((rc = store_open(&a->store, dir, a->cfg.map_size, flags)) == STORE_OK)
+		return 0;
+	if (rc != STORE_UNAVAILABLE)
+		return fail("cannot open the store at %s: %s", dir, store_strerror(rc));
+	e = dir_problem(dir, flags & STORE_CREATE);
+	if (e == ENOENT)
+		return fail("no store at %s: %s (run `menzzo-admin init` first, or set MENZZO_DATA_DIR)", dir,
+		    strerror(e));
+	if (e != 0)
+		return fail("cannot open the store at %s: %s", dir, strerror(e));
+	if (flags & STORE_CREATE)
+		return fail("cannot open the store at %s: %s", dir, store_strerror(rc));
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (access(path, R_OK) != 0 && errno != ENOENT)
+		return fail("cannot open the store at %s: data.mdb: %s", dir, strerror(errno));
+	return fail("no store at %s (run `menzzo-admin init` first, or set MENZZO_DATA_DIR)", dir);
 }
 
 static int
@@ -251,6 +305,17 @@ admin_token_add(struct admin *a, const struct supplier *sup, const char *label, 
 	return 0;
 }
 
+/* The slugs of the supplier table, "asir-group, notio". */
+static void
+supplier_slugs(char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < supplier_count && n < len; i++)
+		n += (size_t)snprintf(out + n, len - n, "%s%s", i ? ", " : "", suppliers[i].slug);
+}
+
 static int
 cmd_token_add(struct admin *a, int argc, char **argv)
 {
@@ -258,14 +323,16 @@ cmd_token_add(struct admin *a, int argc, char **argv)
 	struct options o;
 	const char *label = "";
 	int64_t expires = 0;
+	char slugs[256];
 	int rc;
 
 	if ((rc = parse_options(a, "token add", argc, argv, OPT_LABEL | OPT_EXPIRES, &o)) >= 0)
 		return rc;
+	supplier_slugs(slugs, sizeof(slugs));
 	if (o.argc < 1)
-		return usage_error(a, "token add: SUPPLIER must be one of the supplier slugs");
+		return usage_error(a, "token add: SUPPLIER must be one of %s", slugs);
 	if ((sup = supplier_by_slug(o.argv[0], strlen(o.argv[0]))) == NULL)
-		return bad_argument("token add: SUPPLIER must be one of the supplier slugs");
+		return bad_argument("token add: SUPPLIER must be one of %s", slugs);
 	if (o.argc > 1)
 		return usage_error(a, "token add: unexpected argument %s", o.argv[1]);
 	if (o.label != NULL) {
@@ -698,7 +765,7 @@ cmd_backup(struct admin *a, int argc, char **argv)
 {
 	struct options o;
 	const char *dir;
-	int rc;
+	int rc, e;
 
 	if ((rc = parse_options(a, "backup", argc, argv, 0, &o)) >= 0)
 		return rc;
@@ -710,6 +777,8 @@ cmd_backup(struct admin *a, int argc, char **argv)
 	rc = store_backup(a->store, dir);
 	if (rc == STORE_EXISTS)
 		return fail("backup: %s already holds a backup; choose a new directory", dir);
+	if (rc == STORE_UNAVAILABLE && (e = dir_problem(dir, 1)) != 0)
+		return fail("backup: cannot write to %s: %s", dir, strerror(e));
 	if (rc != STORE_OK)
 		return fail("backup: %s", store_strerror(rc));
 	printf("backup written to %s\n", dir);
