@@ -6,6 +6,7 @@
  * The writer also draws the progress (bytes of a regular file, lines), once
  * a batch, so that it and the error lines share standard error in order.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,13 +42,14 @@ struct import_pipe {
 	int64_t now;
 	unsigned long lines;      /* read so far, blank ones included */
 	uint64_t bytes;           /* read so far */
+	int read_errno;           /* why reading stopped before the end, or 0 */
 };
 
 /* Fills one batch with the next non-blank lines; returns 0 at end of input. */
 static int
 fill(struct import_pipe *ip, struct batch *b, char **line, size_t *cap)
 {
-	ssize_t len;
+	ssize_t len = 0;
 	struct buf item;
 
 	b->n = 0;
@@ -74,6 +76,8 @@ fill(struct import_pipe *ip, struct batch *b, char **line, size_t *cap)
 			p->l.item.len = 0;
 		b->n++;
 	}
+	if (len < 0 && ferror(ip->in))
+		ip->read_errno = errno ? errno : EIO;
 	b->bytes = ip->bytes;
 	return b->n > 0;
 }
@@ -192,6 +196,13 @@ admin_import(struct admin *a, FILE *in, const char *name, uint64_t size, unsigne
 		progress_end(&pr);
 		fprintf(stderr, "menzzo-admin: import stopped at line %lu: %s; nothing was written\n",
 		    lineno, store_strerror(store_err));
+		return 1;
+	}
+	if (ip.read_errno != 0) {
+		store_abort(t);
+		progress_end(&pr);
+		fprintf(stderr, "menzzo-admin: import: cannot read %s: %s; nothing was written\n",
+		    name, strerror(ip.read_errno));
 		return 1;
 	}
 	for (unsigned s = 0; s < supplier_count; s++)
