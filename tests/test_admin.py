@@ -1,10 +1,15 @@
 """menzzo-admin as a maintainer and a script see it: --json shapes, human-readable stats, options
-parsed by getopt_long, usage errors (exit 2), errors that name their cause."""
+parsed by getopt_long, usage errors (exit 2), errors that name their cause, the progress line of
+import on a terminal (and nothing of it elsewhere)."""
+import fcntl
 import json
 import os
 import re
+import struct
+import subprocess
+import termios
 
-from harness import ROOT, Store, sale
+from harness import ADMIN, ROOT, Store, check_sanitizer, sale
 
 STATS_NAMES = ["map_size", "used_bytes", "page_size", "readers", "last_txn",
                "sale", "listing", "order", "label", "log", "event", "token", "meta"]
@@ -217,3 +222,138 @@ def test_unknown_supplier_lists_the_slugs():
         p = s.admin("token", "add", check=False)
         assert p.returncode == 2 and p.stderr.decode().startswith(message + "usage: menzzo-admin token add"), p.stderr
         assert "token" not in s.admin("token", "list", "--json").stdout.decode()
+
+
+# --- progress on a terminal ------------------------------------------------------------------
+
+PROGRESS_LINES = 12000  # most of a second with the sanitizers: several redraws
+
+
+def write_lines(path, n, bad_every=0):
+    with open(path, "w") as f:
+        for i in range(1, n + 1):
+            if bad_every and i % bad_every == 0:
+                f.write('{"increment_id": "bad"}\n')
+            else:
+                f.write(json.dumps(sale(100000 + i // 2, i, supplier=("asir-group", "notio")[i % 2])) + "\n")
+
+
+def on_terminal(s, argv, stdin=subprocess.DEVNULL, cols=120):
+    """Runs argv with standard error on a pseudo-terminal cols wide: (status, stdout, what the terminal got)."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
+    p = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=slave, env=s.env)
+    os.close(slave)
+    got = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the program closed its end
+            break
+        if not chunk:
+            break
+        got += chunk
+    os.close(master)
+    out = p.stdout.read()
+    p.wait(60)
+    p.stdout.close()
+    text = got.decode()
+    check_sanitizer(text, " ".join(argv))
+    return p.returncode, out, text
+
+
+def drawn(terminal):
+    """The progress lines drawn, in order (each "\\r...\\033[K"; a bare clear is not one)."""
+    return [m for m in re.findall(r"\r([^\r\n]*)\x1b\[K", terminal) if m]
+
+
+def without_progress(terminal):
+    """What is left on the terminal once every progress line is removed, newlines as \\n."""
+    return re.sub(r"\r[^\r\n]*\x1b\[K", "", terminal).replace("\r\n", "\n")
+
+
+def test_import_progress_on_a_terminal():
+    with Store() as s:
+        path = os.path.join(s.dir, "orders.jsonl")
+        write_lines(path, PROGRESS_LINES)
+        summary = f"{path}: {PROGRESS_LINES} line(s) read, {PROGRESS_LINES} sale product(s) created or changed, 0 rejected\n"
+        status, out, term = on_terminal(s, [ADMIN, "import", path])
+        assert status == 0 and out == b"", (status, out, term)
+        lines = drawn(term)
+        assert len(lines) >= 2, repr(term)
+        size = r"\d+(\.\d)? (B|KiB|MiB)"
+        for line in lines:
+            assert re.fullmatch(rf"import: {size} of {size} \(\d+%\), [\d,]+ lines, [\d,]+ lines/s"
+                                r"(, ETA [0-9a-z ]+|, committing)?", line), line
+        assert "(100%)" in lines[-1] and lines[-1].endswith(", committing"), lines[-1]
+        # One line, updated in place, then removed: the rest of standard error is as without a terminal.
+        assert "\n" not in term[:term.index(path + ":")]
+        assert term.endswith("\r\x1b[K" + summary.replace("\n", "\r\n")), repr(term[-300:])
+        assert without_progress(term) == summary
+        assert json.loads(s.admin("stats", "--json").stdout)["entries"]["sale"] == PROGRESS_LINES
+
+    with Store() as s:  # from a pipe: no total, bytes and lines read
+        path = os.path.join(s.dir, "orders.jsonl")
+        write_lines(path, PROGRESS_LINES)
+        status, out, term = on_terminal(s, ["sh", "-c", f"cat '{path}' | '{ADMIN}' import -"])
+        assert status == 0, term
+        lines = drawn(term)
+        assert lines, repr(term)
+        for line in lines:
+            assert re.fullmatch(r"import: \d+(\.\d)? (B|KiB|MiB), [\d,]+ lines, [\d,]+ lines/s(, committing)?",
+                                line), line
+        assert without_progress(term) == summary_of("-", PROGRESS_LINES)
+
+
+def summary_of(name, n, changed=None, rejected=0):
+    changed = n - rejected if changed is None else changed
+    return f"{name}: {n} line(s) read, {changed} sale product(s) created or changed, {rejected} rejected\n"
+
+
+def test_import_progress_keeps_rejected_lines_readable():
+    with Store() as s, Store() as quiet:
+        path = os.path.join(s.dir, "orders.jsonl")
+        write_lines(path, PROGRESS_LINES, bad_every=1000)
+        status, _, term = on_terminal(s, [ADMIN, "import", path])
+        assert status == 1 and drawn(term), repr(term[:500])
+        p = quiet.admin("import", path, check=False)
+        assert p.returncode == 1
+        # Each rejected line starts on a clean line: removing the progress leaves exactly what cron gets.
+        assert without_progress(term) == p.stderr.decode()
+        assert p.stderr.decode().count(": line ") == PROGRESS_LINES // 1000
+        for line in term.split("\r\n"):
+            if ": line " in line:
+                before = line[:line.index(path)]
+                assert before == "" or before.endswith("\r\x1b[K"), repr(line)
+
+
+def test_import_progress_fits_a_narrow_terminal():
+    with Store() as s:
+        path = os.path.join(s.dir, "orders.jsonl")
+        write_lines(path, PROGRESS_LINES)
+        for cols in (72, 40):
+            status, _, term = on_terminal(s, [ADMIN, "import", path], cols=cols)
+            assert status == 0
+            lines = drawn(term)
+            assert lines and all(len(l) <= cols - 1 for l in lines), (cols, lines)
+            assert all(l.startswith("import: ") for l in lines)
+
+
+def test_import_prints_nothing_extra_without_a_terminal():
+    with Store() as s:
+        path = os.path.join(s.dir, "orders.jsonl")
+        write_lines(path, PROGRESS_LINES)
+        p = s.admin("import", path)
+        assert p.stderr.decode() == summary_of(path, PROGRESS_LINES) and p.stdout == b""
+        # stdout on a terminal does not matter: standard error decides.
+        master, slave = os.openpty()
+        p = subprocess.run([ADMIN, "import", path], stdout=slave, stderr=subprocess.PIPE, env=s.env, timeout=60)
+        os.close(slave)
+        os.close(master)
+        assert p.stderr.decode() == summary_of(path, PROGRESS_LINES, changed=0)
+        with open(path, "rb") as f:
+            p = s.admin("import", "-", input=f.read())
+        assert p.stderr.decode() == summary_of("-", PROGRESS_LINES, changed=0)
+        demo = s.admin("demo")
+        assert re.fullmatch(r"demo: \d+ line\(s\) read, \d+ sale product\(s\) created or changed, 0 rejected\n",
+                            demo.stderr.decode()), demo.stderr
