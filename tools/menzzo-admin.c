@@ -743,9 +743,15 @@ cmd_stats(struct admin *a, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * check and backup start a progress that nothing updates yet: once the
+ * store reports its progress (a store_progress_fn), passing progress_cb
+ * and &pr to store_check and store_backup is all it takes to show it.
+ */
 static int
 cmd_check(struct admin *a, int argc, char **argv)
 {
+	struct progress pr;
 	struct options o;
 	long problems;
 	int rc;
@@ -756,13 +762,16 @@ cmd_check(struct admin *a, int argc, char **argv)
 		return usage_error(a, "check takes no argument");
 	if (admin_open(a, STORE_READONLY))
 		return 1;
-	problems = store_check(a->store, stdout);
+	progress_start(&pr, "check", "records", 0);
+	problems = store_check(a->store, progress_stream(&pr, stdout));
+	progress_end(&pr);
 	return problems == 0 ? 0 : 1;
 }
 
 static int
 cmd_backup(struct admin *a, int argc, char **argv)
 {
+	struct progress pr;
 	struct options o;
 	const char *dir;
 	int rc, e;
@@ -774,7 +783,9 @@ cmd_backup(struct admin *a, int argc, char **argv)
 	dir = o.argv[0];
 	if (admin_open(a, STORE_READONLY))
 		return 1;
+	progress_start_bytes(&pr, "backup", NULL, 0);
 	rc = store_backup(a->store, dir);
+	progress_end(&pr);
 	if (rc == STORE_EXISTS)
 		return fail("backup: %s already holds a backup; choose a new directory", dir);
 	if (rc == STORE_UNAVAILABLE && (e = dir_problem(dir, 1)) != 0)

@@ -4,6 +4,8 @@
  * vDSO without a system call; the line is drawn when 100 ms have passed
  * since the last one.
  */
+#define _GNU_SOURCE  /* fopencookie */
+
 #include <sys/ioctl.h>
 
 #include <stdarg.h>
@@ -248,9 +250,38 @@ progress_clear(struct progress *p)
 	p->shown = 0;
 }
 
+static ssize_t
+stream_write(void *cookie, const char *buf, size_t len)
+{
+	struct progress *p = cookie;
+
+	progress_clear(p);
+	if (fwrite(buf, 1, len, p->out) != len || fflush(p->out) != 0)
+		return -1;
+	return (ssize_t)len;
+}
+
+FILE *
+progress_stream(struct progress *p, FILE *out)
+{
+	static const cookie_io_functions_t io = { .write = stream_write };
+
+	if (!p->active || p->stream != NULL)
+		return p->stream != NULL ? p->stream : out;
+	p->out = out;
+	if ((p->stream = fopencookie(p, "w", io)) == NULL)
+		return out;
+	setvbuf(p->stream, NULL, _IOLBF, 0);
+	return p->stream;
+}
+
 void
 progress_end(struct progress *p)
 {
+	if (p->stream != NULL) {
+		fclose(p->stream);
+		p->stream = NULL;
+	}
 	progress_clear(p);
 	p->active = 0;
 }

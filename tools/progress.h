@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /*
  * Progress of long work, for a maintainer watching a terminal: one line on
@@ -29,6 +30,7 @@ struct progress {
 	uint64_t done, items;
 	int64_t start_ms, next_ms;
 	const char *state; /* shown instead of the ETA: "committing" */
+	FILE *out, *stream;  /* see progress_stream */
 };
 
 /* Starts the progress of what, counting noun ("lines"); total items, 0 when unknown. */
@@ -51,7 +53,14 @@ void progress_update_read(struct progress *p, uint64_t bytes, uint64_t items);
 void progress_say(struct progress *p, const char *state);
 /* Removes the line from the screen, before other output to standard error; the next update draws it again. */
 void progress_clear(struct progress *p);
-/* The end: removes the line. */
+/*
+ * A stream for output written while the progress is shown (a report on
+ * standard output, which may be the same terminal): each line of it first
+ * removes the progress line, then goes to out.  Without a terminal, out
+ * itself.  progress_end closes it.
+ */
+FILE *progress_stream(struct progress *p, FILE *out);
+/* The end: removes the line and closes the progress_stream. */
 void progress_end(struct progress *p);
 /*
  * A store_progress_fn: ctx is a started struct progress; a non-zero total
