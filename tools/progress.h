@@ -10,8 +10,9 @@
  * standard error, redrawn in place at most ten times a second, e.g.
  *
  *   import: 12.3 MiB of 45.6 MiB (27%), 523,411 lines, 98,120 lines/s, ETA 5 s
+ *   import: 12.3 MiB, 523,411 lines, 98,120 lines/s      (from a pipe: no total)
  *   check: 523,411 of 1,000,000 records (52%), 98,120 records/s, ETA 5 s
- *   import: 523,411 lines, 98,120 lines/s
+ *   backup: 12.3 MiB of 45.6 MiB (27%), 3.2 MiB/s, ETA 11 s
  *
  * When standard error is not a terminal (cron, a pipe, a file) nothing is
  * ever printed.  An update costs a coarse clock read (no system call) and,
@@ -25,7 +26,6 @@ struct progress {
 	int bytes;         /* done and total are bytes (items counted beside) */
 	int active;        /* standard error is a terminal */
 	int shown;         /* a line is on the screen */
-	unsigned width;    /* columns of the terminal, 0 when unknown */
 	uint64_t total;    /* 0 = unknown */
 	uint64_t done, items;
 	int64_t start_ms, next_ms;
