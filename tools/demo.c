@@ -130,7 +130,7 @@ admin_demo(struct admin *a, int argc, char **argv)
 		free(jbuf);
 		return 1;
 	}
-	rc = admin_import(a, jl, "demo", NULL);
+	rc = admin_import(a, jl, "demo", jlen, NULL);
 	fclose(jl);
 	free(jbuf);
 	if (rc != 0)

@@ -3,7 +3,10 @@
  * thread parses and validates lines (json-c, most of the work) while this
  * one writes the previous batch into the store; errors are still reported
  * in line order, and nothing is written unless the whole transaction commits.
+ * The writer also draws the progress (bytes of a regular file, lines), once
+ * a batch, so that it and the error lines share standard error in order.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include "admin.h"
 #include "import.h"
 #include "item.h"
+#include "progress.h"
 #include "validate.h"
 
 #define BATCH_LINES 256
@@ -27,6 +31,7 @@ struct parsed {
 struct batch {
 	struct parsed p[BATCH_LINES];
 	size_t n;
+	uint64_t bytes;           /* of input read up to the end of this batch */
 };
 
 struct import_pipe {
@@ -38,19 +43,22 @@ struct import_pipe {
 	FILE *in;
 	int64_t now;
 	unsigned long lines;      /* read so far, blank ones included */
+	uint64_t bytes;           /* read so far */
+	int read_errno;           /* why reading stopped before the end, or 0 */
 };
 
 /* Fills one batch with the next non-blank lines; returns 0 at end of input. */
 static int
 fill(struct import_pipe *ip, struct batch *b, char **line, size_t *cap)
 {
-	ssize_t len;
+	ssize_t len = 0;
 
 	b->n = 0;
 	while (b->n < BATCH_LINES && (len = getline(line, cap, ip->in)) > 0) {
 		struct parsed *p = &b->p[b->n];
 
 		ip->lines++;
+		ip->bytes += (uint64_t)len;
 		while (len > 0 && ((*line)[len - 1] == '\n' || (*line)[len - 1] == '\r'))
 			len--;
 		if (only_blanks(*line, 0, (size_t)len))
@@ -66,6 +74,9 @@ fill(struct import_pipe *ip, struct batch *b, char **line, size_t *cap)
 			p->l.item.len = 0;
 		b->n++;
 	}
+	if (len < 0 && ferror(ip->in))
+		ip->read_errno = errno ? errno : EIO;
+	b->bytes = ip->bytes;
 	return b->n > 0;
 }
 
@@ -104,8 +115,9 @@ reader(void *arg)
 }
 
 int
-admin_import(struct admin *a, FILE *in, const char *name, unsigned long *imported)
+admin_import(struct admin *a, FILE *in, const char *name, uint64_t size, unsigned long *imported)
 {
+	struct progress pr;
 	struct import_pipe ip = { .in = in, .now = a->now };
 	struct store_txn *t;
 	pthread_t th;
@@ -131,6 +143,7 @@ admin_import(struct admin *a, FILE *in, const char *name, unsigned long *importe
 		fprintf(stderr, "menzzo-admin: cannot start the reader thread\n");
 		return 1;
 	}
+	progress_start_bytes(&pr, "import", "lines", size);
 	while (store_err == STORE_OK) {
 		struct batch *b;
 
@@ -153,6 +166,7 @@ admin_import(struct admin *a, FILE *in, const char *name, unsigned long *importe
 			if (r == -2)
 				break;
 			if (r == -1) {
+				progress_clear(&pr);
 				fprintf(stderr, "%s: line %lu: %s\n", name, p->lineno, p->err);
 				bad++;
 			} else if (r == 1) {
@@ -160,6 +174,7 @@ admin_import(struct admin *a, FILE *in, const char *name, unsigned long *importe
 				touched[p->l.sp.supplier] = 1;
 			}
 		}
+		progress_update_read(&pr, b->bytes, lineno);
 		pthread_mutex_lock(&ip.mu);
 		ip.head++;
 		if (store_err != STORE_OK)
@@ -176,14 +191,25 @@ admin_import(struct admin *a, FILE *in, const char *name, unsigned long *importe
 	free(ip.ring);
 	if (store_err != STORE_OK) {
 		store_abort(t);
+		progress_end(&pr);
 		fprintf(stderr, "menzzo-admin: import stopped at line %lu: %s; nothing was written\n",
 		    lineno, store_strerror(store_err));
+		return 1;
+	}
+	if (ip.read_errno != 0) {
+		store_abort(t);
+		progress_end(&pr);
+		fprintf(stderr, "menzzo-admin: import: cannot read %s: %s; nothing was written\n",
+		    name, strerror(ip.read_errno));
 		return 1;
 	}
 	for (unsigned s = 0; s < supplier_count; s++)
 		if (touched[s])
 			store_generation_bump(t, s);
-	if ((rc = store_commit(t)) != STORE_OK) {
+	progress_say(&pr, "committing");
+	rc = store_commit(t);
+	progress_end(&pr);
+	if (rc != STORE_OK) {
 		snprintf(err, sizeof(err), "%s", store_strerror(rc));
 		fprintf(stderr, "menzzo-admin: import: %s; nothing was written\n", err);
 		return 1;
