@@ -5,7 +5,7 @@ CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wno-format-nonliteral
 CPPFLAGS += -D_DEFAULT_SOURCE -Ilib
-LDLIBS   := -llmdb -ljson-c -lsodium -pthread
+LDLIBS   := -lfcgi -llmdb -ljson-c -lsodium -pthread
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
 
 PREFIX   ?= /usr/local

@@ -10,7 +10,7 @@ FUZZ_CC            ?= clang
 FUZZ_FLAGS         := -std=c11 -D_DEFAULT_SOURCE -Ilib -g -O1 -fsanitize=fuzzer,address,undefined \
                       -fno-sanitize-recover=all
 FUZZ_WARN          := -Wall -Wextra -Werror
-FUZZ_LDLIBS        := -llmdb -ljson-c -lsodium
+FUZZ_LDLIBS        := -lfcgi -llmdb -ljson-c -lsodium
 FUZZ_SECONDS       ?= 600
 FUZZ_SMOKE_SECONDS ?= 3
 FUZZ_NAMES         := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))

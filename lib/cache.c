@@ -93,8 +93,14 @@ void
 cache_close(struct cache *c)
 {
 	if (c != NULL)
-		mdb_env_close(c->s.env);
+		env_close(&c->s);
 	free(c);
+}
+
+int
+cache_stale(struct cache *c)
+{
+	return store_stale(&c->s);
 }
 
 void
@@ -303,7 +309,7 @@ count_entries(const char *path)
 			ms.ms_entries = 0;
 		mdb_txn_abort(txn);
 	}
-	mdb_env_close(s.env);
+	env_close(&s);
 	return ms.ms_entries;
 }
 

@@ -32,6 +32,8 @@ struct cache;
 int cache_open(struct cache **cp, const char *dir, size_t size, int create);
 /* c may be NULL. */
 void cache_close(struct cache *c);
+/* 1 when a long-lived process should close and reopen the cache (its files were removed or replaced). */
+int cache_stale(struct cache *c);
 
 struct cache_entry {
 	int64_t expires_at;

@@ -1,6 +1,11 @@
+#include <limits.h>
+#include <netdb.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include <fcgiapp.h>
 
 #include "auth.h"
 #include "cache.h"
@@ -38,6 +43,10 @@ cgi_store_error(struct cgi *c, int err)
 struct cache *
 cgi_cache(struct cgi *c)
 {
+	if (c->cache != NULL && cache_stale(c->cache)) {
+		cache_close(c->cache);
+		c->cache = NULL;
+	}
 	if (c->cache == NULL && cache_open(&c->cache, c->cfg.cache_dir, c->cfg.cache_size, 1) != STORE_OK)
 		c->cache = NULL;
 	return c->cache;
@@ -94,9 +103,14 @@ authenticate(struct cgi *c, enum endpoint_auth mode)
 	return 0;
 }
 
-/* From here on, a fault reading a mapped file (store or cache) answers this request's 503 and exits. */
+/*
+ * From here on, a fault reading a mapped file (store or cache) ends this
+ * request: plain CGI answers the request's 503 and exits; a responder only
+ * logs and exits (its output is a FastCGI stream: the web server answers the
+ * request and starts a new responder).
+ */
 static void
-arm_fault_guard(struct cgi *c)
+arm_fault_guard(struct cgi *c, int fastcgi)
 {
 	struct buf out = { 0 }, log = { 0 };
 	char why[320];
@@ -105,34 +119,46 @@ arm_fault_guard(struct cgi *c)
 	    c->cfg.data_dir);
 	response_prepare_fault(&c->res, why, &out, &log);
 	if (out.p != NULL && log.p != NULL)
-		fault_guard_arm(1, out.p, out.len, log.p, log.len, 0);
+		fault_guard_arm(fastcgi ? -1 : 1, out.p, out.len, log.p, log.len, fastcgi ? 1 : 0);
 	buf_free(&out);
 	buf_free(&log);
 }
 
-static void
-run(struct cgi *c, const struct endpoint *ep, const char *supplier_slug)
+/* The store, opened on the first request that needs it and kept; reopened when stale.  STORE_OK or why not. */
+static int
+open_store(struct cgi *c, const struct endpoint *ep)
 {
-	char err[160];
+	if (c->store != NULL && store_stale(c->store)) {
+		store_close(c->store);
+		c->store = NULL;
+	}
+	if (c->store != NULL)
+		return STORE_OK;
+	return store_open(&c->store, c->cfg.data_dir, c->cfg.map_size, ep->store_flags, c->store_why,
+	    sizeof(c->store_why));
+}
+
+static void
+misconfigured(struct cgi *c, const struct endpoint *ep)
+{
+	/* health answers 200 or 503 only: a misconfigured server is not healthy. */
+	response_error(&c->res, ep->auth == AUTH_NONE ? 503 : 500, "misconfigured",
+	    "The server is misconfigured; quote the request id to support.");
+	if (ep->auth == AUTH_NONE)
+		response_header(&c->res, "Retry-After", "60");
+}
+
+static void
+run(struct cgi *c, const struct endpoint *ep, const struct request_source *src, int fastcgi)
+{
 	int rc;
 
-	if (config_load(&c->cfg, err, sizeof(err)) != 0) {
-		response_log(&c->res, "configuration: %s", err);
-		/* health answers 200 or 503 only: a misconfigured server is not healthy. */
-		response_error(&c->res, ep->auth == AUTH_NONE ? 503 : 500, "misconfigured",
-		    "The server is misconfigured; quote the request id to support.");
-		if (ep->auth == AUTH_NONE)
-			response_header(&c->res, "Retry-After", "60");
+	if (c->cfg_err[0]) {
+		response_log(&c->res, "configuration: %s", c->cfg_err);
+		misconfigured(c, ep);
 		return;
 	}
-	if (supplier_slug != NULL &&
-	    (c->supplier = supplier_by_slug(supplier_slug, strlen(supplier_slug))) == NULL) {
-		response_log(&c->res, "supplier %s is not in the supplier table", supplier_slug);
-		response_error(&c->res, 500, "misconfigured",
-		    "The server is misconfigured; quote the request id to support.");
-		return;
-	}
-	request_from_env(&c->req);
+	request_from(&c->req, src);
 	if (strcmp(c->req.method, ep->method) != 0) {
 		response_error(&c->res, 405, "method_not_allowed", ep->reads_body ?
 		    "This endpoint only answers POST." : "This endpoint only answers GET.");
@@ -140,7 +166,7 @@ run(struct cgi *c, const struct endpoint *ep, const char *supplier_slug)
 		return;
 	}
 	if (ep->reads_body) {
-		switch (request_read_body(&c->req, stdin)) {
+		switch (request_read_body(&c->req, src)) {
 		case BODY_OK:
 			break;
 		case BODY_TOO_LARGE:
@@ -156,9 +182,8 @@ run(struct cgi *c, const struct endpoint *ep, const char *supplier_slug)
 			return;
 		}
 	}
-	arm_fault_guard(c);
-	if ((rc = store_open(&c->store, c->cfg.data_dir, c->cfg.map_size, ep->store_flags, c->store_why,
-	    sizeof(c->store_why))) != STORE_OK) {
+	arm_fault_guard(c, fastcgi);
+	if ((rc = open_store(c, ep)) != STORE_OK) {
 		c->store = NULL;
 		if (ep->auth != AUTH_NONE) {
 			cgi_store_error(c, rc == STORE_FULL ? rc : STORE_UNAVAILABLE);
@@ -170,25 +195,145 @@ run(struct cgi *c, const struct endpoint *ep, const char *supplier_slug)
 	ep->handle(c);
 }
 
+/* The process's part: configuration, read and checked once; the supplier of the executable. */
+static void
+process_init(struct cgi *c, const char *supplier_slug)
+{
+	if (config_load(&c->cfg, c->cfg_err, sizeof(c->cfg_err)) != 0)
+		return;
+	if (supplier_slug != NULL &&
+	    (c->supplier = supplier_by_slug(supplier_slug, strlen(supplier_slug))) == NULL)
+		snprintf(c->cfg_err, sizeof(c->cfg_err), "supplier %s is not in the supplier table", supplier_slug);
+}
+
+/*
+ * One request, start to end: nothing of it is left in c afterwards but the
+ * process's part (configuration, store, cache).  write gets the response.
+ */
+static int
+serve(struct cgi *c, const struct endpoint *ep, const struct request_source *src, int fastcgi,
+    int (*write)(void *ctx, const void *p, size_t n), void *ctx)
+{
+	int rc;
+
+	response_init(&c->res);
+	memset(&c->token, 0, sizeof(c->token));
+	c->store_why[0] = '\0';
+	c->now = (int64_t)time(NULL);
+	run(c, ep, src, fastcgi);
+	if (!fastcgi)
+		fault_guard_disarm();
+	rc = response_write(&c->res, write, ctx);
+	response_free(&c->res);
+	request_free(&c->req);
+	return rc;
+}
+
+static int
+stdout_write(void *ctx, const void *p, size_t n)
+{
+	(void)ctx;
+	return fwrite(p, 1, n, stdout) == n ? 0 : -1;
+}
+
+/* FastCGI: the request's parameters and streams (libfcgi's fcgiapp.h). */
+static const char *
+fcgi_param(void *ctx, const char *name)
+{
+	return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
+}
+
+static long
+fcgi_read(void *ctx, char *buf, size_t n)
+{
+	FCGX_Request *fr = ctx;
+	int got = FCGX_GetStr(buf, n > INT_MAX ? INT_MAX : (int)n, fr->in);
+
+	return got > 0 || FCGX_GetError(fr->in) == 0 ? got : -1;
+}
+
+static int
+fcgi_write(void *ctx, const void *p, size_t n)
+{
+	FCGX_Request *fr = ctx;
+
+	return n > INT_MAX || FCGX_PutStr(p, (int)n, fr->out) != (int)n ? -1 : 0;
+}
+
+/*
+ * A responder is handed its socket by the web server and never resolves a
+ * host name; but libfcgi's socket code (FCGX_OpenSocket, unused here)
+ * calls gethostbyname, and linked statically that would pull glibc's
+ * resolver, which cannot work in a static executable (it loads NSS modules
+ * at run time) and makes the linker say so for every endpoint.  This one
+ * answers what glibc's would without those modules: no such host.
+ */
+struct hostent *gethostbyname(const char *name);
+
+struct hostent *
+gethostbyname(const char *name)
+{
+	(void)name;
+	h_errno = HOST_NOT_FOUND;
+	return NULL;
+}
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/*
+ * A responder: requests one after another until the web server stops it
+ * (SIGTERM or SIGUSR1: the request under way is finished first, then the
+ * process exits cleanly).
+ */
+static int
+respond(struct cgi *c, const struct endpoint *ep)
+{
+	FCGX_Request fr;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop; /* no SA_RESTART: accept() returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a client gone is a write error, not a death */
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
+		return 1;
+	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+		struct request_source src = { fcgi_param, fcgi_read, &fr };
+
+		serve(c, ep, &src, 1, fcgi_write, &fr);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 1);
+	fault_guard_disarm();
+	return 0;
+}
+
 int
 cgi_main(const struct endpoint *ep, const char *supplier_slug)
 {
 	struct cgi c;
-	int status = 0;
+	int status;
 
 	memset(&c, 0, sizeof(c));
 	if (auth_init() != 0) {
 		fputs("Status: 500 Internal Server Error\r\n\r\n", stdout);
 		return 1;
 	}
-	response_init(&c.res);
-	c.now = (int64_t)time(NULL);
-	run(&c, ep, supplier_slug);
-	fault_guard_disarm();
-	if (response_send(&c.res, stdout) != 0)
-		status = 1;
-	response_free(&c.res);
-	request_free(&c.req);
+	process_init(&c, supplier_slug);
+	if (FCGX_IsCGI()) {
+		/* Plain CGI, or a run by hand: one request from the environment and standard input. */
+		status = serve(&c, ep, &request_cgi_source, 0, stdout_write, NULL) == 0 && fflush(stdout) == 0 ? 0 : 1;
+	} else
+		status = respond(&c, ep);
 	cache_close(c.cache);
 	store_close(c.store);
 	return status;

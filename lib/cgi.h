@@ -21,6 +21,7 @@ struct cache;
 struct cgi {
 	/* The process's: configuration and the environments, opened once. */
 	struct config cfg;
+	char cfg_err[160];               /* why the configuration is invalid; "" when it is valid */
 	const struct supplier *supplier; /* the executable's supplier; NULL for files and health */
 	struct store *store;             /* open before the handler runs; NULL for health when unavailable */
 	char store_why[256];             /* why the store did not open, for the error log */
@@ -49,9 +50,13 @@ struct endpoint {
 };
 
 /*
- * The fixed order of every endpoint: read the environment and configuration
- * → check the method (405) → read a bounded body (413, 400) → open the store
- * (503) → authenticate (401, 403) → handle → respond → free.
+ * The fixed order of every endpoint: read the configuration (once per
+ * process) → read the request → check the method (405) → read a bounded
+ * body (413, 400) → open the store (503; once per process, reopened when
+ * stale) → authenticate (401, 403) → handle → respond → free.
+ * The same executable answers one request as plain CGI when standard input
+ * is not a FastCGI listening socket (FCGX_IsCGI: a run by hand, a CGI
+ * host), and loops over requests as a FastCGI responder when it is.
  * supplier_slug is the executable's supplier, or NULL.  Returns the process
  * exit status (0 once a response was written).
  */

@@ -30,7 +30,8 @@ static void
 on_fault(int sig)
 {
 	(void)sig;
-	write_all(guard.out_fd, guard.out, guard.outlen);
+	if (guard.out_fd >= 0)
+		write_all(guard.out_fd, guard.out, guard.outlen);
 	write_all(2, guard.log, guard.loglen);
 	_exit(guard.exit_status);
 }
@@ -38,20 +39,24 @@ on_fault(int sig)
 void
 fault_guard_arm(int out_fd, const char *out, size_t outlen, const char *log, size_t loglen, int exit_status)
 {
-	struct sigaction sa;
+	/* Armed already (a responder, request after request): only the texts change. */
+	if (guard.armed)
+		guard.armed = 0;
+	else {
+		struct sigaction sa;
 
-	fault_guard_disarm();
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_fault;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, &guard.old_bus);
+		sigaction(SIGSEGV, &sa, &guard.old_segv);
+	}
 	guard.out_fd = out_fd;
 	guard.exit_status = exit_status;
 	guard.outlen = outlen < GUARD_TEXT_MAX ? outlen : GUARD_TEXT_MAX;
 	guard.loglen = loglen < GUARD_TEXT_MAX ? loglen : GUARD_TEXT_MAX;
 	memcpy(guard.out, out, guard.outlen);
 	memcpy(guard.log, log, guard.loglen);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fault;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &guard.old_bus);
-	sigaction(SIGSEGV, &sa, &guard.old_segv);
 	guard.armed = 1;
 }
 

@@ -14,7 +14,11 @@
 
 #include <stddef.h>
 
-/* Arms the guard with copies of out[0..outlen) and log[0..loglen) (each cut at 4 KiB); exit_status for _exit. */
+/*
+ * Arms the guard with copies of out[0..outlen) (for out_fd; -1: nothing is
+ * written but the log) and log[0..loglen), each cut at 4 KiB; exit_status for
+ * _exit.  Arming it again only replaces the texts.
+ */
 void fault_guard_arm(int out_fd, const char *out, size_t outlen, const char *log, size_t loglen, int exit_status);
 /* Disarms it: the previous handlers are back.  Harmless when not armed. */
 void fault_guard_disarm(void);

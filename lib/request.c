@@ -8,26 +8,44 @@
 #include "request.h"
 
 static const char *
-env_str(const char *name)
+cgi_param(void *ctx, const char *name)
 {
-	const char *v = getenv(name);
-	return v ? v : "";
+	(void)ctx;
+	return getenv(name);
+}
+
+static long
+cgi_read(void *ctx, char *buf, size_t n)
+{
+	size_t got = fread(buf, 1, n, stdin);
+
+	(void)ctx;
+	return got > 0 || !ferror(stdin) ? (long)got : -1;
+}
+
+const struct request_source request_cgi_source = { cgi_param, cgi_read, NULL };
+
+static const char *
+param_or(const struct request_source *src, const char *name, const char *dflt)
+{
+	const char *v = src->param(src->ctx, name);
+	return v ? v : dflt;
 }
 
 void
-request_from_env(struct request *r)
+request_from(struct request *r, const struct request_source *src)
 {
-	const char *cl = getenv("CONTENT_LENGTH"), *auth = getenv("HTTP_AUTHORIZATION");
+	const char *cl = src->param(src->ctx, "CONTENT_LENGTH");
 	uint64_t n;
 
 	memset(r, 0, sizeof(*r));
-	r->method = env_str("REQUEST_METHOD");
-	r->query = env_str("QUERY_STRING");
-	r->authorization = auth;
-	r->content_type = getenv("CONTENT_TYPE");
+	r->method = param_or(src, "REQUEST_METHOD", "");
+	r->query = param_or(src, "QUERY_STRING", "");
+	r->authorization = src->param(src->ctx, "HTTP_AUTHORIZATION");
+	r->content_type = src->param(src->ctx, "CONTENT_TYPE");
 	if (r->content_type != NULL && *r->content_type == '\0')
 		r->content_type = NULL;
-	r->path_info = env_str("PATH_INFO");
+	r->path_info = param_or(src, "PATH_INFO", "");
 	if (cl == NULL || *cl == '\0')
 		r->content_length = -1;
 	else if (strcmp(cl, "0") == 0)
@@ -39,9 +57,10 @@ request_from_env(struct request *r)
 }
 
 enum body_result
-request_read_body(struct request *r, FILE *in)
+request_read_body(struct request *r, const struct request_source *src)
 {
-	size_t want, got = 0, n;
+	size_t want, got = 0;
+	long n;
 
 	if (r->content_length == -2)
 		return BODY_BAD;
@@ -51,8 +70,8 @@ request_read_body(struct request *r, FILE *in)
 	want = r->content_length >= 0 ? (size_t)r->content_length : BODY_MAX + 1;
 	if ((r->body = malloc(want + 1)) == NULL)
 		return BODY_NOMEM;
-	while (got < want && (n = fread(r->body + got, 1, want - got, in)) > 0)
-		got += n;
+	while (got < want && (n = src->read(src->ctx, r->body + got, want - got)) > 0)
+		got += (size_t)n;
 	r->body[got] = '\0';
 	r->body_len = got;
 	if (got > BODY_MAX)

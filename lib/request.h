@@ -10,7 +10,12 @@
 #define QUERY_MAX 4096
 #define FIELD_VALUE_MAX 1024
 
-/* One CGI request, read from the environment (RFC 3875) and standard input. */
+/*
+ * One request, read from CGI variables (RFC 3875) and a body: the process
+ * environment and standard input for plain CGI, a FastCGI request's
+ * parameters and input stream for a responder.  The strings point into
+ * where they came from: they live as long as the request does, no longer.
+ */
 struct request {
 	const char *method;        /* REQUEST_METHOD */
 	const char *query;         /* QUERY_STRING, "" when absent */
@@ -22,8 +27,19 @@ struct request {
 	size_t body_len;
 };
 
-/* Fills r from the environment; reads nothing yet. */
-void request_from_env(struct request *r);
+/* Where a request comes from. */
+struct request_source {
+	/* The CGI variable name, or NULL when absent. */
+	const char *(*param)(void *ctx, const char *name);
+	/* Reads up to n body bytes into buf: how many, 0 at the end, -1 on an error. */
+	long (*read)(void *ctx, char *buf, size_t n);
+	void *ctx;
+};
+/* The process environment and standard input (plain CGI, a run by hand). */
+extern const struct request_source request_cgi_source;
+
+/* Fills r from src's variables; reads nothing yet. */
+void request_from(struct request *r, const struct request_source *src);
 
 enum body_result {
 	BODY_OK,
@@ -31,8 +47,8 @@ enum body_result {
 	BODY_BAD,       /* CONTENT_LENGTH invalid, or the body shorter than it says: 400 */
 	BODY_NOMEM,
 };
-/* Reads the body (at most BODY_MAX bytes) from in. */
-enum body_result request_read_body(struct request *r, FILE *in);
+/* Reads the body (at most BODY_MAX bytes) from src.  request_free frees it. */
+enum body_result request_read_body(struct request *r, const struct request_source *src);
 void request_free(struct request *r);
 
 enum parse_result {

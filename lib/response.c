@@ -197,15 +197,29 @@ response_head(const struct response *r, struct buf *out)
 }
 
 int
-response_send(const struct response *r, FILE *out)
+response_write(const struct response *r, int (*write)(void *ctx, const void *p, size_t n), void *ctx)
 {
 	struct buf head = { 0 };
 	int rc = response_head(r, &head);
 
-	if (rc == 0 && fwrite(head.p, 1, head.len, out) != head.len)
-		rc = -1;
-	if (rc == 0 && r->body.len && fwrite(r->body.p, 1, r->body.len, out) != r->body.len)
-		rc = -1;
+	if (rc == 0)
+		rc = write(ctx, head.p, head.len);
+	if (rc == 0 && r->body.len)
+		rc = write(ctx, r->body.p, r->body.len);
 	buf_free(&head);
+	return rc;
+}
+
+static int
+file_write(void *ctx, const void *p, size_t n)
+{
+	return fwrite(p, 1, n, ctx) == n ? 0 : -1;
+}
+
+int
+response_send(const struct response *r, FILE *out)
+{
+	int rc = response_write(r, file_write, out);
+
 	return fflush(out) == 0 && !ferror(out) && rc == 0 ? 0 : -1;
 }

@@ -59,7 +59,9 @@ void response_log(const struct response *r, const char *fmt, ...)
 
 /* Appends the CGI head (status line, headers, blank line) to out; 0, or -1 when memory runs out. */
 int response_head(const struct response *r, struct buf *out);
-/* Writes the CGI response to out; returns 0, or -1 on a write error. */
+/* Hands the CGI response (head, then body) to write, which returns 0 or -1; returns 0, or -1 on an error. */
+int response_write(const struct response *r, int (*write)(void *ctx, const void *p, size_t n), void *ctx);
+/* Writes the CGI response to out and flushes it; returns 0, or -1 on a write error. */
 int response_send(const struct response *r, FILE *out);
 
 /*

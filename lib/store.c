@@ -61,6 +61,10 @@ map_err(int rc)
 int
 txn_fail(struct store_txn *t, int rc)
 {
+	/* What leaves an environment unusable, or a file other than the one mapped: reopen before the next use. */
+	if (rc == MDB_PANIC || rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_BAD_RSLOT ||
+	    rc == MDB_BAD_TXN || rc == MDB_INVALID || rc == EIO)
+		t->s->broken = 1;
 	if (t->err == STORE_OK)
 		t->err = map_err(rc);
 	return t->err;
@@ -178,7 +182,7 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 	char path[4096];
 	struct stat st;
 	MDB_txn *txn;
-	int rc, dead;
+	int rc, dead, fd;
 
 	if (create) {
 		if (make_dirs(dir, 0700) != 0)
@@ -220,11 +224,47 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		goto fail;
 	s->ndbs = ndbs;
+	if (mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+	}
+	if ((s->dir = strdup(dir)) == NULL) {
+		rc = ENOMEM;
+		goto fail;
+	}
 	return 0;
 fail:
 	mdb_env_close(s->env);
 	s->env = NULL;
 	return rc;
+}
+
+void
+env_close(struct store *s)
+{
+	if (s->spare != NULL) {
+		mdb_txn_abort(s->spare->txn);
+		free(s->spare);
+		s->spare = NULL;
+	}
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	s->env = NULL;
+	free(s->dir);
+	s->dir = NULL;
+}
+
+int
+store_stale(struct store *s)
+{
+	char path[4200];
+	struct stat st;
+
+	if (s->broken)
+		return 1;
+	if (s->dir == NULL || snprintf(path, sizeof(path), "%s/data.mdb", s->dir) >= (int)sizeof(path))
+		return 0;
+	return stat(path, &st) != 0 || st.st_dev != s->dev || st.st_ino != s->ino;
 }
 
 /* In the open's transaction: checks (create: writes) the format version; 0, an LMDB code, or SCHEMA_OTHER. */
@@ -301,25 +341,40 @@ void
 store_close(struct store *s)
 {
 	if (s != NULL)
-		mdb_env_close(s->env);
+		env_close(s);
 	free(s);
 }
 
 int
 store_begin(struct store *s, int write, struct store_txn **tp)
 {
-	struct store_txn *t;
+	struct store_txn *t = NULL;
 	int rc;
 
 	if (write && s->readonly)
 		return STORE_UNAVAILABLE;
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	/* A read transaction renews the spare one (mdb_txn_renew: no allocation, the reader slot kept). */
+	if (!write && s->spare != NULL) {
+		t = s->spare;
+		s->spare = NULL;
+		if (mdb_txn_renew(t->txn) == 0) {
+			t->err = STORE_OK;
+			*tp = t;
+			return STORE_OK;
+		}
+		/* The map grew under us, or the slot is gone: end it, begin afresh (txn_begin adopts the size). */
+		mdb_txn_abort(t->txn);
+		t->txn = NULL;
+	}
+	if (t == NULL && (t = calloc(1, sizeof(*t))) == NULL)
 		return STORE_NOMEM;
 	if ((rc = txn_begin(s->env, write ? 0 : MDB_RDONLY, &t->txn)) != 0) {
 		free(t);
 		return map_err(rc);
 	}
 	t->s = s;
+	t->write = write;
+	t->err = STORE_OK;
 	*tp = t;
 	return STORE_OK;
 }
@@ -341,6 +396,12 @@ txn_end(struct store_txn *t, int commit)
 	int err = t->err;
 
 	close_cursors(t);
+	if (!t->write && t->s->spare == NULL && !t->s->broken) {
+		/* A read transaction commits nothing: keep it, reset, for the next one. */
+		mdb_txn_reset(t->txn);
+		t->s->spare = t;
+		return err;
+	}
 	if (commit && err == STORE_OK)
 		err = map_err(mdb_txn_commit(t->txn));
 	else

@@ -75,8 +75,20 @@ const char *store_strerror(int err);
 int store_open(struct store **sp, const char *dir, size_t map_size, int flags, char *why, size_t whylen);
 /* Closes the environment; s may be NULL.  Every transaction must have ended. */
 void store_close(struct store *s);
+/*
+ * 1 when a long-lived process should close the store and open it again
+ * before its next request: an error left the environment unusable, or the
+ * data file was replaced (another inode: a store restored from a backup)
+ * or removed; else 0.
+ */
+int store_stale(struct store *s);
 
-/* Begins a transaction (write: the one writer; waits for it).  Returns STORE_OK with *tp, or an error and no transaction. */
+/*
+ * Begins a transaction (write: the one writer; waits for it).  Returns
+ * STORE_OK with *tp, or an error and no transaction.  A read transaction
+ * reuses the one the last read ended (reset, then renewed: the same reader
+ * slot, no allocation), so a long-lived process reads at no extra cost.
+ */
 int store_begin(struct store *s, int write, struct store_txn **tp);
 /*
  * Ends t: commits it when no call on it failed, else aborts it.  Frees t in

@@ -27,6 +27,11 @@ struct store {
 	MDB_dbi dbi[STORE_DBS_MAX];
 	unsigned ndbs;
 	int readonly;
+	char *dir;                /* where it was opened (malloc'd) */
+	dev_t dev;                /* its data file's, at open: a store replaced on disk is another inode */
+	ino_t ino;
+	int broken;               /* an error left the environment unusable: reopen it */
+	struct store_txn *spare;  /* an ended read transaction, reset, for the next one to renew */
 };
 
 /* A transaction with its sticky error and one cursor per database, opened on first use. */
@@ -35,6 +40,7 @@ struct store_txn {
 	MDB_txn *txn;
 	MDB_cursor *cur[STORE_DBS_MAX];
 	int err;
+	int write;
 };
 
 /* The one place LMDB and system codes become store_results. */
@@ -59,6 +65,8 @@ struct env_check {
 };
 int env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, int create,
     const char *const *names, unsigned ndbs, char *why, size_t whylen, const struct env_check *check);
+/* Closes what env_open opened (a spare read transaction included); the struct itself stays. */
+void env_close(struct store *s);
 /* Begins an LMDB transaction, adopting a map grown by another process and reclaiming dead readers' slots. */
 int txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn);
 /* mkdir -p, each created component with mode; 0 or -1 with errno. */

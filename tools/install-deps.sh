@@ -3,7 +3,7 @@
 # usage: tools/install-deps.sh [run|test|bench]   (run is the default)
 set -eu
 
-pkgs="gcc make libc6-dev lighttpd libjson-c-dev liblmdb-dev libsodium-dev"
+pkgs="gcc make libc6-dev lighttpd libjson-c-dev liblmdb-dev libsodium-dev libfcgi-dev"
 case "${1:-run}" in
 run) ;;
 test) pkgs="$pkgs python3 python3-requests clang libclang-rt-dev valgrind groff-base man-db python3-jsonschema python3-yaml" ;;

@@ -1,0 +1,243 @@
+"""The executables as persistent FastCGI responders (SPEC §7): many requests through one process, no
+state carried from one request to the next, the same bytes out as plain CGI, and a store that changes
+under the process.  tests/fcgi.py starts a responder as a web server would and speaks FastCGI to it."""
+import json
+import os
+import re
+import shutil
+import subprocess
+
+from fcgi import Responder
+from harness import ADMIN, ASAN, CGI_DIR, ROOT, Store, check_sanitizer, sale
+
+OPT_CGI_DIR = os.path.join(ROOT, "cgi-bin")  # the deployed build: for memory figures, not distorted by ASan
+
+
+def params(method="GET", query="", token=None, content_type=None, path_info=None):
+    p = {"REQUEST_METHOD": method, "QUERY_STRING": query, "GATEWAY_INTERFACE": "CGI/1.1",
+         "SERVER_PROTOCOL": "HTTP/1.1"}
+    if token is not None:
+        p["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    if content_type:
+        p["CONTENT_TYPE"] = content_type
+    if path_info is not None:
+        p["PATH_INFO"] = path_info
+    return p
+
+
+def with_length(p, body):
+    """The variables of a request with this body: CONTENT_LENGTH its length, unless the case set one."""
+    p = dict(p)
+    if body or p["REQUEST_METHOD"] == "POST":
+        p.setdefault("CONTENT_LENGTH", str(len(body)))
+    return p
+
+
+def ask(r, p, body=b"", **kw):
+    return r.request(with_length(p, body), body, **kw)
+
+
+def normalised(out):
+    """A response with its request id and timestamps blanked: what differs from one run to the next."""
+    out = re.sub(rb"X-Request-Id: [0-9a-f]{16}", b"X-Request-Id: -", out)
+    return re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"T", out)
+
+
+def cgi_output(s, exe, p, body=b"", env=None):
+    r = s.run([os.path.join(CGI_DIR, exe)], input=body, env=dict(with_length(p, body), **(env or {})))
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def fixture():
+    s = Store(MENZZO_CACHE_TTL_ASIR_GROUP="0")
+    s.import_lines([sale(10 + i, 100 + i, supplier=("asir-group", "notio")[i % 2], label=f"labels/{i}.pdf")
+                    for i in range(60)])
+    os.makedirs(os.path.join(s.env["MENZZO_FILES_DIR"], "labels"), exist_ok=True)
+    for i in range(60):
+        with open(os.path.join(s.env["MENZZO_FILES_DIR"], "labels", f"{i}.pdf"), "wb") as f:
+            f.write(b"%PDF-1.4\n% label " + str(i).encode() + b"\n%%EOF\n")
+    return s, {sup: s.token(sup) for sup in ("asir-group", "notio")}
+
+
+def test_interleaved_requests_answer_as_cgi_byte_for_byte():
+    """Both suppliers' tokens, bad tokens and every error path, interleaved on one responder per
+    executable: each answer is what the same request gets from plain CGI on a copy of the store (but for
+    the request id and the time of day)."""
+    s, tok = fixture()
+    try:
+        twin = os.path.join(s.dir, "twin")
+        shutil.copytree(s.env["MENZZO_DATA_DIR"], twin)
+        big = b'{"menzzo_order_id": "' + b"1" * 70000 + b'"}'
+        cases = {
+            "asir-group/get-sales": [
+                params(token=tok["asir-group"]), params(token=tok["notio"]), params(token="mzk_" + "x" * 43),
+                params(), params(query="page=0", token=tok["asir-group"]), params(query="status=all&page=2",
+                                                                                  token=tok["asir-group"]),
+                params(method="POST", token=tok["asir-group"]), params(query="order_number=10",
+                                                                       token=tok["asir-group"]),
+                params(query="last_menzzo_order_number=11_101", token=tok["asir-group"]),
+                params(query="last_menzzo_order_number=10_100", token=tok["asir-group"]),
+            ],
+            "notio/acknowledge-sale": [
+                (params(method="POST", token=tok["notio"], content_type="application/json"),
+                 b'{"menzzo_order_id": "11_101"}'),
+                (params(method="POST", token=tok["notio"], content_type="application/json"),
+                 b'{"menzzo_order_id": "10_100"}'),
+                (params(method="POST", token=tok["asir-group"]), b"menzzo_order_id=11_101"),
+                (params(method="POST", token=tok["notio"]), b"menzzo_order_id=1_1x"),
+                (params(method="POST", token=tok["notio"], content_type="text/plain"), b"x"),
+                (params(method="POST", token=tok["notio"]), big),
+                (params(method="POST", token=tok["notio"], content_type="application/json"),
+                 b'{"menzzo_order_id": "11_101", "menzzo_order_id": "13_103"}'),
+                (params(method="GET", token=tok["notio"]), b""),
+                (params(method="POST"), b"menzzo_order_id=11_101"),
+            ],
+            "files": [
+                params(token=tok["asir-group"], path_info="/labels/0.pdf"),
+                params(token=tok["notio"], path_info="/labels/0.pdf"),
+                params(token=tok["notio"], path_info="/labels/1.pdf"),
+                params(token=tok["notio"], path_info="/../etc/passwd"), params(path_info="/labels/1.pdf"),
+            ],
+            "health": [params(), params(method="POST")],
+        }
+        for exe, reqs in cases.items():
+            r = Responder(os.path.join(CGI_DIR, exe), s.env)
+            try:
+                for rnd in range(3):  # the same requests again: nothing of one carries into the next
+                    for req in reqs:
+                        p, body = req if isinstance(req, tuple) else (req, b"")
+                        out, _, _ = ask(r, p, body)
+                        # plain CGI, the same request, on the twin store that saw the same requests
+                        want = cgi_output(s, exe, p, body, env={"MENZZO_DATA_DIR": twin})
+                        assert normalised(out) == normalised(want), (exe, rnd, p, out[:300], want[:300])
+            finally:
+                code, err = r.stop()
+            check_sanitizer(err, f"responder {exe}")
+            assert code == 0, (exe, code, err[-2000:])
+    finally:
+        s.close()
+
+
+def test_many_requests_one_responder_memory_stays_flat():
+    """100 000 requests to one responder (the deployed build): its resident set grows less than 1 MiB
+    between the 1 000th request and the last; then a sanitizer build, a shorter run, exits clean."""
+    s, tok = fixture()
+    try:
+        env = dict(s.env, MENZZO_PAGE_SIZE="5")
+        r = Responder(os.path.join(OPT_CGI_DIR, "asir-group", "get-sales"), env)
+        try:
+            queries = ("", "page=2", "status=all", "page=0", "order_number=10")
+            toks = (tok["asir-group"], tok["notio"], "bogus")
+            n = int(os.environ.get("MENZZO_FASTCGI_REQUESTS", "100000"))
+            base = None
+            for i in range(n):
+                out, _, _ = r.request(params(query=queries[i % 5], token=toks[i % 3 if i % 7 else 0]))
+                assert out.startswith(b"Status: "), out[:100]
+                if i == 999:
+                    base = r.rss_kib()
+            grown = r.rss_kib() - base
+            print(f"    {n} requests: RSS {base} KiB after 1000, grew {grown} KiB by the end")
+            assert grown < 1024, f"RSS grew {grown} KiB"
+        finally:
+            code, err = r.stop()
+        assert code == 0, err
+        r = Responder(os.path.join(CGI_DIR, "asir-group", "get-sales"), env)
+        try:
+            for i in range(3000):
+                r.request(params(query=("", "page=0", "status=all")[i % 3], token=(tok["asir-group"], "x")[i % 2]))
+        finally:
+            code, err = r.stop()
+        check_sanitizer(err, "sanitizer-built responder at exit")
+        assert code == 0, err
+    finally:
+        s.close()
+
+
+def test_a_request_that_fails_half_way_leaves_the_next_one_correct():
+    s, tok = fixture()
+    try:
+        r = Responder(os.path.join(CGI_DIR, "asir-group", "ship-sale"), s.env)
+        good = (params(method="POST", token=tok["asir-group"], content_type="application/json"),
+                b'{"menzzo_order_id": "10_100"}')
+        try:
+            # a client gone after sending its request
+            ask(r, *good, close_early=True)
+            # 413, a body shorter than its Content-Length, a malformed body
+            assert ask(r, params(method="POST", token=tok["asir-group"]), b"x" * 70000)[0].startswith(b"Status: 413")
+            p = params(method="POST", token=tok["asir-group"])
+            p["CONTENT_LENGTH"] = "100"
+            assert ask(r, p, b"menzzo_order_id=10_100")[0].startswith(b"Status: 400")
+            assert ask(r, params(method="POST", token=tok["asir-group"], content_type="application/json"),
+                       b'{"menz')[0].startswith(b"Status: 400")
+            # a store error: the store removed under the responder, then put back
+            db = s.env["MENZZO_DATA_DIR"]
+            shutil.move(db, db + ".away")
+            out = ask(r, *good)[0]
+            assert out.startswith(b"Status: 503"), out[:200]
+            shutil.move(db + ".away", db)
+            out = ask(r, *good)[0]
+            body = json.loads(out.split(b"\r\n\r\n", 1)[1])
+            assert body["success"] is True and body["menzzo_order_id"] == "10_100", body
+            out = ask(r, *good)[0]
+            assert json.loads(out.split(b"\r\n\r\n", 1)[1])["changed"] is False
+        finally:
+            code, err = r.stop()
+        check_sanitizer(err, "responder")
+        assert code == 0, err
+        assert [json.loads(l)["action"] for l in s.admin("log", "10_100").stdout.splitlines()] == \
+            ["imported", "shipped"], "the client that hung up may or may not have shipped; once only"
+    finally:
+        s.close()
+
+
+def test_a_store_replaced_on_disk_is_reopened():
+    """A store restored from a backup (a new inode) is read on the next request, not the old file."""
+    s, tok = fixture()
+    try:
+        backup = os.path.join(s.dir, "backup")
+        s.admin("backup", backup)
+        r = Responder(os.path.join(CGI_DIR, "notio", "get-sales"), s.env)
+        try:
+            def ids():
+                out = r.request(params(query="status=all", token=tok["notio"]))[0]
+                return [i["menzzo_order_id"] for i in json.loads(out.split(b"\r\n\r\n", 1)[1])]
+            before = ids()
+            s.import_lines([sale(900, 9000, supplier="notio")])
+            assert "900_9000" in ids(), "a change by another process is seen"
+            db = s.env["MENZZO_DATA_DIR"]
+            shutil.rmtree(db)
+            shutil.copytree(backup, db)
+            assert ids() == before, "the restored store is served"
+        finally:
+            code, err = r.stop()
+        check_sanitizer(err, "responder")
+        assert code == 0, err
+    finally:
+        s.close()
+
+
+def test_an_import_that_grows_the_map_while_responders_serve():
+    """The responder opened the store with a small map; an import from a process with a larger one
+    grows the file past it: the responder adopts the new size (MDB_MAP_RESIZED) and reads everything."""
+    s, tok = fixture()
+    try:
+        small = dict(s.env, MENZZO_MAP_SIZE="1M")
+        r = Responder(os.path.join(CGI_DIR, "notio", "get-sales"), small)
+        try:
+            assert r.request(params(token=tok["notio"]))[0].startswith(b"Status: 200")
+            lines = [sale(5000 + i, 50000 + i, supplier="notio", sku="X" * 60) for i in range(6000)]
+            p = s.admin("import", "-", input="".join(json.dumps(l) + "\n" for l in lines),
+                        env={"MENZZO_MAP_SIZE": "256M"})
+            assert p.returncode == 0
+            assert os.path.getsize(os.path.join(s.env["MENZZO_DATA_DIR"], "data.mdb")) > 1 << 20
+            out = r.request(params(query="order_number=10999", token=tok["notio"]))[0]
+            assert out.startswith(b"Status: 200"), out[:300]
+            items = json.loads(out.split(b"\r\n\r\n", 1)[1])
+            assert [i["menzzo_order_id"] for i in items] == ["10999_55999"], items
+        finally:
+            code, err = r.stop()
+        check_sanitizer(err, "responder")
+        assert code == 0, err
+    finally:
+        s.close()
