@@ -49,8 +49,9 @@ class Responder:
         listener.listen(16)
         self.stderr_path = os.path.join(self.dir, "stderr")
         self.stderr = open(self.stderr_path, "wb")
+        # A session of its own: stop() signals the responder and any wrapper (strace) together.
         self.proc = subprocess.Popen(list(wrapper) + [exe], stdin=listener.fileno(), stdout=subprocess.DEVNULL,
-                                     stderr=self.stderr, env=env, close_fds=True)
+                                     stderr=self.stderr, env=env, close_fds=True, start_new_session=True)
         listener.close()
 
     def request(self, params, body=b"", close_early=False):
@@ -90,11 +91,11 @@ class Responder:
     def stop(self, timeout=30):
         """SIGTERM, as the web server stops it; returns the exit status and what it wrote on standard error."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.stderr.close()
         with open(self.stderr_path, "rb") as f:

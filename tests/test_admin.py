@@ -205,7 +205,7 @@ def test_store_errors_name_the_cause():
         assert p.returncode == 1
         assert p.stderr.decode() == f"menzzo-admin: import: cannot open {nofile}: No such file or directory\n"
         p = s.admin("import", s.dir, check=False)
-        assert p.returncode == 1
+        assert p.returncode == 2, "a read error is exit status 2"
         assert p.stderr.decode() == f"menzzo-admin: import: cannot read {s.dir}: Is a directory; nothing was written\n"
         # None of it reaches an HTTP response.
         r = s.cgi("health", env={"MENZZO_DATA_DIR": afile})

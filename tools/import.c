@@ -47,24 +47,98 @@ struct import_pipe {
 	int read_errno;           /* why reading stopped before the end, or 0 */
 };
 
+/*
+ * Lines, at most IMPORT_LINE_MAX bytes each held in memory: a longer one is
+ * read to its end and dropped, and reported as too long.
+ */
+#define IMPORT_LINE_MAX 65536
+
+struct line_reader {
+	FILE *in;
+	char buf[2 * IMPORT_LINE_MAX];
+	size_t start, end;        /* buf[start..end) not yet handed out */
+	int eof;
+	int err;                  /* errno of a failed read, or 0 */
+};
+
+/*
+ * The next line, without its newline, in *line[0..*len) (valid until the
+ * next call); *too_long when it was over IMPORT_LINE_MAX (then *len is 0).
+ * *raw counts the bytes it took of the input.  Returns 1, or 0 at the end
+ * or on a read error (lr->err is then its errno).
+ */
+static int
+next_line(struct line_reader *lr, const char **line, size_t *len, int *too_long, uint64_t *raw)
+{
+	int dropping = 0;
+
+	*too_long = 0;
+	*raw = 0;
+	for (;;) {
+		char *nl = memchr(lr->buf + lr->start, '\n', lr->end - lr->start);
+		size_t n;
+
+		if (nl != NULL || (lr->eof && (lr->end > lr->start || dropping))) {
+			size_t take = nl ? (size_t)(nl - (lr->buf + lr->start)) : lr->end - lr->start;
+
+			*line = lr->buf + lr->start;
+			*len = dropping ? 0 : take;
+			*too_long = dropping || take > IMPORT_LINE_MAX;
+			if (*too_long)
+				*len = 0;
+			*raw += take + (nl != NULL);
+			lr->start += take + (nl != NULL);
+			return 1;
+		}
+		if (lr->eof)
+			return 0;
+		if (lr->end - lr->start > IMPORT_LINE_MAX) {
+			/* No newline in more than the longest line: drop what is here, find the line's end. */
+			*raw += lr->end - lr->start;
+			lr->start = lr->end = 0;
+			dropping = 1;
+		}
+		memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
+		lr->end -= lr->start;
+		lr->start = 0;
+		n = fread(lr->buf + lr->end, 1, sizeof(lr->buf) - lr->end, lr->in);
+		lr->end += n;
+		if (n == 0 && ferror(lr->in)) {
+			lr->err = errno ? errno : EIO;
+			return 0;
+		}
+		if (n == 0)
+			lr->eof = 1;
+	}
+}
+
 /* Fills one batch with the next non-blank lines; returns 0 at end of input. */
 static int
-fill(struct import_pipe *ip, struct batch *b, char **line, size_t *cap)
+fill(struct import_pipe *ip, struct batch *b, struct line_reader *lr)
 {
-	ssize_t len = 0;
+	const char *line;
+	size_t len;
+	uint64_t raw;
+	int too_long;
 
 	b->n = 0;
-	while (b->n < BATCH_LINES && (len = getline(line, cap, ip->in)) > 0) {
+	while (b->n < BATCH_LINES && next_line(lr, &line, &len, &too_long, &raw)) {
 		struct parsed *p = &b->p[b->n];
 
 		ip->lines++;
-		ip->bytes += (uint64_t)len;
-		while (len > 0 && ((*line)[len - 1] == '\n' || (*line)[len - 1] == '\r'))
+		ip->bytes += raw;
+		while (len > 0 && line[len - 1] == '\r')
 			len--;
-		if (only_blanks(*line, 0, (size_t)len))
+		if (!too_long && only_blanks(line, 0, len))
 			continue;
 		p->lineno = ip->lines;
-		p->ok = import_parse_line(*line, (size_t)len, ip->now, &p->l, p->err, sizeof(p->err)) == 0;
+		if (too_long) {
+			p->ok = 0;
+			snprintf(p->err, sizeof(p->err), "longer than %d bytes", IMPORT_LINE_MAX);
+			b->n++;
+			continue;
+		}
+		p->ok = import_parse_line(line, len, ip->now, &p->l, p->err, sizeof(p->err)) == 0;
 		/*
 		 * Rendering the listing item costs about half as much as parsing:
 		 * the reader renders every other batch, the writer the rest, so
@@ -74,19 +148,27 @@ fill(struct import_pipe *ip, struct batch *b, char **line, size_t *cap)
 			p->l.item.len = 0;
 		b->n++;
 	}
-	if (len < 0 && ferror(ip->in))
-		ip->read_errno = errno ? errno : EIO;
+	if (lr->err != 0)
+		ip->read_errno = lr->err;
 	b->bytes = ip->bytes;
-	return b->n > 0;
+	return b->n > 0 && ip->read_errno == 0;
 }
 
 static void *
 reader(void *arg)
 {
 	struct import_pipe *ip = arg;
-	char *line = NULL;
-	size_t cap = 0;
+	struct line_reader *lr = calloc(1, sizeof(*lr));
 
+	if (lr == NULL) {
+		pthread_mutex_lock(&ip->mu);
+		ip->read_errno = ENOMEM;
+		ip->done = 1;
+		pthread_cond_broadcast(&ip->cv);
+		pthread_mutex_unlock(&ip->mu);
+		return NULL;
+	}
+	lr->in = ip->in;
 	for (;;) {
 		int more;
 
@@ -99,7 +181,7 @@ reader(void *arg)
 		}
 		pthread_mutex_unlock(&ip->mu);
 		/* The slot at tail is the reader's until it publishes it. */
-		more = fill(ip, &ip->ring[ip->tail % BATCHES], &line, &cap);
+		more = fill(ip, &ip->ring[ip->tail % BATCHES], lr);
 		pthread_mutex_lock(&ip->mu);
 		if (more)
 			ip->tail++;
@@ -110,7 +192,7 @@ reader(void *arg)
 		if (!more)
 			break;
 	}
-	free(line);
+	free(lr);
 	return NULL;
 }
 
@@ -201,7 +283,7 @@ admin_import(struct admin *a, FILE *in, const char *name, uint64_t size, unsigne
 		progress_end(&pr);
 		fprintf(stderr, "menzzo-admin: import: cannot read %s: %s; nothing was written\n",
 		    name, strerror(ip.read_errno));
-		return 1;
+		return 2;
 	}
 	for (unsigned s = 0; s < supplier_count; s++)
 		if (touched[s])
