@@ -17,7 +17,7 @@ BINDIR      = $(PREFIX)/bin
 CGIDIR      = $(PREFIX)/lib/menzzo/cgi-bin
 MAN1DIR     = $(PREFIX)/share/man/man1
 SHAREDIR    = $(PREFIX)/share/menzzo
-APACHE_SAMPLES := docs/apache/menzzo-vhost.conf docs/apache/htaccess
+APACHE_SAMPLES := docs/apache/menzzo-vhost.conf docs/apache/htaccess docs/apache/menzzo-fcgid.conf
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) \

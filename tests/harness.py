@@ -182,15 +182,21 @@ def free_port():
         return s.getsockname()[1]
 
 
+# The mode lighttpd runs the endpoints in: FastCGI responders (the default) or plain CGI.  tests/run.py
+# runs every test that starts a Lighttpd once more with MENZZO_TEST_MODE=cgi.
+MODE = os.environ.get("MENZZO_TEST_MODE", "fastcgi")
+
+
 class Lighttpd:
-    """The project's lighttpd.conf on a free loopback port, serving the sanitizer build."""
+    """The project's lighttpd.conf on a free loopback port, serving the sanitizer build in MODE."""
 
     def __init__(self, store, env=None):
         self.store = store
         self.port = free_port()
         self.log = os.path.join(store.dir, "lighttpd.log")
         e = dict(store.env)
-        e.update({"PORT": str(self.port), "HOST": "127.0.0.1", "CGI_DIR": CGI_DIR})
+        e.update({"PORT": str(self.port), "HOST": "127.0.0.1", "CGI_DIR": CGI_DIR, "MENZZO_MODE": MODE,
+                  "FASTCGI_PROCS": "1", "FASTCGI_SOCKET_DIR": os.path.join(store.dir, "run")})
         e.update(env or {})
         self.logf = open(self.log, "wb")
         self.proc = subprocess.Popen(["lighttpd", "-D", "-f", "lighttpd.conf"], cwd=ROOT, env=e,

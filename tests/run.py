@@ -7,6 +7,7 @@ Ends with one line: N passed, N failed.
 """
 import glob
 import importlib
+import inspect
 import os
 import subprocess
 import sys
@@ -16,6 +17,8 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+
+import harness  # noqa: E402
 
 
 def main(argv):
@@ -46,23 +49,36 @@ def main(argv):
         else:
             print(f"ok   {name}")
 
+    def run_test(name, fn):
+        nonlocal passed, failed
+        t0 = time.time()
+        try:
+            fn()
+        except Exception:
+            failed += 1
+            tb = traceback.format_exc()
+            failures.append(f"{name}\n{tb}")
+            print(f"FAIL {name} ({time.time() - t0:.1f}s)\n{tb}")
+        else:
+            passed += 1
+            print(f"ok   {name} ({time.time() - t0:.1f}s)")
+
+    # Every test, lighttpd running the endpoints as FastCGI responders (the default mode) ...
+    end_to_end = []
     for path in sorted(glob.glob(os.path.join(HERE, "test_*.py"))):
         mod = importlib.import_module(os.path.basename(path)[:-3])
         for fname in [n for n in vars(mod) if n.startswith("test_")]:
             name = f"{mod.__name__}.{fname}"
-            if not wanted(name):
-                continue
-            t0 = time.time()
-            try:
-                getattr(mod, fname)()
-            except Exception:
-                failed += 1
-                tb = traceback.format_exc()
-                failures.append(f"{name}\n{tb}")
-                print(f"FAIL {name} ({time.time() - t0:.1f}s)\n{tb}")
-            else:
-                passed += 1
-                print(f"ok   {name} ({time.time() - t0:.1f}s)")
+            fn = getattr(mod, fname)
+            if "Lighttpd(" in inspect.getsource(fn):
+                end_to_end.append((name, fn))
+            if wanted(name):
+                run_test(name, fn)
+    # ... then the end-to-end ones again with plain CGI behind lighttpd.
+    harness.MODE = "cgi"
+    for name, fn in end_to_end:
+        if wanted(name + "[cgi]"):
+            run_test(name + "[cgi]", fn)
     if failures:
         print("\nfailures:\n  " + "\n  ".join(f.splitlines()[0] for f in failures))
     print(f"{passed} passed, {failed} failed")

@@ -6,7 +6,7 @@ set -eu
 pkgs="gcc make libc6-dev lighttpd libjson-c-dev liblmdb-dev libsodium-dev libfcgi-dev"
 case "${1:-run}" in
 run) ;;
-test) pkgs="$pkgs python3 python3-requests clang libclang-rt-dev valgrind groff-base man-db python3-jsonschema python3-yaml" ;;
+test) pkgs="$pkgs python3 python3-requests clang libclang-rt-dev valgrind groff-base man-db python3-jsonschema python3-yaml strace apache2-bin libapache2-mod-fcgid" ;;
 bench) pkgs="$pkgs python3 wrk valgrind" ;;
 *) echo "usage: $0 [run|test|bench]" >&2; exit 2 ;;
 esac

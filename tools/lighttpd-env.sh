@@ -25,12 +25,60 @@ MENZZO_DATA_DIR=$(abs "$MENZZO_DATA_DIR")
 MENZZO_FILES_DIR=$(abs "$MENZZO_FILES_DIR")
 export MENZZO_DATA_DIR MENZZO_FILES_DIR MENZZO_BASE_URL
 
-echo "var.cgi_dir = $(quote "$(abs "${CGI_DIR:-cgi-bin}")" CGI_DIR)"
+# The MENZZO_* environment as lighttpd key => value pairs, one a line.
+menzzo_env() {
+	env | sed -n 's/^\(MENZZO_[A-Z0-9_]*\)=.*/\1/p' | sort | while read -r name; do
+		eval "value=\${$name}"
+		echo "  \"$name\" => $(quote "$value" "$name"),"
+	done
+}
+
+cgi_dir=$(abs "${CGI_DIR:-cgi-bin}")
+
+# `lighttpd-env.sh endpoints`, inside the /api/ block: how the executables run.
+#   MENZZO_MODE=fastcgi (the default): each one a persistent FastCGI responder
+#     that lighttpd spawns and supervises (bin-path), FASTCGI_PROCS (2) of each,
+#     their Unix sockets in FASTCGI_SOCKET_DIR (the store's directory's parent
+#     /run: data/run for make run); the MENZZO_* environment is their process
+#     environment (bin-environment), read once per process.
+#   MENZZO_MODE=cgi: plain CGI, a process per request.
+if [ "${1:-}" = endpoints ]; then
+	case "${MENZZO_MODE:-fastcgi}" in
+	cgi)
+		echo 'cgi.assign = ( "" => "" )'
+		;;
+	fastcgi)
+		procs=${FASTCGI_PROCS:-2}
+		case "$procs" in ''|*[!0-9]*|0) echo "lighttpd-env.sh: FASTCGI_PROCS must be a number from 1" >&2; exit 1 ;; esac
+		sockets=$(abs "${FASTCGI_SOCKET_DIR:-$(dirname "$MENZZO_DATA_DIR")/run}")
+		mkdir -p "$sockets" && chmod 0700 "$sockets"
+		echo "fastcgi.server = ("
+		# Every built executable: files, health, and the three of each supplier's directory.
+		for exe in "$cgi_dir/files" "$cgi_dir/health" "$cgi_dir"/*/get-sales "$cgi_dir"/*/acknowledge-sale \
+		    "$cgi_dir"/*/ship-sale; do
+			[ -x "$exe" ] || continue
+			path=${exe#"$cgi_dir"/}
+			echo "  \"/api/$path\" => (( \"bin-path\" => $(quote "$exe" CGI_DIR),"
+			echo "    \"socket\" => $(quote "$sockets/$(echo "$path" | tr / _).sock" FASTCGI_SOCKET_DIR),"
+			echo "    \"max-procs\" => $procs, \"check-local\" => \"disable\","
+			echo "    \"bin-copy-environment\" => ( \"PATH\", \"TZ\", \"ASAN_OPTIONS\", \"UBSAN_OPTIONS\", \"LSAN_OPTIONS\" ),"
+			echo "    \"bin-environment\" => ("
+			menzzo_env | sed 's/^/    /'
+			echo "    ) )),"
+		done
+		echo ")"
+		;;
+	*)
+		echo "lighttpd-env.sh: MENZZO_MODE must be fastcgi (the default) or cgi" >&2
+		exit 1
+		;;
+	esac
+	exit 0
+fi
+
+echo "var.cgi_dir = $(quote "$cgi_dir" CGI_DIR)"
 echo "server.port = $port"
 echo "server.bind = $(quote "${HOST:-127.0.0.1}" HOST)"
 echo "setenv.set-environment = ("
-env | sed -n 's/^\(MENZZO_[A-Z0-9_]*\)=.*/\1/p' | sort | while read -r name; do
-	eval "value=\${$name}"
-	echo "  \"$name\" => $(quote "$value" "$name"),"
-done
+menzzo_env
 echo ")"
