@@ -30,6 +30,33 @@ class SanitizerReport(AssertionError):
     pass
 
 
+class MissingTool(Exception):
+    """A program or npm tool a test needs is not installed; run.py prints the message alone."""
+
+
+def require(program, package):
+    """The path of `program` (a name on PATH, or an absolute path); MissingTool naming the
+    Debian package that provides it when it is not installed."""
+    found = program if os.path.isabs(program) and os.access(program, os.X_OK) else shutil.which(program)
+    if not found:
+        raise MissingTool(f"{program} is not installed: it comes with the Debian package {package} "
+                          f"(tools/install-deps.sh test installs it)")
+    return found
+
+
+NODE_DIR = os.path.join(ROOT, "tools", "node")
+
+
+def node_tool(relpath):
+    """A file of the npm tools installed by tools/install-deps.sh test (npm ci in tools/node)."""
+    require("node", "nodejs")
+    path = os.path.join(NODE_DIR, "node_modules", relpath)
+    if not os.path.exists(path):
+        raise MissingTool(f"tools/node/node_modules/{relpath} is not installed: run tools/install-deps.sh test "
+                          f"(npm ci of tools/node/package-lock.json)")
+    return path
+
+
 def check_sanitizer(text, what):
     for mark in SANITIZER_MARKS:
         if mark in text:
@@ -166,6 +193,7 @@ class Lighttpd:
     """The project's lighttpd.conf on a free loopback port, serving the sanitizer build."""
 
     def __init__(self, store, env=None):
+        require("lighttpd", "lighttpd")
         self.store = store
         self.port = free_port()
         self.log = os.path.join(store.dir, "lighttpd.log")

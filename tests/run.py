@@ -17,6 +17,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
+from harness import MissingTool  # noqa: E402
+
+# The Python modules of the tests, and the Debian packages that provide them.
+MODULE_PACKAGES = {"yaml": "python3-yaml", "jsonschema": "python3-jsonschema", "requests": "python3-requests"}
+
 
 def main(argv):
     os.chdir(ROOT)
@@ -47,7 +52,17 @@ def main(argv):
             print(f"ok   {name}")
 
     for path in sorted(glob.glob(os.path.join(HERE, "test_*.py"))):
-        mod = importlib.import_module(os.path.basename(path)[:-3])
+        try:
+            mod = importlib.import_module(os.path.basename(path)[:-3])
+        except ModuleNotFoundError as e:
+            if e.name not in MODULE_PACKAGES:
+                raise
+            failed += 1
+            line = (f"tests/{os.path.basename(path)}: the Python module {e.name} is not installed: it comes "
+                    f"with the Debian package {MODULE_PACKAGES[e.name]} (tools/install-deps.sh test installs it)")
+            failures.append(line)
+            print(f"FAIL {line}")
+            continue
         for fname in [n for n in vars(mod) if n.startswith("test_")]:
             name = f"{mod.__name__}.{fname}"
             if not wanted(name):
@@ -55,6 +70,10 @@ def main(argv):
             t0 = time.time()
             try:
                 getattr(mod, fname)()
+            except MissingTool as e:
+                failed += 1
+                failures.append(f"{name}: {e}")
+                print(f"FAIL {name}: {e}")
             except Exception:
                 failed += 1
                 tb = traceback.format_exc()

@@ -18,13 +18,10 @@ import jsonschema
 import requests
 import yaml
 
-from harness import ADMIN, CGI_DIR, ROOT, Lighttpd, Store, check_sanitizer, free_port
+from harness import ADMIN, CGI_DIR, ROOT, Lighttpd, Store, check_sanitizer, free_port, node_tool, require
 
 OPENAPI = os.path.join(ROOT, "docs", "openapi.yaml")
 MAN_PAGE = os.path.join(ROOT, "docs", "menzzo-admin.1")
-NODE_DIR = os.path.join(ROOT, "build", "node")
-REDOCLY = "@redocly/cli"
-REDOCLY_VERSION = "2.77.0"
 SUPPLIERS = ("asir-group", "notio")
 
 
@@ -170,23 +167,16 @@ def demo_store():
 
 # --- (a) the description lints ---------------------------------------------------------------
 
-def redocly():
-    exe = os.path.join(NODE_DIR, "node_modules", ".bin", "redocly")
-    pkg = os.path.join(NODE_DIR, "node_modules", "@redocly", "cli", "package.json")
-    if not (os.path.exists(exe) and json.load(open(pkg)).get("version") == REDOCLY_VERSION):
-        os.makedirs(NODE_DIR, exist_ok=True)
-        p = subprocess.run(["npm", "install", "--prefix", NODE_DIR, "--no-audit", "--no-fund",
-                            "--loglevel=error", f"{REDOCLY}@{REDOCLY_VERSION}"],
-                           capture_output=True, text=True, timeout=600)
-        assert p.returncode == 0, p.stdout + p.stderr
-    return exe
+def redocly(*args, timeout=300):
+    """Runs the pinned @redocly/cli of tools/node (installed by tools/install-deps.sh test)."""
+    env = dict(os.environ, REDOCLY_TELEMETRY="off", REDOCLY_SUPPRESS_UPDATE_NOTICE="true",
+               NO_UPDATE_NOTIFIER="1", CI="true")
+    return subprocess.run([node_tool(".bin/redocly"), *args], capture_output=True, text=True, env=env,
+                          timeout=timeout)
 
 
 def test_openapi_lints_clean():
-    env = dict(os.environ, REDOCLY_TELEMETRY="off", REDOCLY_SUPPRESS_UPDATE_NOTICE="true",
-               NO_UPDATE_NOTIFIER="1", CI="true")
-    p = subprocess.run([redocly(), "lint", "--format=json", OPENAPI], capture_output=True, text=True,
-                       env=env, timeout=300)
+    p = redocly("lint", "--format=json", OPENAPI)
     report = json.loads(p.stdout[p.stdout.index("{"):])
     errors = [pr for pr in report.get("problems", []) if pr.get("severity") == "error"]
     assert p.returncode == 0 and not errors and report["totals"]["errors"] == 0, \
@@ -348,6 +338,8 @@ def test_openapi_describes_real_responses():
 # --- (c) the man page ------------------------------------------------------------------------
 
 def test_man_page_renders_and_covers_every_command():
+    require("man", "man-db")
+    require("groff", "groff-base")
     env = dict(os.environ, MANPAGER="cat", PAGER="cat", MANWIDTH="200", LC_ALL="C.UTF-8")
     p = subprocess.run(["man", "-l", MAN_PAGE], capture_output=True, text=True, env=env, timeout=60)
     assert p.returncode == 0, p.stderr
@@ -499,24 +491,6 @@ APACHE = "/usr/sbin/apache2"
 APACHE_MODULES = "/usr/lib/apache2/modules"
 
 
-def apache_available():
-    """Debian's Apache binary (package apache2-bin: no service is started); installs it if missing."""
-    if os.path.exists(APACHE):
-        return True
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return False
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "apache2-bin"]
-    for attempt in range(2):
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
-        if p.returncode == 0 and os.path.exists(APACHE):
-            return True
-        if attempt == 0:
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, timeout=600)
-    print(f"note: apache2-bin could not be installed: {p.stderr.strip()[-300:]}")
-    return False
-
-
 def wait_port(port, proc, log):
     deadline = time.time() + 15
     while time.time() < deadline:
@@ -531,9 +505,7 @@ def wait_port(port, proc, log):
 
 
 def test_apache_samples_serve_get_sales():
-    if not apache_available():
-        print("note: Debian's apache2 is not available here; the Apache samples were not exercised")
-        return
+    require(APACHE, "apache2-bin")
     s, tokens = demo_store()
     proc = None
     try:
