@@ -197,8 +197,9 @@ class Lighttpd:
         self.store = store
         self.port = free_port()
         self.log = os.path.join(store.dir, "lighttpd.log")
+        self.access_log = os.path.join(store.dir, "access.log")
         e = dict(store.env)
-        e.update({"PORT": str(self.port), "HOST": "127.0.0.1", "CGI_DIR": CGI_DIR})
+        e.update({"PORT": str(self.port), "HOST": "127.0.0.1", "CGI_DIR": CGI_DIR, "ACCESS_LOG": self.access_log})
         e.update(env or {})
         self.logf = open(self.log, "wb")
         self.proc = subprocess.Popen(["lighttpd", "-D", "-f", "lighttpd.conf"], cwd=ROOT, env=e,

@@ -10,7 +10,8 @@ set -eu
 : "${MENZZO_DATA_DIR:=data/db}"
 : "${MENZZO_FILES_DIR:=data/files}"
 : "${MENZZO_BASE_URL:=http://$HOST:$PORT}"
-export PORT HOST MENZZO_DATA_DIR MENZZO_FILES_DIR MENZZO_BASE_URL
+: "${ACCESS_LOG:=data/access.log}"
+export PORT HOST MENZZO_DATA_DIR MENZZO_FILES_DIR MENZZO_BASE_URL ACCESS_LOG
 
 case "$PORT" in ''|*[!0-9]*) echo "make run: PORT must be a number, not '$PORT'" >&2; exit 1 ;; esac
 
@@ -80,6 +81,7 @@ while :; do
 	sleep 0.1
 done
 
+echo "Access log: $ACCESS_LOG"
 echo "Serving on http://$HOST:$PORT/api/ (Ctrl-C stops)."
 
 rc=0
