@@ -11,10 +11,13 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 PREFIX   ?= /usr/local
 PYTHON   ?= /usr/bin/python3
 
-# Quiet build: one short line per step (CC, AR, LD) unless V=1 shows the commands.
+# Quiet build: one short line per step (CC, AR, LD) unless V=1 shows the
+# commands; make -s prints neither.
 V ?= 0
 ifeq ($(V),1)
 say =
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+say = @
 else
 say = @printf '  %-3s %s\n' '$(1)' '$(2)';
 endif
