@@ -6,6 +6,7 @@ report on a program's standard error fails the test that ran it.
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -172,6 +173,19 @@ class Store:
         r = parse_cgi_output(p.stdout)
         r.stderr = p.stderr.decode()
         return r
+
+
+def demo_store():
+    """A store filled by `menzzo-admin demo`, and its tokens by supplier slug."""
+    s = Store()
+    out = s.admin("demo").stdout.decode().splitlines()
+    tokens = {}
+    for i, line in enumerate(out):
+        m = re.match(r"token \d+ for ([a-z-]+)", line)
+        if m:
+            tokens[m.group(1)] = out[i + 1]
+    assert set(tokens) == {"asir-group", "notio"}, out
+    return s, tokens
 
 
 def sale(inc, sp, supplier="asir-group", **kw):

@@ -18,7 +18,8 @@ import jsonschema
 import requests
 import yaml
 
-from harness import ADMIN, CGI_DIR, ROOT, Lighttpd, Store, check_sanitizer, free_port, node_tool, require
+from harness import (ADMIN, CGI_DIR, ROOT, Lighttpd, Store, check_sanitizer, demo_store, free_port, node_tool,
+                     require)
 
 OPENAPI = os.path.join(ROOT, "docs", "openapi.yaml")
 MAN_PAGE = os.path.join(ROOT, "docs", "menzzo-admin.1")
@@ -151,18 +152,6 @@ def codes_in_sources():
             args = text[m.end():text.index(";", m.end())].split(",")
             codes.update(re.findall(r'"([a-z_]+)"', args[2]))
     return codes
-
-
-def demo_store():
-    s = Store()
-    out = s.admin("demo").stdout.decode().splitlines()
-    tokens = {}
-    for i, line in enumerate(out):
-        m = re.match(r"token \d+ for ([a-z-]+)", line)
-        if m:
-            tokens[m.group(1)] = out[i + 1]
-    assert set(tokens) == set(SUPPLIERS), out
-    return s, tokens
 
 
 # --- (a) the description lints ---------------------------------------------------------------
