@@ -84,8 +84,8 @@ test:
 	@$(MAKE) --no-print-directory all $(ASAN_EXES) $(UNIT_TESTS)
 	@$(PYTHON) tests/run.py
 
-# fuzz/fuzz.mk: make fuzz; bench/bench.mk: make bench; docs/install.mk: make install.
--include fuzz/fuzz.mk bench/bench.mk docs/install.mk
+# fuzz/fuzz.mk: make fuzz; bench/bench.mk: make bench; docs/install.mk: make install; docs/docs.mk: make docs.
+-include fuzz/fuzz.mk bench/bench.mk docs/install.mk docs/docs.mk
 
 # The CGI-direct tests again, on the optimised build under valgrind memcheck.
 valgrind:
