@@ -439,7 +439,10 @@ def test_make_install_lays_out_the_tree():
             "share/menzzo/tools/lighttpd-env.sh": 0o755,
             "share/menzzo/apache/menzzo-vhost.conf": 0o644,
             "share/menzzo/apache/htaccess": 0o644,
+            "share/menzzo/docs/api.html": 0o644,
         }
+        for page in os.listdir(os.path.join(ROOT, "www", "errors")):
+            expected[f"share/menzzo/www/errors/{page}"] = 0o644
         for s in SUPPLIERS:
             for e in ("get-sales", "acknowledge-sale", "ship-sale"):
                 expected[f"lib/menzzo/cgi-bin/{s}/{e}"] = 0o755
@@ -450,6 +453,11 @@ def test_make_install_lays_out_the_tree():
                 found[os.path.relpath(full, root)] = os.stat(full).st_mode & 0o7777
         assert found == expected, {"missing": set(expected) - set(found), "extra": set(found) - set(expected),
                                    "modes": {k: oct(v) for k, v in found.items() if expected.get(k) != v}}
+        # the executables are stripped: no symbol table
+        for path, mode in expected.items():
+            if mode == 0o755 and not path.endswith(".sh"):
+                p = subprocess.run(["readelf", "-S", "--wide", os.path.join(root, path)], capture_output=True, text=True)
+                assert p.returncode == 0 and ".symtab" not in p.stdout, f"{path} is not stripped"
         # the installed programs work
         p = subprocess.run([os.path.join(root, "bin/menzzo-admin"), "--help"], capture_output=True, text=True)
         assert p.returncode == 0 and "cache purge" in p.stdout
@@ -458,10 +466,34 @@ def test_make_install_lays_out_the_tree():
                                env=dict(st.env, REQUEST_METHOD="GET"))
             assert p.returncode == 0 and p.stdout.endswith(b'{"status":"ok"}'), p.stdout
             # the installed lighttpd.conf finds its script from share/menzzo and the installed executables
+            web_env = dict(st.env, PORT=str(free_port()), CGI_DIR=os.path.join(root, "lib/menzzo/cgi-bin"),
+                           ACCESS_LOG=os.path.join(st.dir, "access.log"))
             p = subprocess.run(["lighttpd", "-tt", "-f", "lighttpd.conf"], cwd=os.path.join(root, "share/menzzo"),
-                               capture_output=True, text=True, timeout=60,
-                               env=dict(st.env, PORT=str(free_port()), CGI_DIR=os.path.join(root, "lib/menzzo/cgi-bin")))
+                               capture_output=True, text=True, timeout=60, env=web_env)
             assert p.returncode == 0, p.stdout + p.stderr
+            # and, started there, answers JSON errors from the installed www/errors and the installed API reference
+            web = subprocess.Popen(["lighttpd", "-D", "-f", "lighttpd.conf"], cwd=os.path.join(root, "share/menzzo"),
+                                   env=web_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                base = f"http://127.0.0.1:{web_env['PORT']}"
+                deadline = time.time() + 10
+                while True:
+                    try:
+                        r = requests.get(base + "/api/health", timeout=5)
+                        break
+                    except requests.ConnectionError:
+                        assert web.poll() is None and time.time() < deadline, "the installed lighttpd did not start"
+                        time.sleep(0.05)
+                assert r.status_code == 200 and r.json() == {"status": "ok"}
+                r = requests.get(base + "/api/nowhere", timeout=5)
+                assert r.status_code == 404 and r.headers["Content-Type"] == "application/json", r.headers
+                assert r.json()["code"] == "not_found"
+                r = requests.get(base + "/api/docs", timeout=5)
+                assert r.status_code == 200 and r.headers["Content-Type"] == "text/html; charset=utf-8"
+                assert r.content == open(os.path.join(ROOT, "docs", "api.html"), "rb").read()
+            finally:
+                web.terminate()
+                web.wait(10)
         p = subprocess.run(["man", "-l", os.path.join(root, "share/man/man1/menzzo-admin.1")], capture_output=True,
                            env=dict(os.environ, MANPAGER="cat", PAGER="cat"), timeout=60)
         assert p.returncode == 0
