@@ -122,6 +122,7 @@ class Store:
         e = dict(self.env)
         e.update(env or {})
         if VALGRIND:
+            require("valgrind", "valgrind")
             argv = VALGRIND_CMD + list(argv)
             timeout *= 10
         p = subprocess.run(argv, input=input, env=e, capture_output=True, timeout=timeout)

@@ -50,7 +50,7 @@ unmount_all() {
 }
 run_pid=""
 cleanup() {
-	[ -z "$run_pid" ] || kill -TERM -- "-$run_pid" 2>/dev/null || true
+	[ -z "$run_pid" ] || kill -TERM "-$run_pid" 2>/dev/null || true
 	pids=$(in_root)
 	if [ -n "$pids" ]; then
 		# shellcheck disable=SC2086
@@ -120,7 +120,7 @@ inside() {
 	done
 	chroot "$root" "$@"
 }
-inside update-ca-certificates >/dev/null
+inside update-ca-certificates >/dev/null 2>&1 || { say "update-ca-certificates failed"; exit 1; }
 say "fresh Debian bookworm in $root: $(elapsed "$t0") ($(inside dpkg-query -W -f='.\n' | wc -l) packages)"
 
 git clone -q "$repo" "$root/root/menzzo"
@@ -153,7 +153,7 @@ while :; do
 	sleep 0.5
 done
 run_time=$(($(date +%s) - t2))
-kill -TERM -- "-$run_pid" 2>/dev/null || true
+kill -TERM "-$run_pid" 2>/dev/null || true
 wait "$run_pid" 2>/dev/null || true
 run_pid=""
 if [ "$health" != 200 ]; then
