@@ -176,19 +176,6 @@ class Store:
         return r
 
 
-def demo_store():
-    """A store filled by `menzzo-admin demo`, and its tokens by supplier slug."""
-    s = Store()
-    out = s.admin("demo").stdout.decode().splitlines()
-    tokens = {}
-    for i, line in enumerate(out):
-        m = re.match(r"token \d+ for ([a-z-]+)", line)
-        if m:
-            tokens[m.group(1)] = out[i + 1]
-    assert set(tokens) == {"asir-group", "notio"}, out
-    return s, tokens
-
-
 def sale(inc, sp, supplier="asir-group", **kw):
     """An import line with sensible defaults."""
     d = {"increment_id": str(inc), "sale_product_id": sp, "supplier": supplier,
@@ -202,6 +189,19 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def demo_store():
+    """A store filled by `menzzo-admin demo`, and its tokens by supplier slug."""
+    s = Store()
+    out = s.admin("demo").stdout.decode().splitlines()
+    tokens = {}
+    for i, line in enumerate(out):
+        m = re.match(r"token \d+ for ([a-z-]+)", line)
+        if m:
+            tokens[m.group(1)] = out[i + 1]
+    assert set(tokens) == {"asir-group", "notio"}, out
+    return s, tokens
 
 
 class Lighttpd:
