@@ -141,6 +141,7 @@ fi
 # 2. make run, on a free port, until /api/health answers 200
 port=$(inside python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 t2=$(date +%s)
+t2ms=$(date +%s%3N)
 setsid chroot "$root" env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     LANG=C.UTF-8 TERM=dumb PORT="$port" sh -c 'cd /root/menzzo && exec make run' > "$dir/make-run.log" 2>&1 &
 run_pid=$!
@@ -150,9 +151,10 @@ while :; do
 	[ "$health" = 200 ] && break
 	kill -0 "$run_pid" 2>/dev/null || break
 	[ $(($(date +%s) - t2)) -lt 900 ] || break
-	sleep 0.5
+	sleep 0.2
 done
-run_time=$(($(date +%s) - t2))
+run_ms=$(($(date +%s%3N) - t2ms))
+run_time=$((run_ms / 1000)).$((run_ms % 1000 / 100))
 kill -TERM "-$run_pid" 2>/dev/null || true
 wait "$run_pid" 2>/dev/null || true
 run_pid=""
