@@ -11,6 +11,17 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 PREFIX   ?= /usr/local
 PYTHON   ?= /usr/bin/python3
 
+# Quiet build: one short line per step (CC, AR, LD) unless V=1 shows the
+# commands; make -s prints neither.
+V ?= 0
+ifeq ($(V),1)
+say =
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+say = @
+else
+say = @printf '  %-3s %s\n' '$(1)' '$(2)';
+endif
+
 SUPPLIERS := $(shell awk -F'"' '/^SUPPLIER/ { print $$2 }' lib/suppliers.def)
 ENDPOINTS := get-sales acknowledge-sale ship-sale
 LIB_SRC   := $(wildcard lib/*.c)
@@ -25,20 +36,20 @@ all: $(EXES)
 define variant
 $(1)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) -c $$< -o $$@
+	$$(call say,CC,$$@)$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) -c $$< -o $$@
 $(1)/libmenzzo.a: $(patsubst lib/%.c,$(1)/lib/%.o,$(LIB_SRC))
-	rm -f $$@ && ar rcs $$@ $$^
+	$$(call say,AR,$$@)rm -f $$@ && ar rcs $$@ $$^
 $(foreach e,$(ENDPOINTS),
 $(2)cgi-bin/%/$(e): cgi-bin/$(e).c $(1)/libmenzzo.a $(LIB_HDR)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) -DMENZZO_SUPPLIER='"$$*"' $$< $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
+	$$(call say,LD,$$@)$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) -DMENZZO_SUPPLIER='"$$*"' $$< $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
 )
 $(2)cgi-bin/files $(2)cgi-bin/health: $(2)cgi-bin/%: cgi-bin/%.c $(1)/libmenzzo.a $(LIB_HDR)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) $$< $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
+	$$(call say,LD,$$@)$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) $$< $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
 $(2)bin/menzzo-admin: $(ADMIN_SRC) $(wildcard tools/*.h) $(1)/libmenzzo.a $(LIB_HDR)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) $(ADMIN_SRC) $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
+	$$(call say,LD,$$@)$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) $(ADMIN_SRC) $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
 endef
 
 # Deployed executables are linked statically: no dynamic loader, no relocations
@@ -55,14 +66,14 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(wildcard tests/unit
 
 build/asan/helpers/%: tests/helpers/%.c build/asan/libmenzzo.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANITIZE) $< build/asan/libmenzzo.a $(LDFLAGS) $(LDLIBS) -o $@
+	$(call say,LD,$@)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANITIZE) $< build/asan/libmenzzo.a $(LDFLAGS) $(LDLIBS) -o $@
 
 # test_faults injects LMDB failures under the library.
 build/asan/tests/test_faults: LDFLAGS += -Wl,--wrap=mdb_get,--wrap=mdb_put
 
 build/asan/tests/%: tests/unit/%.c tests/unit/unit.h build/asan/libmenzzo.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANITIZE) $< build/asan/libmenzzo.a $(LDFLAGS) $(LDLIBS) -o $@
+	$(call say,LD,$@)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANITIZE) $< build/asan/libmenzzo.a $(LDFLAGS) $(LDLIBS) -o $@
 
 deps:
 	@sh tools/install-deps.sh
@@ -76,8 +87,8 @@ test:
 	@$(MAKE) --no-print-directory all $(ASAN_EXES) $(UNIT_TESTS)
 	@$(PYTHON) tests/run.py
 
-# fuzz/fuzz.mk: make fuzz; bench/bench.mk: make bench; docs/install.mk: make install.
--include fuzz/fuzz.mk bench/bench.mk docs/install.mk
+# fuzz/fuzz.mk: make fuzz; bench/bench.mk: make bench; docs/install.mk: make install; docs/docs.mk: make docs.
+-include fuzz/fuzz.mk bench/bench.mk docs/install.mk docs/docs.mk
 
 # The CGI-direct tests again, on the optimised build under valgrind memcheck.
 valgrind:

@@ -31,6 +31,33 @@ class SanitizerReport(AssertionError):
     pass
 
 
+class MissingTool(Exception):
+    """A program or npm tool a test needs is not installed; run.py prints the message alone."""
+
+
+def require(program, package):
+    """The path of `program` (a name on PATH, or an absolute path); MissingTool naming the
+    Debian package that provides it when it is not installed."""
+    found = program if os.path.isabs(program) and os.access(program, os.X_OK) else shutil.which(program)
+    if not found:
+        raise MissingTool(f"{program} is not installed: it comes with the Debian package {package} "
+                          f"(tools/install-deps.sh test installs it)")
+    return found
+
+
+NODE_DIR = os.path.join(ROOT, "tools", "node")
+
+
+def node_tool(relpath):
+    """A file of the npm tools installed by tools/install-deps.sh test (npm ci in tools/node)."""
+    require("node", "nodejs")
+    path = os.path.join(NODE_DIR, "node_modules", relpath)
+    if not os.path.exists(path):
+        raise MissingTool(f"tools/node/node_modules/{relpath} is not installed: run tools/install-deps.sh test "
+                          f"(npm ci of tools/node/package-lock.json)")
+    return path
+
+
 def check_sanitizer(text, what):
     for mark in SANITIZER_MARKS:
         if mark in text:
@@ -95,6 +122,7 @@ class Store:
         e = dict(self.env)
         e.update(env or {})
         if VALGRIND:
+            require("valgrind", "valgrind")
             argv = VALGRIND_CMD + list(argv)
             timeout *= 10
         p = subprocess.run(argv, input=input, env=e, capture_output=True, timeout=timeout)
@@ -187,16 +215,31 @@ def free_port():
 MODE = os.environ.get("MENZZO_TEST_MODE", "fastcgi")
 
 
+def demo_store():
+    """A store filled by `menzzo-admin demo`, and its tokens by supplier slug."""
+    s = Store()
+    out = s.admin("demo").stdout.decode().splitlines()
+    tokens = {}
+    for i, line in enumerate(out):
+        m = re.match(r"token \d+ for ([a-z-]+)", line)
+        if m:
+            tokens[m.group(1)] = out[i + 1]
+    assert set(tokens) == {"asir-group", "notio"}, out
+    return s, tokens
+
+
 class Lighttpd:
     """The project's lighttpd.conf on a free loopback port, serving the sanitizer build in MODE."""
 
     def __init__(self, store, env=None):
+        require("lighttpd", "lighttpd")
         self.store = store
         self.port = free_port()
         self.log = os.path.join(store.dir, "lighttpd.log")
+        self.access_log = os.path.join(store.dir, "access.log")
         e = dict(store.env)
-        e.update({"PORT": str(self.port), "HOST": "127.0.0.1", "CGI_DIR": CGI_DIR, "MENZZO_MODE": MODE,
-                  "FASTCGI_PROCS": "1", "FASTCGI_SOCKET_DIR": os.path.join(store.dir, "run")})
+        e.update({"PORT": str(self.port), "HOST": "127.0.0.1", "CGI_DIR": CGI_DIR, "ACCESS_LOG": self.access_log,
+                  "MENZZO_MODE": MODE, "FASTCGI_PROCS": "1", "FASTCGI_SOCKET_DIR": os.path.join(store.dir, "run")})
         e.update(env or {})
         self.logf = open(self.log, "wb")
         self.proc = subprocess.Popen(["lighttpd", "-D", "-f", "lighttpd.conf"], cwd=ROOT, env=e,

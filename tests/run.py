@@ -19,6 +19,10 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 import harness  # noqa: E402
+from harness import MissingTool  # noqa: E402
+
+# The Python modules of the tests, and the Debian packages that provide them.
+MODULE_PACKAGES = {"yaml": "python3-yaml", "jsonschema": "python3-jsonschema", "requests": "python3-requests"}
 
 
 def main(argv):
@@ -54,6 +58,10 @@ def main(argv):
         t0 = time.time()
         try:
             fn()
+        except MissingTool as e:
+            failed += 1
+            failures.append(f"{name}: {e}")
+            print(f"FAIL {name}: {e}")
         except Exception:
             failed += 1
             tb = traceback.format_exc()
@@ -66,7 +74,17 @@ def main(argv):
     # Every test, lighttpd running the endpoints as FastCGI responders (the default mode) ...
     end_to_end = []
     for path in sorted(glob.glob(os.path.join(HERE, "test_*.py"))):
-        mod = importlib.import_module(os.path.basename(path)[:-3])
+        try:
+            mod = importlib.import_module(os.path.basename(path)[:-3])
+        except ModuleNotFoundError as e:
+            if e.name not in MODULE_PACKAGES:
+                raise
+            failed += 1
+            line = (f"tests/{os.path.basename(path)}: the Python module {e.name} is not installed: it comes "
+                    f"with the Debian package {MODULE_PACKAGES[e.name]} (tools/install-deps.sh test installs it)")
+            failures.append(line)
+            print(f"FAIL {line}")
+            continue
         for fname in [n for n in vars(mod) if n.startswith("test_")]:
             name = f"{mod.__name__}.{fname}"
             fn = getattr(mod, fname)

@@ -354,6 +354,7 @@ def test_import_prints_nothing_extra_without_a_terminal():
         with open(path, "rb") as f:
             p = s.admin("import", "-", input=f.read())
         assert p.stderr.decode() == summary_of("-", PROGRESS_LINES, changed=0)
+    with Store() as s:  # a store of its own: the demo's sale_product_ids are its own
         demo = s.admin("demo")
         assert re.fullmatch(r"demo: \d+ line\(s\) read, \d+ sale product\(s\) created or changed, 0 rejected\n",
                             demo.stderr.decode()), demo.stderr

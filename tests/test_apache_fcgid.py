@@ -14,29 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from harness import CGI_DIR, ROOT, check_sanitizer, free_port
-from test_docs import APACHE, APACHE_MODULES, apache_available, demo_store, spec, validate, wait_port
+from harness import CGI_DIR, ROOT, MissingTool, check_sanitizer, demo_store, free_port, require
+from test_docs import APACHE, APACHE_MODULES, spec, validate, wait_port
 
 SAMPLE = os.path.join(ROOT, "docs", "apache", "menzzo-fcgid.conf")
 MOD_FCGID = os.path.join(APACHE_MODULES, "mod_fcgid.so")
-
-
-def fcgid_available():
-    """Debian's mod_fcgid (package libapache2-mod-fcgid); installs it if missing."""
-    if os.path.exists(MOD_FCGID):
-        return True
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return False
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "libapache2-mod-fcgid"]
-    for attempt in range(2):
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
-        if p.returncode == 0 and os.path.exists(MOD_FCGID):
-            return True
-        if attempt == 0:
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, timeout=600)
-    print(f"note: libapache2-mod-fcgid could not be installed: {p.stderr.strip()[-300:]}")
-    return False
 
 
 def directive(sample, name):
@@ -78,12 +60,10 @@ def wait_for(cond, what, timeout=10):
 
 
 def test_apache_fcgid_sample_serves_persistent_responders():
-    if not apache_available():
-        print("note: Debian's apache2 is not available here; the mod_fcgid sample was not exercised")
-        return
-    if not fcgid_available():
-        print("note: mod_fcgid is not available here; the mod_fcgid sample was not exercised")
-        return
+    require(APACHE, "apache2-bin")
+    if not os.path.exists(MOD_FCGID):
+        raise MissingTool(f"{MOD_FCGID} is not installed: it comes with the Debian package libapache2-mod-fcgid "
+                          "(tools/install-deps.sh test installs it)")
     if os.geteuid() == 0:
         try:
             pw = pwd.getpwnam("www-data")

@@ -18,13 +18,11 @@ import jsonschema
 import requests
 import yaml
 
-from harness import ADMIN, CGI_DIR, ROOT, Lighttpd, Store, check_sanitizer, free_port
+from harness import (ADMIN, CGI_DIR, ROOT, Lighttpd, Store, check_sanitizer, demo_store, free_port, node_tool,
+                     require)
 
 OPENAPI = os.path.join(ROOT, "docs", "openapi.yaml")
 MAN_PAGE = os.path.join(ROOT, "docs", "menzzo-admin.1")
-NODE_DIR = os.path.join(ROOT, "build", "node")
-REDOCLY = "@redocly/cli"
-REDOCLY_VERSION = "2.77.0"
 SUPPLIERS = ("asir-group", "notio")
 
 
@@ -159,37 +157,18 @@ def codes_in_sources():
     return codes
 
 
-def demo_store():
-    s = Store()
-    out = s.admin("demo").stdout.decode().splitlines()
-    tokens = {}
-    for i, line in enumerate(out):
-        m = re.match(r"token \d+ for ([a-z-]+)", line)
-        if m:
-            tokens[m.group(1)] = out[i + 1]
-    assert set(tokens) == set(SUPPLIERS), out
-    return s, tokens
-
-
 # --- (a) the description lints ---------------------------------------------------------------
 
-def redocly():
-    exe = os.path.join(NODE_DIR, "node_modules", ".bin", "redocly")
-    pkg = os.path.join(NODE_DIR, "node_modules", "@redocly", "cli", "package.json")
-    if not (os.path.exists(exe) and json.load(open(pkg)).get("version") == REDOCLY_VERSION):
-        os.makedirs(NODE_DIR, exist_ok=True)
-        p = subprocess.run(["npm", "install", "--prefix", NODE_DIR, "--no-audit", "--no-fund",
-                            "--loglevel=error", f"{REDOCLY}@{REDOCLY_VERSION}"],
-                           capture_output=True, text=True, timeout=600)
-        assert p.returncode == 0, p.stdout + p.stderr
-    return exe
+def redocly(*args, timeout=300):
+    """Runs the pinned @redocly/cli of tools/node (installed by tools/install-deps.sh test)."""
+    env = dict(os.environ, REDOCLY_TELEMETRY="off", REDOCLY_SUPPRESS_UPDATE_NOTICE="true",
+               NO_UPDATE_NOTIFIER="1", CI="true")
+    return subprocess.run([node_tool(".bin/redocly"), *args], capture_output=True, text=True, env=env,
+                          timeout=timeout)
 
 
 def test_openapi_lints_clean():
-    env = dict(os.environ, REDOCLY_TELEMETRY="off", REDOCLY_SUPPRESS_UPDATE_NOTICE="true",
-               NO_UPDATE_NOTIFIER="1", CI="true")
-    p = subprocess.run([redocly(), "lint", "--format=json", OPENAPI], capture_output=True, text=True,
-                       env=env, timeout=300)
+    p = redocly("lint", "--format=json", OPENAPI)
     report = json.loads(p.stdout[p.stdout.index("{"):])
     errors = [pr for pr in report.get("problems", []) if pr.get("severity") == "error"]
     assert p.returncode == 0 and not errors and report["totals"]["errors"] == 0, \
@@ -351,6 +330,8 @@ def test_openapi_describes_real_responses():
 # --- (c) the man page ------------------------------------------------------------------------
 
 def test_man_page_renders_and_covers_every_command():
+    require("man", "man-db")
+    require("groff", "groff-base")
     env = dict(os.environ, MANPAGER="cat", PAGER="cat", MANWIDTH="200", LC_ALL="C.UTF-8")
     p = subprocess.run(["man", "-l", MAN_PAGE], capture_output=True, text=True, env=env, timeout=60)
     assert p.returncode == 0, p.stderr
@@ -461,7 +442,11 @@ def test_make_install_lays_out_the_tree():
             "share/menzzo/tools/lighttpd-env.sh": 0o755,
             "share/menzzo/apache/menzzo-vhost.conf": 0o644,
             "share/menzzo/apache/htaccess": 0o644,
+            "share/menzzo/apache/menzzo-fcgid.conf": 0o644,
+            "share/menzzo/docs/api.html": 0o644,
         }
+        for page in os.listdir(os.path.join(ROOT, "www", "errors")):
+            expected[f"share/menzzo/www/errors/{page}"] = 0o644
         for s in SUPPLIERS:
             for e in ("get-sales", "acknowledge-sale", "ship-sale"):
                 expected[f"lib/menzzo/cgi-bin/{s}/{e}"] = 0o755
@@ -472,6 +457,12 @@ def test_make_install_lays_out_the_tree():
                 found[os.path.relpath(full, root)] = os.stat(full).st_mode & 0o7777
         assert found == expected, {"missing": set(expected) - set(found), "extra": set(found) - set(expected),
                                    "modes": {k: oct(v) for k, v in found.items() if expected.get(k) != v}}
+        # the executables are stripped: no symbol table
+        require("readelf", "binutils")
+        for path, mode in expected.items():
+            if mode == 0o755 and not path.endswith(".sh"):
+                p = subprocess.run(["readelf", "-S", "--wide", os.path.join(root, path)], capture_output=True, text=True)
+                assert p.returncode == 0 and ".symtab" not in p.stdout, f"{path} is not stripped"
         # the installed programs work
         p = subprocess.run([os.path.join(root, "bin/menzzo-admin"), "--help"], capture_output=True, text=True)
         assert p.returncode == 0 and "cache purge" in p.stdout
@@ -480,10 +471,34 @@ def test_make_install_lays_out_the_tree():
                                env=dict(st.env, REQUEST_METHOD="GET"))
             assert p.returncode == 0 and p.stdout.endswith(b'{"status":"ok"}'), p.stdout
             # the installed lighttpd.conf finds its script from share/menzzo and the installed executables
+            web_env = dict(st.env, PORT=str(free_port()), CGI_DIR=os.path.join(root, "lib/menzzo/cgi-bin"),
+                           ACCESS_LOG=os.path.join(st.dir, "access.log"))
             p = subprocess.run(["lighttpd", "-tt", "-f", "lighttpd.conf"], cwd=os.path.join(root, "share/menzzo"),
-                               capture_output=True, text=True, timeout=60,
-                               env=dict(st.env, PORT=str(free_port()), CGI_DIR=os.path.join(root, "lib/menzzo/cgi-bin")))
+                               capture_output=True, text=True, timeout=60, env=web_env)
             assert p.returncode == 0, p.stdout + p.stderr
+            # and, started there, answers JSON errors from the installed www/errors and the installed API reference
+            web = subprocess.Popen(["lighttpd", "-D", "-f", "lighttpd.conf"], cwd=os.path.join(root, "share/menzzo"),
+                                   env=web_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                base = f"http://127.0.0.1:{web_env['PORT']}"
+                deadline = time.time() + 10
+                while True:
+                    try:
+                        r = requests.get(base + "/api/health", timeout=5)
+                        break
+                    except requests.ConnectionError:
+                        assert web.poll() is None and time.time() < deadline, "the installed lighttpd did not start"
+                        time.sleep(0.05)
+                assert r.status_code == 200 and r.json() == {"status": "ok"}
+                r = requests.get(base + "/api/nowhere", timeout=5)
+                assert r.status_code == 404 and r.headers["Content-Type"] == "application/json", r.headers
+                assert r.json()["code"] == "not_found"
+                r = requests.get(base + "/api/docs", timeout=5)
+                assert r.status_code == 200 and r.headers["Content-Type"] == "text/html; charset=utf-8"
+                assert r.content == open(os.path.join(ROOT, "docs", "api.html"), "rb").read()
+            finally:
+                web.terminate()
+                web.wait(10)
         p = subprocess.run(["man", "-l", os.path.join(root, "share/man/man1/menzzo-admin.1")], capture_output=True,
                            env=dict(os.environ, MANPAGER="cat", PAGER="cat"), timeout=60)
         assert p.returncode == 0
@@ -502,24 +517,6 @@ APACHE = "/usr/sbin/apache2"
 APACHE_MODULES = "/usr/lib/apache2/modules"
 
 
-def apache_available():
-    """Debian's Apache binary (package apache2-bin: no service is started); installs it if missing."""
-    if os.path.exists(APACHE):
-        return True
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return False
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "apache2-bin"]
-    for attempt in range(2):
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
-        if p.returncode == 0 and os.path.exists(APACHE):
-            return True
-        if attempt == 0:
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, timeout=600)
-    print(f"note: apache2-bin could not be installed: {p.stderr.strip()[-300:]}")
-    return False
-
-
 def wait_port(port, proc, log):
     deadline = time.time() + 15
     while time.time() < deadline:
@@ -534,9 +531,7 @@ def wait_port(port, proc, log):
 
 
 def test_apache_samples_serve_get_sales():
-    if not apache_available():
-        print("note: Debian's apache2 is not available here; the Apache samples were not exercised")
-        return
+    require(APACHE, "apache2-bin")
     s, tokens = demo_store()
     proc = None
     try:

@@ -10,6 +10,8 @@ import re
 import subprocess
 import tempfile
 
+from harness import MissingTool, require
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECONDS = 3
 
@@ -22,7 +24,16 @@ def _make_env():
     return env
 
 
+def require_libfuzzer():
+    clang = require("clang", "clang")
+    res = subprocess.run([clang, "-print-resource-dir"], capture_output=True, text=True).stdout.strip()
+    if not glob.glob(os.path.join(res, "lib", "*", "libclang_rt.fuzzer*.a")):
+        raise MissingTool("clang's libFuzzer runtime is not installed: it comes with the Debian package "
+                          "libclang-rt-dev (tools/install-deps.sh test installs it)")
+
+
 def test_fuzz_smoke():
+    require_libfuzzer()
     names = sorted(re.fullmatch(r"fuzz_(.+)\.c", os.path.basename(p)).group(1)
                    for p in glob.glob(os.path.join(ROOT, "fuzz", "fuzz_*.c")))
     assert names, "no fuzz targets in fuzz/"

@@ -2,7 +2,9 @@
  * The demo data set of `make run`: for each supplier, a few hundred sale
  * products over the last 30 days (most open, some acknowledged, shipped or
  * cancelled), a small valid label PDF for each, and one token, printed.
- * Deterministic but for the dates, which end today.
+ * Deterministic but for the dates, which end today.  Beside them, the two
+ * sale products of the public "Supplier APIs" page's examples, pending and
+ * dated as there, so that each of its curl lines works verbatim.
  */
 #include <sys/stat.h>
 
@@ -16,6 +18,15 @@
 #include "validate.h"
 
 #define DEMO_ORDERS_PER_SUPPLIER 160
+
+/* The public page's example sale products (its get-sales response examples). */
+static const struct {
+	const char *supplier, *increment_id, *sku, *price, *order_date, *carrier;
+	unsigned sale_product_id, quantity;
+} seed_page_sales[] = {
+	{ "asir-group", "15000012345", "PRODUCT-SKU", "250.00", "2026-01-15", "CHRONOPOST", 789, 1 },
+	{ "notio", "15000012345", "NOTIO-PROD-123", "180.00", "2026-01-15", "GEODIS", 790, 2 },
+};
 
 static uint32_t
 next_rand(uint32_t *state)
@@ -125,6 +136,32 @@ admin_demo(struct admin *a, int argc, char **argv)
 				n++;
 			}
 		}
+	for (size_t i = 0; i < sizeof(seed_page_sales) / sizeof(seed_page_sales[0]); i++) {
+		const char *slug = seed_page_sales[i].supplier;
+		const struct supplier *sup = supplier_by_slug(slug, strlen(slug));
+		char label[80];
+
+		if (sup == NULL)
+			continue;
+		snprintf(label, sizeof(label), "labels/%s_%u.pdf", seed_page_sales[i].increment_id,
+		    seed_page_sales[i].sale_product_id);
+		snprintf(path, sizeof(path), "%s/%s", a->cfg.files_dir, label);
+		snprintf(text, sizeof(text), "%s %s_%u", sup->display, seed_page_sales[i].increment_id,
+		    seed_page_sales[i].sale_product_id);
+		if (write_label_pdf(path, text) != 0) {
+			fprintf(stderr, "menzzo-admin: cannot write %s\n", path);
+			fclose(jl);
+			free(jbuf);
+			return 1;
+		}
+		fprintf(jl, "{\"increment_id\": \"%s\", \"sale_product_id\": %u, \"supplier\": \"%s\", "
+		    "\"sku\": \"%s\", \"quantity\": %u, \"price\": \"%s\", \"order_date\": \"%s\", "
+		    "\"carrier\": \"%s\", \"label\": \"%s\", \"status\": \"pending\"}\n",
+		    seed_page_sales[i].increment_id, seed_page_sales[i].sale_product_id, sup->slug,
+		    seed_page_sales[i].sku, seed_page_sales[i].quantity, seed_page_sales[i].price,
+		    seed_page_sales[i].order_date, seed_page_sales[i].carrier, label);
+		n++;
+	}
 	fclose(jl);
 	if ((jl = fmemopen(jbuf, jlen, "r")) == NULL) {
 		free(jbuf);

@@ -1,30 +1,62 @@
 #!/bin/sh
-# Installs the Debian packages the project needs and that are missing.
-# usage: tools/install-deps.sh [run|test|bench]   (run is the default)
+# Installs what the project needs and is missing: Debian packages with
+# apt-get, and for `test` the npm tools pinned by tools/node/package-lock.json.
+# usage: tools/install-deps.sh [run|test|bench|fresh]   (run is the default)
+#   run    build and serve (make run)
+#   test   everything make test, make lint and make docs use
+#   bench  make bench
+#   fresh  what tools/fresh-check.sh needs (debootstrap)
 set -eu
 
-pkgs="gcc make libc6-dev lighttpd libjson-c-dev liblmdb-dev libsodium-dev libfcgi-dev"
-case "${1:-run}" in
-run) ;;
-test) pkgs="$pkgs python3 python3-requests clang libclang-rt-dev valgrind groff-base man-db python3-jsonschema python3-yaml strace apache2-bin libapache2-mod-fcgid" ;;
-bench) pkgs="$pkgs python3 wrk valgrind" ;;
-*) echo "usage: $0 [run|test|bench]" >&2; exit 2 ;;
+what=${1:-run}
+base="gcc make libc6-dev lighttpd libjson-c-dev liblmdb-dev libsodium-dev libfcgi-dev"
+case "$what" in
+run) pkgs="$base" ;;
+# python3-*: the test runner's modules; clang, libclang-rt-dev: the fuzz smoke test;
+# cppcheck, clang-tidy: make lint; groff-base, man-db: the man page test;
+# apache2-bin, libapache2-mod-fcgid: the Apache samples tests; curl: the public page's curl lines;
+# chromium: the rendered API reference, in a headless browser; strace: the fault and durability tests.
+test) pkgs="$base python3 python3-requests python3-jsonschema python3-yaml clang libclang-rt-dev valgrind \
+groff-base man-db cppcheck clang-tidy apache2-bin libapache2-mod-fcgid curl chromium strace" ;;
+bench) pkgs="$base python3 wrk valgrind" ;;
+fresh) pkgs="debootstrap git" ;;
+*) echo "usage: $0 [run|test|bench|fresh]" >&2; exit 2 ;;
 esac
 
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
-# npm is used for the OpenAPI check; take Debian's only where none is installed.
-if [ "${1:-run}" = test ] && ! command -v npm >/dev/null 2>&1; then
-	missing="$missing npm"
+# Node.js and npm run the OpenAPI linter and renderer and drive the browser:
+# Debian's, only where none is installed (a newer one, e.g. NodeSource's, is kept).
+if [ "$what" = test ]; then
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+	command -v npm >/dev/null 2>&1 || missing="$missing npm"
 fi
-[ -z "$missing" ] && exit 0
 
-echo "installing:$missing"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-# shellcheck disable=SC2086
-$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+	echo "installing:$missing"
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	# shellcheck disable=SC2086
+	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+[ "$what" = test ] || exit 0
+
+# The npm tools, once: `npm ci` into tools/node/node_modules (git-ignored), again
+# only when the lockfile changed since.  Nothing is fetched at test time.
+cd "$(dirname "$0")/node"
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 18 || (a === 18 && b >= 19) ? 0 : 1)'; then
+	echo "install-deps.sh: Node.js $(node --version) is too old for tools/node: 18.19 or later is needed" >&2
+	exit 1
+fi
+if ! cmp -s package-lock.json node_modules/.menzzo-installed-lock.json; then
+	echo "installing the npm tools of tools/node/package-lock.json (npm ci)"
+	# Debian 12's npm (9.2) is older than the 9.5 that @redocly/cli names in
+	# its engines; npm only warns, and the tools work with it.
+	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	cp package-lock.json node_modules/.menzzo-installed-lock.json
+fi

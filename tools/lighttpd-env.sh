@@ -1,9 +1,10 @@
 #!/bin/sh
 # Run by lighttpd.conf (include_shell) from the project root: turns the
 # environment of `make run` (or of a test) into lighttpd settings.
-#   PORT (8080), HOST (127.0.0.1), CGI_DIR (cgi-bin) and every MENZZO_* variable,
-#   which reach every CGI through setenv; relative paths are made absolute,
-#   since each CGI runs in its own directory.
+#   PORT (8080), HOST (127.0.0.1), CGI_DIR (cgi-bin), ACCESS_LOG
+#   (data/access.log) and every MENZZO_* variable, which reach every CGI
+#   through setenv; relative paths are made absolute, since each CGI runs in
+#   its own directory.  ACCESS_LOG is lighttpd's alone: no CGI sees it.
 set -eu
 root=$(pwd)
 
@@ -77,6 +78,7 @@ if [ "${1:-}" = endpoints ]; then
 fi
 
 echo "var.cgi_dir = $(quote "$cgi_dir" CGI_DIR)"
+echo "accesslog.filename = $(quote "$(abs "${ACCESS_LOG:-data/access.log}")" ACCESS_LOG)"
 echo "server.port = $port"
 echo "server.bind = $(quote "${HOST:-127.0.0.1}" HOST)"
 echo "setenv.set-environment = ("

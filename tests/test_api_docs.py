@@ -1,0 +1,101 @@
+"""The rendered API reference (docs/api.html, served at /api/docs): up to date with
+docs/openapi.yaml, served without a token as a page, and rendered in headless Chromium with
+every endpoint, the error table and the examples, and without a console error."""
+import hashlib
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+import yaml
+
+from harness import ROOT, Lighttpd, Store, node_tool, require
+
+OPENAPI = os.path.join(ROOT, "docs", "openapi.yaml")
+API_HTML = os.path.join(ROOT, "docs", "api.html")
+NODE_TOOLS = os.path.join(ROOT, "tools", "node")
+SCREENSHOT = os.path.join(ROOT, "build", "api-docs.png")
+
+
+def node(script, *args, timeout=120):
+    node_tool(".package-lock.json")
+    p = subprocess.run([require("node", "nodejs"), os.path.join(NODE_TOOLS, script), *args], cwd=ROOT,
+                       capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 0, f"{script} failed ({p.returncode}):\n{p.stderr[-3000:]}"
+    return p.stdout
+
+
+def test_api_html_is_what_make_docs_makes():
+    html = open(API_HTML, encoding="utf-8").read()
+    sha = hashlib.sha256(open(OPENAPI, "rb").read()).hexdigest()
+    stamp = re.search(r"from docs/openapi\.yaml \(sha256 ([0-9a-f]{64})\)", html)
+    assert stamp, "docs/api.html has no make docs stamp: run make docs"
+    assert stamp.group(1) == sha, "docs/api.html was made from another docs/openapi.yaml: run make docs and commit it"
+    with tempfile.TemporaryDirectory() as tmp:
+        again = os.path.join(tmp, "api.html")
+        node("build-docs.js", "docs/openapi.yaml", again)
+        assert open(again, encoding="utf-8").read() == html, \
+            "docs/api.html is not what make docs makes now (edited by hand, or another renderer): run make docs"
+    # One self-contained page: nothing is loaded from elsewhere.
+    assert not re.search(r'<(script|link|img)[^>]*(src|href)="https?:', html)
+
+
+def test_openapi_keeps_server_internals_out():
+    text = open(OPENAPI).read()
+    for internal in ("MENZZO_", "lighttpd", "menzzo-admin", "make run", "127.0.0.1", "README", "BLAKE2b",
+                     "max-request-size", "setenv"):
+        assert internal not in text, f"docs/openapi.yaml, which suppliers read, mentions {internal}"
+
+
+def test_api_docs_served_and_rendered_in_chromium():
+    require("/usr/bin/chromium", "chromium")
+    spec = yaml.safe_load(open(OPENAPI))
+    with Store() as s, Lighttpd(s) as web:
+        r = web.request("GET", "/api/docs")
+        assert r.status == 200 and r.headers["content-type"] == "text/html; charset=utf-8", r
+        assert r.body == open(API_HTML, "rb").read()
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert "default-src 'none'" in r.headers["content-security-policy"]
+        # The errors around it stay JSON.
+        for path in ("/api/docs/", "/api/docs.html", "/docs/api.html", "/api/nope"):
+            r = web.request("GET", path)
+            assert r.status == 404 and r.headers["content-type"] == "application/json", (path, r)
+            assert r.json()["code"] == "not_found"
+        os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
+        report = json.loads(node("api-docs-browser.js", f"{web.url}/api/docs", SCREENSHOT))
+
+    assert report["status"] == 200 and report["title"] == "Menzzo Supplier API reference", report
+    problems = [m for m in report["console"] if m["type"] in ("error", "warning")]
+    assert not problems and not report["pageErrors"], (problems, report["pageErrors"])
+    assert not report["failedRequests"] and not report["foreignRequests"], report
+    assert report["redocLoaded"] and report["hashAfterClick"] == "#tag/Health", report
+    assert "Confirm shipment of an AsirGroup sale product" in report["searchResults"], report["searchResults"]
+
+    # Every operation: its section, its method and path, its summary, and its examples.
+    rendered = {o["id"].rsplit("/", 1)[1]: o for o in report["operations"]}
+    samples = dict(zip([o["id"].rsplit("/", 1)[1] for o in report["operations"]], report["samples"]))
+    expected = {}
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            expected[op["operationId"]] = (method, path, op)
+    assert set(rendered) == set(expected) and len(expected) == 8, set(rendered) ^ set(expected)
+    for op_id, (method, path, op) in expected.items():
+        text = rendered[op_id]["text"]
+        assert f"{method.upper()}\n{path}" in text or f"{method.upper()} {path}" in text, (op_id, text[-600:])
+        assert op["summary"] in rendered[op_id]["heading"], (op_id, rendered[op_id]["heading"])
+    for op_id in ("asirGroupGetSales", "notioGetSales"):
+        assert '"menzzo_order_id": "15000012345_789"' in samples[op_id] and '"PRODUCT-SKU"' in samples[op_id], op_id
+    for op_id in ("asirGroupShipSale", "notioShipSale"):
+        assert '"tracking_number": "XY123456789FR"' in samples[op_id], samples[op_id][:800]
+        assert '"prepared_at": "2026-01-15T10:32:07Z"' in samples[op_id], samples[op_id][:800]
+    for op_id in ("asirGroupAcknowledgeSale", "notioAcknowledgeSale"):
+        assert '"status": "acknowledged"' in samples[op_id], samples[op_id][:800]
+    assert '"status": "ok"' in samples["getHealth"]
+
+    # The error table: every code the API sends, and those the web server answers itself.
+    codes = spec["components"]["schemas"]["Error"]["properties"]["code"]["enum"] + ["length_required"]
+    table = {(row[0], row[1]) for row in report["errorTable"]}
+    assert {c for _, c in table} == set(codes), {c for _, c in table} ^ set(codes)
+    assert ("401", "missing_token") in table and ("409", "cancelled") in table and ("503", "storage_full") in table
+    assert os.path.getsize(SCREENSHOT) > 10000

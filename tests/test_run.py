@@ -1,0 +1,85 @@
+"""make run (tools/run.sh): a busy port is an error before anything else happens, and
+"Serving on ..." is printed only once lighttpd listens."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import requests
+
+from harness import ROOT, free_port, require
+
+
+def run_sh(tmp, port, **env):
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("MENZZO_", "MAKE", "MFLAGS"))}
+    e.update({"PORT": str(port), "HOST": "127.0.0.1", "MENZZO_DATA_DIR": os.path.join(tmp, "db"),
+              "MENZZO_FILES_DIR": os.path.join(tmp, "files"), "ACCESS_LOG": os.path.join(tmp, "access.log")})
+    e.update(env)
+    return subprocess.Popen(["sh", "tools/run.sh"], cwd=ROOT, env=e, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def test_run_refuses_a_busy_port():
+    tmp = tempfile.mkdtemp(prefix="menzzo-run-")
+    try:
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            p = run_sh(tmp, busy.getsockname()[1])
+            out, _ = p.communicate(timeout=60)
+        assert p.returncode == 1, out
+        assert "already in use" in out and "Serving on" not in out, out
+        assert not os.path.exists(os.path.join(tmp, "db")), "a store was created for a server that cannot start"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_run_reports_a_lighttpd_that_does_not_start():
+    tmp = tempfile.mkdtemp(prefix="menzzo-run-")
+    try:
+        # 192.0.2.1 (TEST-NET-1) is no address of this machine: lighttpd cannot bind it.
+        p = run_sh(tmp, free_port(), HOST="192.0.2.1")
+        out, _ = p.communicate(timeout=60)
+        assert p.returncode == 1, out
+        assert "lighttpd did not start" in out and "Serving on" not in out, out
+        assert "mzk_" in out, "the new demo tokens must still be shown: " + out
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_run_serves_then_stops_on_a_signal():
+    require("lighttpd", "lighttpd")
+    tmp = tempfile.mkdtemp(prefix="menzzo-run-")
+    port = free_port()
+    p = run_sh(tmp, port)
+    try:
+        lines = []
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = p.stdout.readline()
+            assert line, "run.sh ended early: " + "".join(lines)
+            lines.append(line)
+            if line.startswith("Serving on"):
+                break
+        assert lines[-1] == f"Serving on http://127.0.0.1:{port}/api/ (Ctrl-C stops).\n", "".join(lines)
+        # Printed once it listens: the very next request is answered.
+        r = requests.get(f"http://127.0.0.1:{port}/api/health", timeout=30)
+        assert r.status_code == 200 and r.json() == {"status": "ok"}
+        assert any(l.startswith("  asir-group  mzk_") for l in lines), "".join(lines)
+    finally:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGINT)  # what Ctrl-C sends run.sh (lighttpd gets it too)
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        rest = p.stdout.read()
+        p.stdout.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert p.returncode == 0, f"exit {p.returncode}: {rest}"
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0, "lighttpd still listens after run.sh ended"
