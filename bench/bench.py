@@ -61,6 +61,7 @@ BIG = setting("BENCH_BIG", 1000000)
 SMALL = setting("BENCH_SMALL", 10000)
 SHIP_POOL = setting("BENCH_SHIP_POOL", 60000)
 SKIP_WRK = setting("BENCH_SKIP_WRK", 0)
+FASTCGI_PROCS = setting("BENCH_FASTCGI_PROCS", 2)
 WARMUP = 5
 DATE_QUERY = "date_from=2025-06-01&date_to=2025-06-30"
 
@@ -327,17 +328,27 @@ def free_port():
 
 
 class Lighttpd:
-    """The project's lighttpd.conf (cwd = project root) on a free loopback port."""
+    """The project's lighttpd.conf (cwd = project root) on a free loopback port, the endpoints as plain CGI
+    (mode "cgi") or FastCGI responders (mode "fastcgi"); or (static_dir) the same server settings
+    serving a directory of static files."""
 
-    def __init__(self, name, cgi_dir, store):
+    def __init__(self, name, cgi_dir, store, mode="cgi", static_dir=None):
         self.name = name
         self.port = free_port()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PORT": str(self.port), "HOST": "127.0.0.1",
                "CGI_DIR": cgi_dir, "MENZZO_DATA_DIR": store.db, "MENZZO_FILES_DIR": store.files,
-               "MENZZO_BASE_URL": "http://127.0.0.1:8080"}
+               "MENZZO_BASE_URL": "http://127.0.0.1:8080", "MENZZO_MODE": mode,
+               "FASTCGI_PROCS": str(FASTCGI_PROCS), "FASTCGI_SOCKET_DIR": os.path.join(WORK, f"run-{name}")}
         self.logpath = os.path.join(WORK, f"lighttpd-{name}.log")
         self.logf = open(self.logpath, "wb")
-        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", "lighttpd.conf"], cwd=ROOT, env=env,
+        conf = os.path.join(ROOT, "lighttpd.conf")
+        if static_dir is not None:
+            conf = os.path.join(WORK, "static.conf")
+            with open(conf, "w") as f:
+                f.write(f'server.document-root = "{static_dir}"\nserver.port = {self.port}\n'
+                        'server.bind = "127.0.0.1"\nserver.max-connections = 256\n'
+                        'mimetype.assign = ( ".json" => "application/json" )\n')
+        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", conf], cwd=ROOT, env=env,
                                      stdout=self.logf, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -392,40 +403,80 @@ def parse_wrk(text):
     return r
 
 
+def responder_memory(exe):
+    """Peak and current RSS (KiB) of the FastCGI responders running exe: [(pid, VmHWM, VmRSS)]."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.readlink(f"/proc/{pid}/exe") != exe:
+                continue
+            with open(f"/proc/{pid}/status") as f:
+                st = dict(l.split(":", 1) for l in f if ":" in l)
+            out.append((int(pid), int(st["VmHWM"].split()[0]), int(st["VmRSS"].split()[0])))
+        except (OSError, KeyError, ValueError):
+            pass
+    return out
+
+
 def run_wrk(small, big, ship):
+    static_dir = os.path.join(WORK, "static")
+    os.makedirs(static_dir, exist_ok=True)
+    p = subprocess.run([os.path.join(CGI_DIR, "notio", "get-sales")], capture_output=True,
+                       env=dict(cgi_env(small, token=small.tokens["notio"]), PATH="/usr/bin:/bin"))
+    with open(os.path.join(static_dir, "page.json"), "wb") as f:
+        f.write(p.stdout.split(b"\r\n\r\n", 1)[-1])  # get-sales notio's page, served as a file
     servers = {
         "baseline": Lighttpd("baseline", BASELINE_CGI_DIR, small),
+        "static": Lighttpd("static", CGI_DIR, small, static_dir=static_dir),
         "10k": Lighttpd("10k", CGI_DIR, small),
+        "10k-fcgi": Lighttpd("10k-fcgi", CGI_DIR, small, mode="fastcgi"),
         "1M": Lighttpd("1M", CGI_DIR, big),
+        "1M-fcgi": Lighttpd("1M-fcgi", CGI_DIR, big, mode="fastcgi"),
         "ship": Lighttpd("ship", CGI_DIR, ship),
+        "ship-fcgi": Lighttpd("ship-fcgi", CGI_DIR, ship, mode="fastcgi"),
     }
-    ids_file = _write_lines(os.path.join(WORK, "wrk-ship-ids.txt"), ship.wrk_ids)
-    offsets = {"ship": 0, "baseline-post": 0}
+    half = len(ship.wrk_ids) // 2
+    ids_files = {"ship": _write_lines(os.path.join(WORK, "wrk-ship-ids.txt"), ship.wrk_ids[:half]),
+                 "ship-fcgi": _write_lines(os.path.join(WORK, "wrk-ship-fcgi-ids.txt"), ship.wrk_ids[half:])}
+    ids_files["baseline-post"] = ids_files["ship"]
+    offsets = {"ship": 0, "ship-fcgi": 0, "baseline-post": 0}
     lua = os.path.join(ROOT, "bench", "ship.lua")
 
     def get(server, path, token):
         return [f"-H", f"Authorization: Bearer {token}", servers[server].url(path)]
 
     def post(server, path, token, key):
-        return ["-s", lua, servers[server].url(path), "--", token, ids_file, str(offsets[key]), str(WRK_THREADS)]
+        return ["-s", lua, servers[server].url(path), "--", token, ids_files[key], str(offsets[key]),
+                str(WRK_THREADS)]
 
     runs = [
         ("baseline GET", "baseline", lambda: get("baseline", "/api/notio/get-sales", "x")),
+        ("static file (a page's size)", "static", lambda: [servers["static"].url("/page.json")]),
         ("get-sales notio 10k", "gs-10k", lambda: get("10k", "/api/notio/get-sales", small.tokens["notio"])),
+        ("get-sales notio 10k FastCGI", "gs-10k-fcgi",
+         lambda: get("10k-fcgi", "/api/notio/get-sales", small.tokens["notio"])),
         ("get-sales notio 1M", "gs-1M", lambda: get("1M", "/api/notio/get-sales", big.tokens["notio"])),
+        ("get-sales notio 1M FastCGI", "gs-1M-fcgi",
+         lambda: get("1M-fcgi", "/api/notio/get-sales", big.tokens["notio"])),
         ("get-sales asir-group cache HIT 1M", "gs-hit",
          lambda: get("1M", "/api/asir-group/get-sales", big.tokens["asir-group"])),
+        ("get-sales asir-group cache HIT 1M FastCGI", "gs-hit-fcgi",
+         lambda: get("1M-fcgi", "/api/asir-group/get-sales", big.tokens["asir-group"])),
         ("baseline POST", "baseline-post",
          lambda: post("baseline", "/api/notio/ship-sale", "x", "baseline-post")),
         ("ship-sale asir-group", "ship",
          lambda: post("ship", "/api/asir-group/ship-sale", ship.tokens["asir-group"], "ship")),
+        ("ship-sale asir-group FastCGI", "ship-fcgi",
+         lambda: post("ship-fcgi", "/api/asir-group/ship-sale", ship.tokens["asir-group"], "ship-fcgi")),
     ]
     results = {key: [] for _, key, _ in runs}
     names = {key: name for name, key, _ in runs}
     try:
         # Warm each server and the asir-group cache once.
         for name, key, args in runs:
-            if key in ("gs-10k", "gs-1M", "gs-hit", "baseline"):
+            if key.startswith(("gs-", "baseline", "static")) and key != "baseline-post":
                 subprocess.run(["wrk", "-t1", "-c1", "-d1s", *args()], capture_output=True)
         for rnd in range(WRK_ROUNDS):
             order = runs[rnd % len(runs):] + runs[:rnd % len(runs)]
@@ -439,11 +490,12 @@ def run_wrk(small, big, ship):
                     offsets[key] += max(t["issued"] for t in r["threads"]) * WRK_THREADS
                 results[key].append(r)
                 extra = ""
-                if r["threads"] and key == "ship":
+                if r["threads"] and key.startswith("ship"):
                     extra = (f", changed {sum(t['changed'] for t in r['threads'])}, repeats "
                              f"{sum(t['unchanged'] for t in r['threads'])}")
                 log(f"wrk round {rnd + 1}/{WRK_ROUNDS}: {name}: {r['rps']:.0f} req/s, "
                     f"non-2xx {r['non2xx']}, socket errors {r['socket_errors']}{extra}")
+        memory = responder_memory(os.path.join(CGI_DIR, "notio", "get-sales"))
     finally:
         for s in servers.values():
             s.stop()
@@ -459,7 +511,11 @@ def run_wrk(small, big, ship):
             "socket_errors": sum(r["socket_errors"] for r in rs),
             "changed": sum(t["changed"] for r in rs for t in r["threads"]),
             "unchanged": sum(t["unchanged"] for r in rs for t in r["threads"]),
+            "requests": sum(r["requests"] for r in rs),
         }
+    # get-sales notio's responders of both FastCGI servers, after every round (warm-up included)
+    summary["responders"] = {"processes": memory, "requests": summary["gs-10k-fcgi"]["requests"] +
+                             summary["gs-1M-fcgi"]["requests"]}
     return summary
 
 
@@ -537,6 +593,14 @@ def report(mach, imports, direct, floor, wrk, elapsed):
     if wrk:
         w(f"| ship-sale behind lighttpd ≥ 0.7× baseline req/s (fsync on) | {ship_rps:.2f}× | "
           f"{verdict(ship_rps >= 0.7)} |")
+        fc = min(wrk["gs-10k-fcgi"]["rps_median"] / wrk["gs-10k"]["rps_median"],
+                 wrk["gs-1M-fcgi"]["rps_median"] / wrk["gs-1M"]["rps_median"])
+        p99 = max(wrk["gs-10k-fcgi"]["p99_ms"] / wrk["gs-10k"]["p99_ms"],
+                  wrk["gs-1M-fcgi"]["p99_ms"] / wrk["gs-1M"]["p99_ms"])
+        w(f"| get-sales FastCGI ≥ 10× get-sales CGI req/s (moonshot 20×) | {fc:.1f}× (worse of 10k and 1M) | "
+          f"{verdict(fc >= 10)} |")
+        w(f"| get-sales FastCGI p99 latency not worse than CGI | {p99:.2f}× of CGI's (worse of 10k and 1M) | "
+          f"{verdict(p99 <= 1.0)} |")
     w(f"| import ≥ 100 000 lines/s | {imp_min:,.0f} lines/s (slowest import) | {verdict(imp_min >= 100000)} |")
     w(f"| peak RSS of every CGI ≤ 4 MB | {worst_rss / 1024:.1f} MiB (largest) | {verdict(worst_rss <= 4096)} |")
     w("")
@@ -570,20 +634,32 @@ def report(mach, imports, direct, floor, wrk, elapsed):
         w("")
         w("| variant | req/s (median) | req/s per round | / baseline | latency p50 ms | p99 ms | non-2xx | socket errors |")
         w("|---|---|---|---|---|---|---|---|")
-        for key in ("baseline", "gs-10k", "gs-1M", "gs-hit", "baseline-post", "ship"):
+        for key in ("baseline", "static", "gs-10k", "gs-10k-fcgi", "gs-1M", "gs-1M-fcgi", "gs-hit", "gs-hit-fcgi",
+                    "baseline-post", "ship", "ship-fcgi"):
             r = wrk[key]
-            b = wrk["baseline-post" if key in ("ship", "baseline-post") else "baseline"]["rps_median"]
+            b = wrk["baseline-post" if key.startswith(("ship", "baseline-post")) else "baseline"]["rps_median"]
             w(f"| {r['name']} | {r['rps_median']:.0f} | {' / '.join(f'{x:.0f}' for x in r['rps'])} | "
               f"{r['rps_median'] / b:.2f}× | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non2xx']} | "
               f"{r['socket_errors']} |")
         w("")
-        s = wrk["ship"]
+        s, sf = wrk["ship"], wrk["ship-fcgi"]
         w(f"ship-sale requests each named a different pending sale product while the pool lasted: "
-          f"{s['changed']} real shipments (fsync on), {s['unchanged']} repeats of already-shipped ones "
+          f"{s['changed']} real shipments as CGI and {sf['changed']} as FastCGI (fsync on), "
+          f"{s['unchanged'] + sf['unchanged']} repeats of already-shipped ones "
           f"(200, `\"changed\": false`, no write). The baseline servers run the project's own "
           "lighttpd.conf with CGI_DIR pointing at copies of the baseline CGI, so routing, setenv and "
-          "limits are identical and only the executable differs.")
+          "limits are identical and only the executable differs. FastCGI rows: the same lighttpd.conf with "
+          f"MENZZO_MODE=fastcgi, {FASTCGI_PROCS} responder(s) per executable; the static file is "
+          "get-sales notio's page written to a file and served by lighttpd (document root, same server "
+          "settings).")
         w("")
+        mem = wrk["responders"]
+        if mem["processes"]:
+            w(f"get-sales notio's FastCGI responders after {mem['requests']:,} requests (all rounds, "
+              f"{len(mem['processes'])} processes of the 10k and 1M servers): peak RSS (VmHWM) "
+              f"{', '.join(str(p[1]) for p in mem['processes'])} KiB; RSS at the end "
+              f"{', '.join(str(p[2]) for p in mem['processes'])} KiB.")
+            w("")
 
     w("## Import (`bin/menzzo-admin import FILE`, one transaction)")
     w("")

@@ -26,6 +26,26 @@ reserve(struct buf *b, size_t n)
 }
 
 int
+buf_reserve(struct buf *b, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (n >= (size_t)-1 - b->len)
+		return -1;
+	if (b->len + n + 1 <= b->cap)
+		return 0;
+	cap = b->len + n + 1;
+	if ((p = realloc(b->p, cap)) == NULL)
+		return -1;
+	if (b->p == NULL)
+		p[0] = '\0';
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+int
 buf_add(struct buf *b, const void *p, size_t n)
 {
 	if (n == 0 && b->p != NULL)
@@ -46,21 +66,54 @@ buf_adds(struct buf *b, const char *s)
 }
 
 int
+buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	size_t avail = b->cap > b->len ? b->cap - b->len : 0;
+	int n;
+
+	/* One pass when it fits in what is free; a second, after making room, when it does not. */
+	va_copy(again, ap);
+	n = vsnprintf(avail ? b->p + b->len : NULL, avail, fmt, ap);
+	if (n >= 0 && (size_t)n >= avail) {
+		if (reserve(b, (size_t)n) != 0)
+			n = -1;
+		else
+			vsnprintf(b->p + b->len, (size_t)n + 1, fmt, again);
+	}
+	va_end(again);
+	if (n < 0) {
+		if (b->p != NULL)
+			b->p[b->len] = '\0';
+		return -1;
+	}
+	b->len += (size_t)n;
+	return 0;
+}
+
+int
 buf_addf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	rc = buf_vaddf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || reserve(b, (size_t)n))
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-	return 0;
+	return rc;
+}
+
+char *
+buf_extend(struct buf *b, size_t n)
+{
+	char *p;
+
+	if (reserve(b, n) != 0)
+		return NULL;
+	p = b->p + b->len;
+	b->len += n;
+	b->p[b->len] = '\0';
+	return p;
 }
 
 void

@@ -117,8 +117,8 @@ arm_fault_guard(struct cgi *c, int fastcgi)
 
 	snprintf(why, sizeof(why), "%s: store damaged or truncated (a fault reading the map of the store or its cache)",
 	    c->cfg.data_dir);
-	response_prepare_fault(&c->res, why, &out, &log);
-	if (out.p != NULL && log.p != NULL)
+	response_prepare_fault(&c->res, why, fastcgi ? NULL : &out, &log);
+	if (log.p != NULL && (fastcgi || out.p != NULL))
 		fault_guard_arm(fastcgi ? -1 : 1, out.p, out.len, log.p, log.len, fastcgi ? 1 : 0);
 	buf_free(&out);
 	buf_free(&log);

@@ -55,8 +55,10 @@ fault_guard_arm(int out_fd, const char *out, size_t outlen, const char *log, siz
 	guard.exit_status = exit_status;
 	guard.outlen = outlen < GUARD_TEXT_MAX ? outlen : GUARD_TEXT_MAX;
 	guard.loglen = loglen < GUARD_TEXT_MAX ? loglen : GUARD_TEXT_MAX;
-	memcpy(guard.out, out, guard.outlen);
-	memcpy(guard.log, log, guard.loglen);
+	if (guard.outlen)
+		memcpy(guard.out, out, guard.outlen);
+	if (guard.loglen)
+		memcpy(guard.log, log, guard.loglen);
 	guard.armed = 1;
 }
 

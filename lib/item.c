@@ -138,23 +138,34 @@ item_link_prefix(const struct config *cfg, struct buf *out)
 int
 item_compose(const void *value, size_t len, const struct buf *link_prefix, struct buf *out)
 {
+	static const char link[] = ",\"link_to_label\":";
 	const unsigned char *p = value, *end = p + len;
 	const char *label, *head, *tail;
 	size_t ln, hn, tn;
+	char *w;
 
 	if (get_part(&p, end, &label, &ln) || get_part(&p, end, &head, &hn) ||
 	    get_part(&p, end, &tail, &tn) || p != end)
 		return -1;
-	buf_add(out, head, hn);
-	buf_adds(out, ",\"link_to_label\":");
+	/* Both JSON parts were encoded by json-c: the link's prefix once, the label when the item was stored. */
+	if ((w = buf_extend(out, hn + sizeof(link) - 1 + (ln ? link_prefix->len + ln + 2 : 5) + tn)) == NULL)
+		return -1;
+	memcpy(w, head, hn);
+	w += hn;
+	memcpy(w, link, sizeof(link) - 1);
+	w += sizeof(link) - 1;
 	if (ln > 0) {
-		/* Both parts were JSON-encoded by json-c: the prefix once, the label when stored. */
-		buf_add(out, link_prefix->p, link_prefix->len);
-		buf_add(out, label, ln);
-		buf_add(out, "\",", 2);
-	} else
-		buf_adds(out, "null,");
-	buf_add(out, tail, tn);
+		memcpy(w, link_prefix->p, link_prefix->len);
+		w += link_prefix->len;
+		memcpy(w, label, ln);
+		w += ln;
+		memcpy(w, "\",", 2);
+		w += 2;
+	} else {
+		memcpy(w, "null,", 5);
+		w += 5;
+	}
+	memcpy(w, tail, tn);
 	return 0;
 }
 

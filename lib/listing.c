@@ -311,6 +311,8 @@ listing_run(struct store_txn *t, const struct config *cfg, unsigned supplier,
 		pg.after = &after;
 	}
 	item_link_prefix(cfg, &pg.link_prefix);
+	/* A page's items are about 280 bytes each: one allocation for the whole page, not a doubling series. */
+	buf_reserve(body, (size_t)cfg->page_size * 320 + 2);
 	buf_add(body, "[", 1);
 	if (q->has_order)
 		rc = page_order(t, &pg, skip);

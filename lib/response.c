@@ -53,13 +53,14 @@ response_free(struct response *r)
 void
 response_header(struct response *r, const char *name, const char *fmt, ...)
 {
-	char value[1024];
 	va_list ap;
 
+	buf_adds(&r->headers, name);
+	buf_add(&r->headers, ": ", 2);
 	va_start(ap, fmt);
-	vsnprintf(value, sizeof(value), fmt, ap);
+	buf_vaddf(&r->headers, fmt, ap);
 	va_end(ap);
-	buf_addf(&r->headers, "%s: %s\r\n", name, value);
+	buf_add(&r->headers, "\r\n", 2);
 }
 
 void
@@ -144,9 +145,11 @@ response_prepare_fault(const struct response *r, const char *why, struct buf *ou
 	f.body.len = sizeof(response_fault_body) - 1;
 	f.headers.p = "Retry-After: 30\r\n";
 	f.headers.len = strlen(f.headers.p);
-	out->len = 0;
-	response_head(&f, out);
-	buf_add(out, response_fault_body, sizeof(response_fault_body) - 1);
+	if (out != NULL) {
+		out->len = 0;
+		response_head(&f, out);
+		buf_add(out, response_fault_body, sizeof(response_fault_body) - 1);
+	}
 	log->len = 0;
 	buf_adds(log, "menzzo: request ");
 	buf_adds(log, r->request_id);

@@ -66,8 +66,9 @@ int response_send(const struct response *r, FILE *out);
 
 /*
  * Prepares, for the fault guard (fault.h), the 503 storage_unavailable that
- * r would send if the store faulted (whole, head and body, into out) and its
- * error-log line naming why (into log).  Writes nothing now.
+ * r would send if the store faulted (whole, head and body, into out; none
+ * when out is NULL) and its error-log line naming why (into log).  Writes
+ * nothing now.
  */
 void response_prepare_fault(const struct response *r, const char *why, struct buf *out, struct buf *log);
 

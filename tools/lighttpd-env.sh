@@ -25,6 +25,10 @@ case "$port" in ''|*[!0-9]*) echo "lighttpd-env.sh: PORT must be a number" >&2; 
 MENZZO_DATA_DIR=$(abs "$MENZZO_DATA_DIR")
 MENZZO_FILES_DIR=$(abs "$MENZZO_FILES_DIR")
 export MENZZO_DATA_DIR MENZZO_FILES_DIR MENZZO_BASE_URL
+if [ -n "${MENZZO_CACHE_DIR:-}" ]; then
+	MENZZO_CACHE_DIR=$(abs "$MENZZO_CACHE_DIR")
+	export MENZZO_CACHE_DIR
+fi
 
 # The MENZZO_* environment as lighttpd key => value pairs, one a line.
 menzzo_env() {
