@@ -1,10 +1,11 @@
 """What lighttpd.conf itself adds to the executables: the access log."""
+import json
 import os
 import re
 import signal
 import time
 
-from harness import Lighttpd, Store, sale
+from harness import ROOT, Lighttpd, Store, sale
 
 # The combined log format: host ident user [time] "request" status bytes "Referer" "User-Agent".
 COMBINED = re.compile(r'^(?P<host>\S+) - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] '
@@ -64,3 +65,39 @@ def test_access_log_is_combined_and_without_tokens():
     assert len(rotated) == 1 and COMBINED.match(rotated[0]) and "after-rotation" in rotated[0], rotated
     for text in ("\n".join(lines), errors):
         assert token not in text and "mzk_" not in text and "Bearer" not in text, text
+
+
+def test_lighttpd_own_errors_are_json_for_every_status_it_produces():
+    """What lighttpd answers itself, before any executable runs: a JSON error for each status, never HTML
+    (an HTTP/2.0 request line gets a 505, a header line without a colon a 400, a huge request line a 431, ...)."""
+    import socket
+    raw_cases = [
+        (b"GET /api/health HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+        (b"GET /api/health HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", 400),
+        (b"GET /api/" + b"x" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 431),
+        (b"POST /api/asir-group/ship-sale HTTP/1.1\r\nHost: x\r\n\r\n", 411),
+        (b"BREW /api/health HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+    ]
+    with Store() as s:
+        with Lighttpd(s) as web:
+            for raw, status in raw_cases:
+                c = socket.create_connection(("127.0.0.1", web.port), timeout=10)
+                c.sendall(raw)
+                data = b""
+                while True:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                    if b"\r\n\r\n" in data and len(data.split(b"\r\n\r\n", 1)[1]) >= int(
+                            re.search(rb"Content-Length: (\d+)", data).group(1) if b"Content-Length" in data else b"0"):
+                        break
+                c.close()
+                head, _, body = data.partition(b"\r\n\r\n")
+                assert head.split(b" ")[1] == str(status).encode(), (raw[:40], head)
+                assert b"Content-Type: application/json" in head, (status, head)
+                j = json.loads(body)
+                assert j["success"] is False and j["code"] and j["error"], (status, body)
+    for page in os.listdir(os.path.join(ROOT, "www", "errors")):
+        j = json.loads(open(os.path.join(ROOT, "www", "errors", page)).read())
+        assert set(j) == {"success", "error", "code"} and j["success"] is False, page
