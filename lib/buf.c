@@ -5,8 +5,9 @@
 
 #include "buf.h"
 
+/* Room for n more bytes and a NUL: exactly that (exact), or the capacity doubled until it fits. */
 static int
-reserve(struct buf *b, size_t n)
+grow(struct buf *b, size_t n, int exact)
 {
 	size_t cap;
 	char *p;
@@ -15,27 +16,9 @@ reserve(struct buf *b, size_t n)
 		return -1;
 	if (b->len + n + 1 <= b->cap)
 		return 0;
-	cap = b->cap ? b->cap : 256;
+	cap = exact ? b->len + n + 1 : b->cap ? b->cap : 256;
 	while (cap < b->len + n + 1)
 		cap *= 2;
-	if ((p = realloc(b->p, cap)) == NULL)
-		return -1;
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-int
-buf_reserve(struct buf *b, size_t n)
-{
-	size_t cap;
-	char *p;
-
-	if (n >= (size_t)-1 - b->len)
-		return -1;
-	if (b->len + n + 1 <= b->cap)
-		return 0;
-	cap = b->len + n + 1;
 	if ((p = realloc(b->p, cap)) == NULL)
 		return -1;
 	if (b->p == NULL)
@@ -43,6 +26,18 @@ buf_reserve(struct buf *b, size_t n)
 	b->p = p;
 	b->cap = cap;
 	return 0;
+}
+
+static int
+reserve(struct buf *b, size_t n)
+{
+	return grow(b, n, 0);
+}
+
+int
+buf_reserve(struct buf *b, size_t n)
+{
+	return grow(b, n, 1);
 }
 
 int
