@@ -36,6 +36,7 @@ action_body_parse(const struct request *r, enum sale_action what, struct action_
 		*message = msg;
 		return -1;
 	case PARSE_BAD_BODY:
+	case PARSE_NEEDS_JSON:
 		*message = "The body must be a JSON object, each member given once, or form-encoded fields "
 		    "(Content-Type application/json or application/x-www-form-urlencoded).";
 		return -1;

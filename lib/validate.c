@@ -407,3 +407,15 @@ field_carrier(struct field *f)
 {
 	return valid_text(f->val, f->len, CARRIER_MAX);
 }
+
+int
+field_boolean(struct field *f)
+{
+	if (f->len == 4 && memcmp(f->val, "true", 4) == 0)
+		f->parsed.flag = 1;
+	else if (f->len == 5 && memcmp(f->val, "false", 5) == 0)
+		f->parsed.flag = 0;
+	else
+		return -1;
+	return 0;
+}
