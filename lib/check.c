@@ -91,12 +91,12 @@ on_listing(void *ctx, unsigned supplier, unsigned view, const struct listing_pos
 
 	if (!index_entry(c, &c->listing, pos->sale_product_id, &sp, "listing", &rc))
 		return rc;
-	/* The stored item must be exactly what the record renders to. */
+	/* The stored item must show exactly what the record renders to (an item of an older format may differ in bytes). */
 	if (item_render(&sp, &c->item) != 0)
 		return STORE_NOMEM;
 	if (sp.supplier != supplier || view >= FILTER__MAX || !sale_in_view(sp.status, (enum status_filter)view) ||
 	    sp.order_date != pos->order_date ||
-	    sp.increment_id != pos->increment_id || c->item.len != len || memcmp(c->item.p, item, len) != 0)
+	    sp.increment_id != pos->increment_id || !item_equivalent(c->item.p, c->item.len, item, len))
 		problem(c, "listing entry (view %u) disagrees with sale product %" PRIu64,
 		    view, pos->sale_product_id);
 	return 0;

@@ -86,9 +86,11 @@ item_render(const struct sale_product *sp, struct buf *out)
 	add(tail, "status", json_object_new_string(status_name(sp->status)));
 	add(tail, "acknowledged_at", timestamp_json(sp->acknowledged_at));
 	add(tail, "prepared_at", timestamp_json(sp->prepared_at));
+	add(tail, "refused_at", timestamp_json(sp->refused_at));
 	/* "{...}" each: the label without its quotes, the head without its '}', the tail without its '{'. */
 	out->len = 0;
-	rc = put_part(out, label, 1, 1) || put_part(out, head, 0, 1) || put_part(out, tail, 1, 0) ? -1 : 0;
+	rc = buf_add(out, "\x01", 1) || put_part(out, label, 1, 1) || put_part(out, head, 0, 1) ||
+	    put_part(out, tail, 1, 0) ? -1 : 0;
 	json_object_put(head);
 	json_object_put(tail);
 	json_object_put(label);
@@ -101,7 +103,7 @@ item_same(const struct sale_product *a, const struct sale_product *b)
 	return a->increment_id == b->increment_id && a->sale_product_id == b->sale_product_id &&
 	    a->status == b->status && a->quantity == b->quantity && a->price_cents == b->price_cents &&
 	    a->order_date == b->order_date && a->acknowledged_at == b->acknowledged_at &&
-	    a->prepared_at == b->prepared_at && strcmp(a->sku, b->sku) == 0 &&
+	    a->prepared_at == b->prepared_at && a->refused_at == b->refused_at && strcmp(a->sku, b->sku) == 0 &&
 	    strcmp(a->carrier, b->carrier) == 0 && strcmp(a->label, b->label) == 0;
 }
 
@@ -141,9 +143,13 @@ item_compose(const void *value, size_t len, const struct buf *link_prefix, struc
 	const unsigned char *p = value, *end = p + len;
 	const char *label, *head, *tail;
 	size_t ln, hn, tn;
+	/* Format 1 (schema 3) starts with the label's length, below 256: a 0 byte; format 2 with 1. */
+	int format1 = len > 0 && p[0] == 0;
 
+	if (len > 0 && p[0] == 1)
+		p++;
 	if (get_part(&p, end, &label, &ln) || get_part(&p, end, &head, &hn) ||
-	    get_part(&p, end, &tail, &tn) || p != end)
+	    get_part(&p, end, &tail, &tn) || p != end || (format1 && (tn == 0 || tail[tn - 1] != '}')))
 		return -1;
 	buf_add(out, head, hn);
 	buf_adds(out, ",\"link_to_label\":");
@@ -154,8 +160,26 @@ item_compose(const void *value, size_t len, const struct buf *link_prefix, struc
 		buf_add(out, "\",", 2);
 	} else
 		buf_adds(out, "null,");
+	/* An item stored before refusals existed: its sale product was never refused. */
+	if (format1)
+		return buf_add(out, tail, tn - 1) || buf_adds(out, ",\"refused_at\":null}") ? -1 : 0;
 	buf_add(out, tail, tn);
 	return 0;
+}
+
+int
+item_equivalent(const void *a, size_t alen, const void *b, size_t blen)
+{
+	struct buf none = { 0 }, ja = { 0 }, jb = { 0 };
+	int same;
+
+	if (alen == blen && memcmp(a, b, alen) == 0)
+		return 1;
+	same = item_compose(a, alen, &none, &ja) == 0 && item_compose(b, blen, &none, &jb) == 0 &&
+	    ja.len == jb.len && memcmp(ja.p, jb.p, ja.len) == 0;
+	buf_free(&ja);
+	buf_free(&jb);
+	return same;
 }
 
 struct json_object *
@@ -184,6 +208,9 @@ sale_full_json(const struct sale_product *sp)
 	add(o, "ship_carrier", string_or_null(sp->ship_carrier));
 	add(o, "created_at", timestamp_json(sp->created_at));
 	add(o, "updated_at", timestamp_json(sp->updated_at));
+	add(o, "refused_at", timestamp_json(sp->refused_at));
+	add(o, "reason", string_or_null(refusal_reason_name(sp->reason)));
+	add(o, "note", string_or_null(sp->note));
 	return o;
 }
 

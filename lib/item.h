@@ -8,11 +8,13 @@
  * event, and the body of an acknowledge or ship.
  *
  * The stored item: the listing index keeps each sale product's get-sales
- * item rendered when the sale product changes, as three 16-bit-length-
- * prefixed parts: the label, the JSON members before link_to_label (with
- * the opening brace), and those after it (with the closing brace).  The
- * link's prefix depends on MENZZO_BASE_URL, known only when a request is
- * answered; item_compose joins the parts with it.
+ * item rendered when the sale product changes, as a format byte (1) and
+ * three 16-bit-length-prefixed parts: the label, the JSON members before
+ * link_to_label (with the opening brace), and those after it (with the
+ * closing brace).  The link's prefix depends on MENZZO_BASE_URL, known only
+ * when a request is answered; item_compose joins the parts with it.  Items
+ * of format 1 (schema-3 stores: no format byte, no refused_at) are still
+ * read, composed with "refused_at": null, which they can only have been.
  */
 
 #include <stddef.h>
@@ -35,6 +37,8 @@ int item_same(const struct sale_product *a, const struct sale_product *b);
 void item_link_prefix(const struct config *cfg, struct buf *out);
 /* Appends the item of a stored value with its link; -1 when the value does not decode. */
 int item_compose(const void *value, size_t len, const struct buf *link_prefix, struct buf *out);
+/* 1 when two stored values compose to the same item (whatever their formats), else 0. */
+int item_equivalent(const void *a, size_t alen, const void *b, size_t blen);
 
 /* Every stored field, for `menzzo-admin show` and the sale log. */
 struct json_object *sale_full_json(const struct sale_product *sp);

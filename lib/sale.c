@@ -8,6 +8,10 @@ static const char *const filter_names[FILTER__MAX] = {
 	"pending", "acknowledged", "shipped", "cancelled", "open", "all",
 };
 
+static const char *const reason_names[REASON__MAX] = {
+	"", "out_of_stock", "discontinued", "price_error", "cannot_deliver", "other",
+};
+
 static const char *const log_action_names[LOG__MAX] = {
 	"imported", "updated", "acknowledged", "shipped", "cancelled",
 };
@@ -40,20 +44,17 @@ sale_views(enum sale_status status, unsigned views[SALE_VIEWS_MAX])
 	return n;
 }
 
-const char *
-status_name(enum sale_status s)
+/* names[i] for i below n, "unknown" for any other value. */
+static const char *
+name_of(const char *const *names, unsigned n, unsigned i)
 {
-	return (unsigned)s < STATUS__MAX ? status_names[s] : "unknown";
+	return i < n ? names[i] : "unknown";
 }
 
-const char *
-status_filter_name(enum status_filter f)
-{
-	return (unsigned)f < FILTER__MAX ? filter_names[f] : "unknown";
-}
-
-const char *
-log_action_name(enum log_action a)
-{
-	return (unsigned)a < LOG__MAX ? log_action_names[a] : "unknown";
-}
+/* The name functions of sale.h, each a lookup in its table. */
+#define NAME_FN(fn, type, names, n) \
+	const char *fn(type v) { return name_of(names, n, (unsigned)v); }
+NAME_FN(status_name, enum sale_status, status_names, STATUS__MAX)
+NAME_FN(status_filter_name, enum status_filter, filter_names, FILTER__MAX)
+NAME_FN(refusal_reason_name, enum refusal_reason, reason_names, REASON__MAX)
+NAME_FN(log_action_name, enum log_action, log_action_names, LOG__MAX)

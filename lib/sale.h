@@ -15,6 +15,9 @@
 #define TRACKING_MAX 64
 #define PRICE_CENTS_MAX 99999999999LL /* 999 999 999.99 */
 #define QUANTITY_MAX 100000
+#define NOTE_CHARS_MAX 500 /* a refusal's note: characters (Unicode scalar values) */
+#define NOTE_MAX 2000 /* ... and bytes of UTF-8: 4 a character at most */
+#define PACKAGES_MAX 50
 
 enum sale_status {
 	STATUS_PENDING,
@@ -35,6 +38,17 @@ enum status_filter {
 	FILTER__MAX
 };
 
+/* Why a supplier refused a sale product; REASON_NONE while it is not refused.  Stored: never renumber. */
+enum refusal_reason {
+	REASON_NONE,
+	REASON_OUT_OF_STOCK,
+	REASON_DISCONTINUED,
+	REASON_PRICE_ERROR,
+	REASON_CANNOT_DELIVER,
+	REASON_OTHER,
+	REASON__MAX
+};
+
 /* A sale product: one line of a customer order that one supplier fulfils. */
 struct sale_product {
 	uint64_t increment_id;    /* the order's number, "15000012345" */
@@ -52,6 +66,21 @@ struct sale_product {
 	char label[LABEL_MAX + 1];              /* relative to the files directory; "" = none */
 	char tracking_number[TRACKING_MAX + 1]; /* given with ship-sale */
 	char ship_carrier[CARRIER_MAX + 1];     /* given with ship-sale */
+	int64_t refused_at;                     /* 0 = not refused */
+	enum refusal_reason reason;             /* REASON_NONE unless refused */
+	char note[NOTE_MAX + 1];                /* the refusal's note, UTF-8; "" = none */
+};
+
+/* One parcel of a shipment, as ship-sale's packages name it. */
+struct package {
+	char tracking_number[TRACKING_MAX + 1];
+	char carrier[CARRIER_MAX + 1];          /* the order's carrier when the supplier named none */
+};
+
+/* The parcels of a shipment (the shipment database keeps them beside the record). */
+struct package_list {
+	unsigned n;                             /* 0 .. PACKAGES_MAX */
+	struct package p[PACKAGES_MAX];
 };
 
 /*
@@ -64,6 +93,9 @@ int sale_in_view(enum sale_status status, enum status_filter view);
 #define SALE_VIEWS_MAX 3
 /* Fills views with every view a sale product of this status is listed in; returns how many. */
 int sale_views(enum sale_status status, unsigned views[SALE_VIEWS_MAX]);
+
+/* "out_of_stock", ...; "" for REASON_NONE, "unknown" for a value out of range. */
+const char *refusal_reason_name(enum refusal_reason r);
 
 /* "pending", ..., or "unknown" for a value out of range. */
 const char *status_name(enum sale_status s);

@@ -33,6 +33,8 @@ store_stats(struct store *s, struct store_stats *st)
 	if ((rc = txn_begin(s->env, MDB_RDONLY, &txn)) != 0)
 		return map_err(rc);
 	for (int i = 0; i < DB__MAX; i++) {
+		if (s->absent & (1u << i))
+			continue; /* a database of a later format, in a store not yet upgraded: no entries */
 		if ((rc = mdb_stat(txn, s->dbi[i], &ms)) != 0)
 			break;
 		st->entries[i] = ms.ms_entries;

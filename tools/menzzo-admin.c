@@ -753,7 +753,7 @@ cmd_stats(struct admin *a, int argc, char **argv)
 		json_object_object_add(j, "readers_used", json_object_new_uint64(st.readers_used));
 		json_object_object_add(j, "readers_max", json_object_new_uint64(st.readers_max));
 		json_object_object_add(j, "last_txn", json_object_new_uint64(st.last_txn));
-		for (int i = 0; i < 8; i++)
+		for (int i = 0; i < STORE_DB_COUNT; i++)
 			json_object_object_add(e, store_db_names[i], json_object_new_uint64(st.entries[i]));
 		json_object_object_add(j, "entries", e);
 		return print_json(j);
@@ -762,7 +762,7 @@ cmd_stats(struct admin *a, int argc, char **argv)
 	stats_size("used_bytes", st.used_bytes);
 	stats_size("page_size", st.page_size);
 	printf("readers\t%u/%u\nlast_txn\t%" PRIu64 "\n", st.readers_used, st.readers_max, st.last_txn);
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < STORE_DB_COUNT; i++)
 		printf("%s\t%" PRIu64 "\n", store_db_names[i], st.entries[i]);
 	return 0;
 }
