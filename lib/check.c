@@ -17,6 +17,7 @@ struct check {
 	struct buf item;           /* scratch: a record's rendered listing item */
 	uint64_t logged;           /* sale products with a sale log */
 	uint64_t sales, views, labelled, listing, orders, labels, log_seq, event_seq, logs, events;
+	uint64_t statuses[STATUS__MAX];  /* sale products of each status */
 	store_progress_fn progress;
 	void *progress_ctx;
 	uint64_t done, total;      /* entries visited, of how many */
@@ -59,6 +60,12 @@ on_sale(void *ctx, const struct sale_product *sp)
 		problem(c, "sale product %" PRIu64 " is shipped without prepared_at", sp->sale_product_id);
 	if (sp->status == STATUS_ACKNOWLEDGED && sp->acknowledged_at == 0)
 		problem(c, "sale product %" PRIu64 " is acknowledged without acknowledged_at", sp->sale_product_id);
+	if (sp->status == STATUS_REFUSED && (sp->refused_at == 0 || sp->reason == REASON_NONE || sp->prepared_at != 0))
+		problem(c, "sale product %" PRIu64 " is refused without refused_at or a reason, or after shipping",
+		    sp->sale_product_id);
+	if (sp->status != STATUS_REFUSED && (sp->refused_at != 0 || sp->reason != REASON_NONE || sp->note[0]))
+		problem(c, "sale product %" PRIu64 " is %s but keeps a refusal", sp->sale_product_id, status_name(sp->status));
+	c->statuses[sp->status]++;
 	return 0;
 }
 
@@ -153,7 +160,7 @@ last_agrees(struct check *c)
 	if (store_sale_get(c->t, c->last.sale_product_id, &sp) != STORE_OK)
 		return;
 	if (sp.status != c->last.status || sp.acknowledged_at != c->last.acknowledged_at ||
-	    sp.prepared_at != c->last.prepared_at)
+	    sp.prepared_at != c->last.prepared_at || sp.refused_at != c->last.refused_at)
 		problem(c, "sale product %" PRIu64 " disagrees with its last sale-log entry", sp.sale_product_id);
 }
 
@@ -244,8 +251,8 @@ store_check(struct store *s, FILE *report, store_progress_fn progress, void *pro
 		problem(&c, "%" PRIu64 " of %" PRIu64 " sale products have a sale log", c.logged, c.sales);
 	if (c.labels != c.labelled)
 		problem(&c, "label index has %" PRIu64 " entries for %" PRIu64 " labelled sale products", c.labels, c.labelled);
-	fprintf(report, "check: %" PRIu64 " sale products, %" PRIu64 " listing entries, %" PRIu64 " sale-log entries, "
-	    "%" PRIu64 " events; %ld problem(s)\n", c.sales, c.listing,
-	    c.logs, c.events, c.problems);
+	fprintf(report, "check: %" PRIu64 " sale products (%" PRIu64 " refused), %" PRIu64 " listing entries, "
+	    "%" PRIu64 " sale-log entries, %" PRIu64 " events; %ld problem(s)\n", c.sales, c.statuses[STATUS_REFUSED],
+	    c.listing, c.logs, c.events, c.problems);
 	return c.problems;
 }

@@ -276,6 +276,10 @@ event_render(uint64_t seq, const char *type, const struct sale_product *sp, int6
 		add(e, "tracking_number", string_or_null(sp->tracking_number));
 		add(e, "carrier", string_or_null(sp->ship_carrier));
 	}
+	if (sp->status == STATUS_REFUSED) {
+		add(e, "reason", json_object_new_string(refusal_reason_name(sp->reason)));
+		add(e, "note", string_or_null(sp->note));
+	}
 	s = json_object_to_json_string_length(e, JSON_FLAGS, &len);
 	out->len = 0;
 	rc = s != NULL && buf_add(out, s, len) == 0 ? 0 : -1;
@@ -294,5 +298,11 @@ action_json(const struct sale_product *sp, int changed)
 	add(o, "acknowledged_at", timestamp_json(sp->acknowledged_at));
 	add(o, "prepared_at", timestamp_json(sp->prepared_at));
 	add(o, "changed", json_object_new_boolean(changed));
+	/* A refusal's, after the fields every answer had before refusals existed. */
+	if (sp->status == STATUS_REFUSED) {
+		add(o, "refused_at", timestamp_json(sp->refused_at));
+		add(o, "reason", json_object_new_string(refusal_reason_name(sp->reason)));
+		add(o, "note", string_or_null(sp->note));
+	}
 	return o;
 }

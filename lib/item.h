@@ -49,7 +49,11 @@ struct json_object *log_entry_json(const struct log_entry *e);
  * out (replacing its content); 0, or -1 when memory runs out.
  */
 int event_render(uint64_t seq, const char *type, const struct sale_product *sp, int64_t now, struct buf *out);
-/* The body of a successful acknowledge or ship: success, menzzo_order_id, status, timestamps, changed. */
+/*
+ * The body of a successful acknowledge, refusal or ship: success,
+ * menzzo_order_id, status, timestamps, changed; then refused_at, reason and
+ * note when the sale product is refused.
+ */
 struct json_object *action_json(const struct sale_product *sp, int changed);
 
 #endif

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "validate.h"
+#include "field.h"
 
 #define BODY_MAX 65536
 #define QUERY_MAX 4096

@@ -1,11 +1,11 @@
 #include "sale.h"
 
 static const char *const status_names[STATUS__MAX] = {
-	"pending", "acknowledged", "shipped", "cancelled",
+	"pending", "acknowledged", "shipped", "cancelled", "refused",
 };
 
 static const char *const filter_names[FILTER__MAX] = {
-	"pending", "acknowledged", "shipped", "cancelled", "open", "all",
+	"pending", "acknowledged", "shipped", "cancelled", "open", "all", "refused",
 };
 
 static const char *const reason_names[REASON__MAX] = {
@@ -13,7 +13,7 @@ static const char *const reason_names[REASON__MAX] = {
 };
 
 static const char *const log_action_names[LOG__MAX] = {
-	"imported", "updated", "acknowledged", "shipped", "cancelled",
+	"imported", "updated", "acknowledged", "shipped", "cancelled", "refused", "reopened",
 };
 
 int
@@ -24,6 +24,8 @@ sale_in_view(enum sale_status status, enum status_filter view)
 		return 1;
 	case FILTER_OPEN:
 		return status == STATUS_PENDING || status == STATUS_ACKNOWLEDGED;
+	case FILTER_REFUSED:
+		return status == STATUS_REFUSED;
 	default:
 		return (int)view == (int)status;
 	}
@@ -35,6 +37,7 @@ sale_views(enum sale_status status, unsigned views[SALE_VIEWS_MAX])
 	/* The order the index entries are written in (it shapes how the index's pages fill). */
 	static const enum status_filter order[FILTER__MAX] = {
 		FILTER_ALL, FILTER_PENDING, FILTER_ACKNOWLEDGED, FILTER_SHIPPED, FILTER_CANCELLED, FILTER_OPEN,
+		FILTER_REFUSED,
 	};
 	int n = 0;
 

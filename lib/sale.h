@@ -19,15 +19,21 @@
 #define NOTE_MAX 2000 /* ... and bytes of UTF-8: 4 a character at most */
 #define PACKAGES_MAX 50
 
+/* Stored in records: values are never renumbered. */
 enum sale_status {
 	STATUS_PENDING,
 	STATUS_ACKNOWLEDGED,
 	STATUS_SHIPPED,
 	STATUS_CANCELLED,
+	STATUS_REFUSED,     /* the supplier cannot fulfil it (acknowledge-sale with accepted false) */
 	STATUS__MAX
 };
 
-/* A listing view, and the get-sales status filter: the four statuses, plus open (pending or acknowledged) and all. */
+/*
+ * A listing view, and the get-sales status filter: the statuses, plus open
+ * (pending or acknowledged) and all.  The value is stored in listing keys:
+ * refused came after open and all, and is not its status's value.
+ */
 enum status_filter {
 	FILTER_PENDING = STATUS_PENDING,
 	FILTER_ACKNOWLEDGED = STATUS_ACKNOWLEDGED,
@@ -35,6 +41,7 @@ enum status_filter {
 	FILTER_CANCELLED = STATUS_CANCELLED,
 	FILTER_OPEN,
 	FILTER_ALL,
+	FILTER_REFUSED,
 	FILTER__MAX
 };
 
@@ -85,8 +92,9 @@ struct package_list {
 
 /*
  * The one rule of the listing: a sale product of this status is listed in
- * this view (all; its own status; open while pending or acknowledged).
- * Index upkeep, get-sales and the integrity check all ask here.
+ * this view (all; its own status; open while pending or acknowledged, so
+ * never when refused).  Index upkeep, get-sales and the integrity check
+ * all ask here.
  */
 int sale_in_view(enum sale_status status, enum status_filter view);
 
@@ -102,7 +110,10 @@ const char *status_name(enum sale_status s);
 /* "pending", ..., "open", "all", or "unknown". */
 const char *status_filter_name(enum status_filter f);
 
-enum log_action { LOG_IMPORTED, LOG_UPDATED, LOG_ACKNOWLEDGED, LOG_SHIPPED, LOG_CANCELLED, LOG__MAX };
+/* Stored in sale-log entries: values are never renumbered. */
+enum log_action {
+	LOG_IMPORTED, LOG_UPDATED, LOG_ACKNOWLEDGED, LOG_SHIPPED, LOG_CANCELLED, LOG_REFUSED, LOG_REOPENED, LOG__MAX
+};
 
 /* "imported", "updated", ...; "unknown" for a value out of range. */
 const char *log_action_name(enum log_action a);

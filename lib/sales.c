@@ -13,6 +13,8 @@ event_type(enum log_action action)
 	case LOG_ACKNOWLEDGED: return "sale.acknowledged";
 	case LOG_SHIPPED: return "sale.shipped";
 	case LOG_CANCELLED: return "sale.cancelled";
+	case LOG_REFUSED: return "sale.refused";
+	case LOG_REOPENED: return "sale.reopened";
 	default: return NULL;
 	}
 }
@@ -76,26 +78,45 @@ sale_write(struct store_txn *t, const struct sale_product *old, const struct sal
 	return store_txn_error(t);
 }
 
+/* A refusal's fields are kept while the sale product is refused, and only then. */
+static void
+clear_refusal(struct sale_product *sp)
+{
+	sp->refused_at = 0;
+	sp->reason = REASON_NONE;
+	sp->note[0] = '\0';
+}
+
+/* What acknowledging or shipping a sale product of this status is, when it is no change of status. */
+static enum action_result
+fulfil_refused(enum sale_status status)
+{
+	return status == STATUS_CANCELLED ? ACTION_CANCELLED : status == STATUS_REFUSED ? ACTION_REFUSED :
+	    ACTION_CHANGED;
+}
+
 /* Decides the change; returns the result and fills *next when it is ACTION_CHANGED. */
 static enum action_result
 decide(const struct action *a, const struct sale_product *cur, struct sale_product *next)
 {
+	enum action_result r;
+
 	if (cur->increment_id != a->increment_id ||
 	    (a->supplier >= 0 && cur->supplier != (unsigned)a->supplier))
 		return ACTION_NOT_FOUND;
 	*next = *cur;
 	switch (a->what) {
 	case ACTION_ACKNOWLEDGE:
-		if (cur->status == STATUS_CANCELLED)
-			return ACTION_CANCELLED;
+		if ((r = fulfil_refused(cur->status)) != ACTION_CHANGED)
+			return r;
 		if (cur->status != STATUS_PENDING)
 			return ACTION_UNCHANGED;
 		next->status = STATUS_ACKNOWLEDGED;
 		next->acknowledged_at = a->now;
 		break;
 	case ACTION_SHIP:
-		if (cur->status == STATUS_CANCELLED)
-			return ACTION_CANCELLED;
+		if ((r = fulfil_refused(cur->status)) != ACTION_CHANGED)
+			return r;
 		if (cur->status == STATUS_SHIPPED)
 			return ACTION_UNCHANGED;
 		next->status = STATUS_SHIPPED;
@@ -107,10 +128,31 @@ decide(const struct action *a, const struct sale_product *cur, struct sale_produ
 		if (a->carrier)
 			snprintf(next->ship_carrier, sizeof(next->ship_carrier), "%s", a->carrier);
 		break;
+	case ACTION_REFUSE:
+		if (cur->status == STATUS_CANCELLED)
+			return ACTION_CANCELLED;
+		if (cur->status == STATUS_SHIPPED)
+			return ACTION_SHIPPED;
+		if (cur->status == STATUS_REFUSED)
+			return ACTION_UNCHANGED; /* the first reason and note are kept */
+		next->status = STATUS_REFUSED;
+		next->refused_at = a->now;
+		next->reason = a->reason;
+		snprintf(next->note, sizeof(next->note), "%s", a->note ? a->note : "");
+		break;
+	case ACTION_REOPEN:
+		if (cur->status != STATUS_REFUSED)
+			return ACTION_NOT_REFUSED;
+		/* Back to the start: the supplier acknowledges it again (the sale log keeps what was). */
+		next->status = STATUS_PENDING;
+		next->acknowledged_at = 0;
+		clear_refusal(next);
+		break;
 	case ACTION_CANCEL:
 		if (cur->status == STATUS_CANCELLED)
 			return ACTION_UNCHANGED;
 		next->status = STATUS_CANCELLED;
+		clear_refusal(next);
 		break;
 	}
 	next->updated_at = a->now;
@@ -147,7 +189,12 @@ begin_and_decide(struct store *s, int write, const struct action *a, struct stor
 static enum log_action
 logged_as(enum sale_action what)
 {
-	return what == ACTION_ACKNOWLEDGE ? LOG_ACKNOWLEDGED : what == ACTION_SHIP ? LOG_SHIPPED : LOG_CANCELLED;
+	static const enum log_action logged[] = {
+		[ACTION_ACKNOWLEDGE] = LOG_ACKNOWLEDGED, [ACTION_SHIP] = LOG_SHIPPED, [ACTION_CANCEL] = LOG_CANCELLED,
+		[ACTION_REFUSE] = LOG_REFUSED, [ACTION_REOPEN] = LOG_REOPENED,
+	};
+
+	return logged[what];
 }
 
 enum action_result

@@ -2,8 +2,8 @@
 #define MENZZO_SALES_H
 
 /*
- * The rules of a sale product's life: which change an acknowledge, a ship
- * or a cancel makes, and how a change is written.  Every change writes the
+ * The rules of a sale product's life: which change an acknowledge, a ship,
+ * a refusal, a reopening or a cancel makes, and how a change is written.  Every change writes the
  * record (with its rendered item), one sale-log entry, one event where one
  * is due, and bumps the supplier's cache generation, in one write
  * transaction: all or nothing.
@@ -14,7 +14,7 @@
 #include "sale.h"
 #include "store.h"
 
-enum sale_action { ACTION_ACKNOWLEDGE, ACTION_SHIP, ACTION_CANCEL };
+enum sale_action { ACTION_ACKNOWLEDGE, ACTION_SHIP, ACTION_CANCEL, ACTION_REFUSE, ACTION_REOPEN };
 
 /* A change asked for, by a supplier through the API or by a maintainer. */
 struct action {
@@ -24,6 +24,8 @@ struct action {
 	const char *user;          /* sale-log user */
 	const char *request_id;    /* written in the log entry; may be NULL */
 	const char *tracking_number, *carrier; /* ship only; may be NULL */
+	enum refusal_reason reason;            /* refuse only */
+	const char *note;                      /* refuse only; may be NULL */
 	int64_t now;
 };
 
@@ -31,7 +33,10 @@ enum action_result {
 	ACTION_CHANGED,
 	ACTION_UNCHANGED,  /* a repeat: 200, "changed": false */
 	ACTION_NOT_FOUND,  /* unknown, another order's, or another supplier's: 404 */
-	ACTION_CANCELLED,  /* 409 */
+	ACTION_CANCELLED,  /* 409 cancelled */
+	ACTION_REFUSED,    /* acknowledging or shipping a refused one: 409 refused */
+	ACTION_SHIPPED,    /* refusing a shipped one: 409 already_shipped */
+	ACTION_NOT_REFUSED, /* reopening one that is not refused (menzzo-admin) */
 	ACTION_FAILED,     /* store error in *err: 503 or 500 */
 };
 

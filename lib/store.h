@@ -111,6 +111,7 @@ struct store_stats {
 	uint64_t entries[STORE_DB_COUNT];  /* per database, in the order of store_db_names */
 	unsigned readers_max, readers_used;
 	uint64_t last_txn;
+	uint64_t refused;     /* refused sale products, every supplier's (counted in the refused views) */
 };
 extern const char *const store_db_names[STORE_DB_COUNT];
 int store_stats(struct store *s, struct store_stats *st);
@@ -153,6 +154,8 @@ typedef int (*item_visit_fn)(void *ctx, const struct listing_pos *pos, const voi
 int store_listing_scan(struct store_txn *t, unsigned supplier, enum status_filter view,
     const struct listing_pos *after, uint32_t date_from, uint32_t date_to,
     uint64_t skip, item_visit_fn fn, void *ctx);
+/* The number of entries of a supplier's view, counted (O(entries): for small views such as refused). */
+int store_listing_count(struct store_txn *t, unsigned supplier, enum status_filter view, uint64_t *n);
 /* Visits every sale product of an order (any supplier), by sale_product_id. */
 int store_order_scan(struct store_txn *t, uint64_t increment_id, sale_visit_fn fn, void *ctx);
 /* Visits every sale product, by sale_product_id. */

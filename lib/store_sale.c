@@ -252,6 +252,18 @@ store_listing_scan(struct store_txn *t, unsigned supplier, enum status_filter vi
 	return t->err;
 }
 
+int
+store_listing_count(struct store_txn *t, unsigned supplier, enum status_filter view, uint64_t *n)
+{
+	unsigned char prefix[2] = { (unsigned char)supplier, (unsigned char)view };
+	struct store_iter it;
+
+	*n = 0;
+	store_foreach(t, DB_LISTING, &it, prefix, 2)
+		(*n)++;
+	return t->err;
+}
+
 /* Visits the sale product an index entry names; a dangling entry is corruption.  1 to end the scan. */
 static int
 visit_named(struct store_txn *t, uint64_t id, sale_visit_fn fn, void *ctx)

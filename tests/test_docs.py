@@ -325,6 +325,25 @@ def test_openapi_describes_real_responses():
             assert r.status == 409 and err["code"] == "cancelled"
             r, err = call("POST", "/api/asir-group/ship-sale", token=asir, body={"menzzo_order_id": c})
             assert r.status == 409
+            # a refusal, its repeat, and the 409s around it
+            d = pending[3]
+            refusal = {"menzzo_order_id": d, "accepted": False, "reason": "out_of_stock", "note": "Épuisé"}
+            r, res = call("POST", "/api/asir-group/acknowledge-sale", token=asir, body=refusal)
+            assert r.status == 200 and res["status"] == "refused" and res["changed"] is True, res
+            r, res = call("POST", "/api/asir-group/acknowledge-sale", token=asir,
+                          body=f"menzzo_order_id={d}&accepted=false&reason=other",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+            assert r.status == 200 and res["changed"] is False and res["note"] == "Épuisé"
+            r, err = call("POST", "/api/asir-group/ship-sale", token=asir, body={"menzzo_order_id": d})
+            assert r.status == 409 and err["code"] == "refused"
+            r, err = call("POST", "/api/asir-group/acknowledge-sale", token=asir, body={"menzzo_order_id": d})
+            assert r.status == 409 and err["code"] == "refused"
+            r, err = call("POST", "/api/asir-group/acknowledge-sale", token=asir, body=dict(refusal, menzzo_order_id=a))
+            assert r.status == 409 and err["code"] == "already_shipped"
+            r, err = call("POST", "/api/asir-group/acknowledge-sale", token=asir, body=dict(refusal, accepted="false"))
+            assert r.status == 400 and err["code"] == "invalid_body"
+            r, got = call("GET", "/api/asir-group/get-sales?status=refused", token=asir)
+            assert [i["menzzo_order_id"] for i in got] == [d] and got[0]["refused_at"] == res["refused_at"]
             # 413
             r, err = call("POST", "/api/asir-group/ship-sale", token=asir, body="x" * 70000,
                           headers={"Content-Type": "application/x-www-form-urlencoded"})

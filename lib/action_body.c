@@ -1,0 +1,153 @@
+/*
+ * The bodies of acknowledge-sale and ship-sale: the whitelist of each, and
+ * the rules across fields (a refusal needs a reason) that no single
+ * field's validator can see.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action_body.h"
+
+#define ID_RULE { "menzzo_order_id", field_menzzo_order_id, "invalid_order_id", \
+	"Field menzzo_order_id must be {increment_id}_{sale_product_id}, both decimal integers." }
+
+const struct field_rule ack_fields[A__MAX] = {
+	[A_ID] = ID_RULE,
+	[A_ACCEPTED] = { "accepted", field_boolean, "invalid_body",
+	    "Field accepted must be true or false (in JSON a boolean, not a string), given once.",
+	    .kind = FIELD_BOOLEAN },
+	[A_REASON] = { "reason", field_reason, "invalid_body",
+	    "Field reason must be one of out_of_stock, discontinued, price_error, cannot_deliver, other." },
+	[A_NOTE] = { "note", field_note, "invalid_body",
+	    "Field note must be 1-500 characters of UTF-8 without control characters.", .max_len = NOTE_MAX },
+};
+
+const struct field_rule ship_fields[S__MAX] = {
+	[S_ID] = ID_RULE,
+	[S_TRACKING] = { "tracking_number", field_tracking_number, "invalid_body",
+	    "Field tracking_number must be 1-64 printable ASCII characters." },
+	[S_CARRIER] = { "carrier", field_carrier, "invalid_body",
+	    "Field carrier must be 1-32 printable ASCII characters." },
+};
+
+static void
+fail(struct action_item *it, const char *code, const char *message)
+{
+	it->ok = 0;
+	it->code = code;
+	it->message = message;
+}
+
+/* The 400 of a field that could not be read (res PARSE_BAD_FIELD, PARSE_NEEDS_JSON) or that its validator refused. */
+static void
+field_fault(struct action_item *it, const struct field_rule *rule, enum parse_result res)
+{
+	if (res == PARSE_INVALID || (res == PARSE_BAD_FIELD && rule->kind != FIELD_TEXT)) {
+		fail(it, res == PARSE_INVALID ? rule->code : "invalid_body", rule->message);
+		return;
+	}
+	if (res == PARSE_NEEDS_JSON)
+		snprintf(it->msg, sizeof(it->msg), "Field %s needs a JSON body (Content-Type: application/json): "
+		    "form fields cannot carry it.", rule->name);
+	else
+		snprintf(it->msg, sizeof(it->msg), "Field %s must be a string of at most %zu bytes, given once.",
+		    rule->name, field_max_len(rule));
+	fail(it, "invalid_body", it->msg);
+}
+
+/* An acknowledgement, or a refusal with "accepted": false. */
+static void
+ack_item(const struct field *f, struct action_item *it)
+{
+	int refuse = f[A_ACCEPTED].set && !f[A_ACCEPTED].parsed.flag;
+
+	if (refuse && !f[A_REASON].set) {
+		fail(it, "invalid_body", "A refusal (\"accepted\": false) needs a reason: out_of_stock, discontinued, "
+		    "price_error, cannot_deliver or other.");
+		return;
+	}
+	if (!refuse && (f[A_REASON].set || f[A_NOTE].set)) {
+		fail(it, "invalid_body", "Fields reason and note go only with \"accepted\": false.");
+		return;
+	}
+	it->act.what = refuse ? ACTION_REFUSE : ACTION_ACKNOWLEDGE;
+	if (refuse) {
+		it->act.reason = f[A_REASON].parsed.reason;
+		it->act.note = f[A_NOTE].val;
+	}
+}
+
+static void
+ship_item(const struct field *f, struct action_item *it)
+{
+	it->act.what = ACTION_SHIP;
+	it->act.tracking_number = f[S_TRACKING].val;
+	it->act.carrier = f[S_CARRIER].val;
+}
+
+/* One request's fields f, read against rules with the parser's result res (and field at fault bad), into it. */
+static void
+read_item(enum sale_action what, const struct field_rule *rules, const struct field *f, enum parse_result res,
+    int bad, struct action_item *it)
+{
+	_Static_assert(A_ID == 0 && S_ID == 0, "menzzo_order_id is the first field of both tables");
+
+	it->ok = 1;
+	it->id_sent = f[0].set ? f[0].val : NULL;
+	if (res != PARSE_OK) {
+		field_fault(it, &rules[bad], res);
+		return;
+	}
+	if (!f[0].set) {
+		fail(it, "invalid_body", "Field menzzo_order_id is required.");
+		return;
+	}
+	it->act.increment_id = f[0].parsed.ref.increment_id;
+	it->act.sale_product_id = f[0].parsed.ref.sale_product_id;
+	if (what == ACTION_SHIP)
+		ship_item(f, it);
+	else
+		ack_item(f, it);
+}
+
+int
+action_body_parse(const struct request *r, enum sale_action what, struct action_body *b,
+    const char **code, const char **message, char *msg, size_t msglen)
+{
+	const struct field_rule *rules = what == ACTION_SHIP ? ship_fields : ack_fields;
+	size_t n = what == ACTION_SHIP ? S__MAX : A__MAX;
+	enum parse_result res;
+	int bad = -1;
+
+	(void)msg;
+	(void)msglen;
+	memset(b, 0, sizeof(*b));
+	*code = "invalid_body";
+	res = body_parse(r, rules, n, b->fields, &bad);
+	if (res == PARSE_NOMEM) {
+		*code = NULL;
+		return -1;
+	}
+	if (res == PARSE_BAD_BODY) {
+		*message = "The body must be a JSON object, each member given once, or form-encoded fields "
+		    "(Content-Type application/json or application/x-www-form-urlencoded).";
+		return -1;
+	}
+	if ((b->items = calloc(1, sizeof(*b->items))) == NULL) {
+		*code = NULL;
+		return -1;
+	}
+	b->n = 1;
+	read_item(what, rules, b->fields, res, bad, &b->items[0]);
+	return 0;
+}
+
+void
+action_body_free(struct action_body *b)
+{
+	free(b->items);
+	b->items = NULL;
+	b->n = 0;
+	fields_free(b->fields, sizeof(b->fields) / sizeof(b->fields[0]));
+}

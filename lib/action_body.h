@@ -1,0 +1,49 @@
+#ifndef MENZZO_ACTION_BODY_H
+#define MENZZO_ACTION_BODY_H
+
+/*
+ * The bodies of POST acknowledge-sale and ship-sale: their whitelist
+ * tables, and one request's fields read into the change it asks for.
+ */
+
+#include <stddef.h>
+
+#include "request.h"
+#include "sales.h"
+
+/* acknowledge-sale: an acknowledgement, or with "accepted": false a refusal. */
+enum ack_field { A_ID, A_ACCEPTED, A_REASON, A_NOTE, A__MAX };
+extern const struct field_rule ack_fields[A__MAX];
+
+/* ship-sale. */
+enum ship_field { S_ID, S_TRACKING, S_CARRIER, S__MAX };
+extern const struct field_rule ship_fields[S__MAX];
+
+/* One request's fields, read: what it asks for, or why it is a 400. */
+struct action_item {
+	int ok;
+	const char *code, *message; /* when not ok: the 400's code and sentence (message may point at msg) */
+	char msg[160];
+	const char *id_sent;        /* menzzo_order_id as sent, when it was a string (points into the fields) */
+	struct action act;          /* when ok: what, the ids, and the fields of the change (pointing into the fields) */
+};
+
+/* A body, read. */
+struct action_body {
+	size_t n;                   /* 1 */
+	struct action_item *items;  /* [n] */
+	struct field fields[(int)A__MAX > (int)S__MAX ? (int)A__MAX : (int)S__MAX];
+};
+
+/*
+ * Reads the body of an acknowledge (what ACTION_ACKNOWLEDGE: an
+ * acknowledgement or a refusal) or a ship (ACTION_SHIP) into b.  Returns 0
+ * with b->items read, each ok or with its 400; or -1 with *code and
+ * *message the 400 for the whole body (constants, or msg), *code NULL when
+ * memory ran out.  Free b with action_body_free in both cases.
+ */
+int action_body_parse(const struct request *r, enum sale_action what, struct action_body *b,
+    const char **code, const char **message, char *msg, size_t msglen);
+void action_body_free(struct action_body *b);
+
+#endif
