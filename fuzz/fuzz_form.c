@@ -1,7 +1,8 @@
 /*
  * application/x-www-form-urlencoded: form_parse against the whitelists of
  * acknowledge-sale (a boolean, an enum, a note of its own bound) and
- * ship-sale (ack_fields, ship_fields, validators included).  Decoded values
+ * ship-sale (ack_fields, ship_fields, validators included; packages is an
+ * array, which a form cannot carry).  Decoded values
  * obey the contract and their validators, and encoding them again gives a
  * form that parses to the same values.
  */
@@ -77,9 +78,14 @@ one_table(const uint8_t *data, size_t size, const struct field_rule *rules, size
 	memset(g, 0, sizeof(g));
 	/* Length-delimited: data itself, so a read past size is caught. */
 	r = form_parse((const char *)data, size, rules, n, f, &bad);
-	CHECK(r == PARSE_OK || r == PARSE_BAD_FIELD || r == PARSE_INVALID || r == PARSE_NOMEM);
-	if (r == PARSE_BAD_FIELD || r == PARSE_INVALID)
+	CHECK(r == PARSE_OK || r == PARSE_BAD_FIELD || r == PARSE_INVALID || r == PARSE_NOMEM || r == PARSE_NEEDS_JSON);
+	if (r == PARSE_BAD_FIELD || r == PARSE_INVALID || r == PARSE_NEEDS_JSON)
 		CHECK(bad >= 0 && (size_t)bad < n);
+	/* A form cannot carry an array: naming one is PARSE_NEEDS_JSON, and nothing else is. */
+	if (bad >= 0 && (size_t)bad < n)
+		CHECK((r == PARSE_NEEDS_JSON) == (rules[bad].kind == FIELD_ARRAY));
+	else
+		CHECK(r != PARSE_NEEDS_JSON);
 	if (r == PARSE_OK) {
 		check_fields(rules, n, f);
 		enc = encode(rules, n, f, &elen);

@@ -29,6 +29,16 @@ const struct field_rule ship_fields[S__MAX] = {
 	    "Field tracking_number must be 1-64 printable ASCII characters." },
 	[S_CARRIER] = { "carrier", field_carrier, "invalid_body",
 	    "Field carrier must be 1-32 printable ASCII characters." },
+	[S_PACKAGES] = { "packages", NULL, "invalid_body", "Field packages must be an array of 1 to 50 objects "
+	    "{\"tracking_number\": ..., \"carrier\": ...}, given once.", .kind = FIELD_ARRAY,
+	    .element = package_fields, .element_rules = P__MAX, .min_items = 1, .max_items = PACKAGES_MAX },
+};
+
+const struct field_rule package_fields[P__MAX] = {
+	[P_TRACKING] = { "tracking_number", field_tracking_number, "invalid_body",
+	    "A package's tracking_number must be 1-64 printable ASCII characters." },
+	[P_CARRIER] = { "carrier", field_carrier, "invalid_body",
+	    "A package's carrier must be 1-32 printable ASCII characters." },
 };
 
 static void
@@ -78,12 +88,51 @@ ack_item(const struct field *f, struct action_item *it)
 	}
 }
 
+/* The packages of a shipment: each element's fields read, a tracking number each. */
+static void
+read_packages(const struct field_list *l, struct action_item *it)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct field_element *e = &l->e[i];
+		char why[160];
+
+		if (e->res != PARSE_OK) {
+			field_fault(it, &package_fields[e->bad], e->res);
+			snprintf(why, sizeof(why), "%s", it->message);
+		} else if (!e->f[P_TRACKING].set)
+			snprintf(why, sizeof(why), "A package needs a tracking_number.");
+		else {
+			snprintf(it->packages->p[i].tracking_number, sizeof(it->packages->p[i].tracking_number), "%s",
+			    e->f[P_TRACKING].val);
+			snprintf(it->packages->p[i].carrier, sizeof(it->packages->p[i].carrier), "%s",
+			    e->f[P_CARRIER].set ? e->f[P_CARRIER].val : "");
+			continue;
+		}
+		snprintf(it->msg, sizeof(it->msg), "packages[%zu]: %s", i, why);
+		fail(it, "invalid_body", it->msg);
+		return;
+	}
+	it->packages->n = (unsigned)l->n;
+	it->act.packages = it->packages;
+}
+
 static void
 ship_item(const struct field *f, struct action_item *it)
 {
 	it->act.what = ACTION_SHIP;
 	it->act.tracking_number = f[S_TRACKING].val;
 	it->act.carrier = f[S_CARRIER].val;
+	if (!f[S_PACKAGES].set)
+		return;
+	if (f[S_TRACKING].set || f[S_CARRIER].set) {
+		fail(it, "invalid_body", "Send either packages or tracking_number and carrier, not both.");
+		return;
+	}
+	if ((it->packages = calloc(1, sizeof(*it->packages))) == NULL) {
+		fail(it, NULL, NULL);
+		return;
+	}
+	read_packages(f[S_PACKAGES].list, it);
 }
 
 /* One request's fields f, read against rules with the parser's result res (and field at fault bad), into it. */
@@ -146,6 +195,8 @@ action_body_parse(const struct request *r, enum sale_action what, struct action_
 void
 action_body_free(struct action_body *b)
 {
+	for (size_t i = 0; i < b->n; i++)
+		free(b->items[i].packages);
 	free(b->items);
 	b->items = NULL;
 	b->n = 0;

@@ -18,6 +18,7 @@ struct check {
 	uint64_t logged;           /* sale products with a sale log */
 	uint64_t sales, views, labelled, listing, orders, labels, log_seq, event_seq, logs, events;
 	uint64_t statuses[STATUS__MAX];  /* sale products of each status */
+	uint64_t shipments;
 	store_progress_fn progress;
 	void *progress_ctx;
 	uint64_t done, total;      /* entries visited, of how many */
@@ -137,6 +138,21 @@ on_label(void *ctx, const char *label, size_t len, uint64_t id)
 	return 0;
 }
 
+static int
+on_shipment(void *ctx, uint64_t id, const struct package_list *l)
+{
+	struct check *c = ctx;
+	struct sale_product sp;
+	int rc;
+
+	if (!index_entry(c, &c->shipments, id, &sp, "shipment", &rc))
+		return rc;
+	if (sp.prepared_at == 0 || strcmp(sp.tracking_number, l->p[0].tracking_number) != 0)
+		problem(c, "the packages of sale product %" PRIu64 " disagree with its record (never shipped, or "
+		    "another first tracking number)", id);
+	return 0;
+}
+
 static struct json_object *
 parse_record(const char *json, size_t len)
 {
@@ -218,10 +234,11 @@ store_check(struct store *s, FILE *report, store_progress_fn progress, void *pro
 	c.report = report;
 	c.progress = progress;
 	c.progress_ctx = progress_ctx;
-	/* What is walked: the first six databases of store_db_names (sale .. event). */
+	/* What is walked: every database but the tokens and the counters. */
 	if (store_stats(s, &st) == STORE_OK)
-		for (int i = 0; i < 6; i++)
-			c.total += st.entries[i];
+		for (int i = 0; i < STORE_DB_COUNT; i++)
+			if (strcmp(store_db_names[i], "token") != 0 && strcmp(store_db_names[i], "meta") != 0)
+				c.total += st.entries[i];
 	if ((rc = store_begin(s, 0, &c.t)) != STORE_OK)
 		return -rc;
 	if ((rc = store_counter_get(c.t, "log_seq", &c.log_seq)) == STORE_OK &&
@@ -230,7 +247,8 @@ store_check(struct store *s, FILE *report, store_progress_fn progress, void *pro
 	    (rc = store_listing_raw_scan(c.t, on_listing, &c)) == STORE_OK &&
 	    (rc = store_order_raw_scan(c.t, on_order, &c)) == STORE_OK &&
 	    (rc = store_label_raw_scan(c.t, on_label, &c)) == STORE_OK &&
-	    (rc = store_log_scan_all(c.t, on_log, &c)) == STORE_OK)
+	    (rc = store_log_scan_all(c.t, on_log, &c)) == STORE_OK &&
+	    (rc = store_shipment_scan(c.t, on_shipment, &c)) == STORE_OK)
 		rc = store_event_scan(c.t, 0, on_event, &c);
 	if (rc == STORE_OK && c.last.sale_product_id != 0)
 		last_agrees(&c);

@@ -295,7 +295,7 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
 	}
 	/* The line's item, rendered ahead by the caller, serves when the merge kept what it shows. */
 	item = l->item.len > 0 && item_same(&next, &l->sp) ? l->item.p : NULL;
-	if ((rc = sale_write(t, exists ? &cur : NULL, &next, item, l->item.len, action, user, NULL, now)) != STORE_OK) {
+	if ((rc = sale_write(t, exists ? &cur : NULL, &next, item, l->item.len, NULL, action, user, NULL, now)) != STORE_OK) {
 		*store_err = rc;
 		return -2;
 	}

@@ -258,8 +258,33 @@ log_entry_json(const struct log_entry *e)
 	return o;
 }
 
+struct json_object *
+packages_json(const struct sale_product *sp, const struct package_list *stored)
+{
+	struct json_object *a = json_object_new_array();
+	struct package one = { "", "" };
+	const struct package *p = stored != NULL ? stored->p : &one;
+	unsigned n = stored != NULL ? stored->n : 0;
+
+	/* Shipped without a list: its one tracking number, if it was given one, is its one parcel. */
+	if (stored == NULL && sp->prepared_at != 0 && sp->tracking_number[0]) {
+		snprintf(one.tracking_number, sizeof(one.tracking_number), "%s", sp->tracking_number);
+		snprintf(one.carrier, sizeof(one.carrier), "%s", sp->ship_carrier[0] ? sp->ship_carrier : sp->carrier);
+		n = 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		add(o, "tracking_number", json_object_new_string(p[i].tracking_number));
+		add(o, "carrier", json_object_new_string(p[i].carrier));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 int
-event_render(uint64_t seq, const char *type, const struct sale_product *sp, int64_t now, struct buf *out)
+event_render(uint64_t seq, const char *type, const struct sale_product *sp, const struct package_list *packages,
+    int64_t now, struct buf *out)
 {
 	struct json_object *e = json_object_new_object();
 	const struct supplier *sup = supplier_by_id(sp->supplier);
@@ -275,6 +300,7 @@ event_render(uint64_t seq, const char *type, const struct sale_product *sp, int6
 	if (sp->status == STATUS_SHIPPED) {
 		add(e, "tracking_number", string_or_null(sp->tracking_number));
 		add(e, "carrier", string_or_null(sp->ship_carrier));
+		add(e, "packages", packages_json(sp, packages));
 	}
 	if (sp->status == STATUS_REFUSED) {
 		add(e, "reason", json_object_new_string(refusal_reason_name(sp->reason)));

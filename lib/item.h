@@ -45,10 +45,20 @@ struct json_object *sale_full_json(const struct sale_product *sp);
 /* A sale-log entry: seq, at, user, action, request_id (API changes), and what changed ("before"/"after"). */
 struct json_object *log_entry_json(const struct log_entry *e);
 /*
- * Renders outbox event seq of this type ("sale.shipped") for sp at now into
- * out (replacing its content); 0, or -1 when memory runs out.
+ * The parcels of sp's shipment as a JSON array of {tracking_number,
+ * carrier}: the stored list when one was named (stored not NULL), else the
+ * one parcel the record's tracking number and carrier name (the order's
+ * carrier when the shipment named none), else none.
  */
-int event_render(uint64_t seq, const char *type, const struct sale_product *sp, int64_t now, struct buf *out);
+struct json_object *packages_json(const struct sale_product *sp, const struct package_list *stored);
+/*
+ * Renders outbox event seq of this type ("sale.shipped") for sp at now into
+ * out (replacing its content): a shipment's carries its packages (stored:
+ * the list named, or NULL), a refusal's its reason and note; 0, or -1 when
+ * memory runs out.
+ */
+int event_render(uint64_t seq, const char *type, const struct sale_product *sp, const struct package_list *packages,
+    int64_t now, struct buf *out);
 /*
  * The body of a successful acknowledge, refusal or ship: success,
  * menzzo_order_id, status, timestamps, changed; then refused_at, reason and

@@ -64,7 +64,10 @@ sale_action_handle(struct cgi *c, enum sale_action what)
 	}
 	it = &b.items[0];
 	if (!it->ok) {
-		response_error(&c->res, 400, it->code, it->message);
+		if (it->code == NULL)
+			cgi_store_error(c, STORE_NOMEM);
+		else
+			response_error(&c->res, 400, it->code, it->message);
 		goto out;
 	}
 	from_request(c, &it->act);

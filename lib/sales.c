@@ -42,22 +42,23 @@ write_log(struct store_txn *t, enum log_action action, const struct sale_product
 }
 
 static int
-write_event(struct store_txn *t, const char *type, const struct sale_product *sp, int64_t now, struct buf *json)
+write_event(struct store_txn *t, const char *type, const struct sale_product *sp,
+    const struct package_list *packages, int64_t now, struct buf *json)
 {
 	uint64_t seq;
 	int rc;
 
 	if ((rc = store_counter_next(t, "event_seq", &seq)) != STORE_OK)
 		return rc;
-	if (event_render(seq, type, sp, now, json) != 0)
+	if (event_render(seq, type, sp, packages, now, json) != 0)
 		return store_txn_fail(t, STORE_NOMEM);
 	return store_event_put(t, seq, json->p, json->len);
 }
 
 int
 sale_write(struct store_txn *t, const struct sale_product *old, const struct sale_product *next,
-    const void *item, size_t item_len, enum log_action action, const char *user, const char *request_id,
-    int64_t now)
+    const void *item, size_t item_len, const struct package_list *packages, enum log_action action,
+    const char *user, const char *request_id, int64_t now)
 {
 	struct buf scratch = { 0 };
 	const char *type = event_type(action);
@@ -71,9 +72,11 @@ sale_write(struct store_txn *t, const struct sale_product *old, const struct sal
 		item_len = scratch.len;
 	}
 	store_sale_put(t, old, next, item, item_len);
+	if (packages != NULL)
+		store_shipment_put(t, next->sale_product_id, packages);
 	write_log(t, action, old, next, user, request_id, now);
 	if (type != NULL)
-		write_event(t, type, next, now, &scratch);
+		write_event(t, type, next, packages, now, &scratch);
 	buf_free(&scratch);
 	return store_txn_error(t);
 }
@@ -123,6 +126,12 @@ decide(const struct action *a, const struct sale_product *cur, struct sale_produ
 		next->prepared_at = a->now;
 		if (next->acknowledged_at == 0)
 			next->acknowledged_at = a->now;
+		if (a->packages != NULL && a->packages->n > 0) {
+			/* The record keeps the first parcel's; the shipment database all of them. */
+			snprintf(next->tracking_number, sizeof(next->tracking_number), "%s", a->packages->p[0].tracking_number);
+			snprintf(next->ship_carrier, sizeof(next->ship_carrier), "%s",
+			    a->packages->p[0].carrier[0] ? a->packages->p[0].carrier : cur->carrier);
+		}
 		if (a->tracking_number)
 			snprintf(next->tracking_number, sizeof(next->tracking_number), "%s", a->tracking_number);
 		if (a->carrier)
@@ -197,9 +206,23 @@ logged_as(enum sale_action what)
 	return logged[what];
 }
 
+/* A ship's packages as they are kept: a parcel without a carrier goes with the order's; NULL when none were named. */
+static const struct package_list *
+shipped_packages(const struct action *a, const struct sale_product *cur, struct package_list *out)
+{
+	if (a->what != ACTION_SHIP || a->packages == NULL || a->packages->n == 0)
+		return NULL;
+	*out = *a->packages;
+	for (unsigned i = 0; i < out->n; i++)
+		if (out->p[i].carrier[0] == '\0')
+			snprintf(out->p[i].carrier, sizeof(out->p[i].carrier), "%s", cur->carrier);
+	return out;
+}
+
 enum action_result
 sale_apply(struct store *s, const struct action *a, struct sale_product *out, int *err)
 {
+	struct package_list packages;
 	struct store_txn *t;
 	struct sale_product cur = { 0 }, next;
 	enum action_result res;
@@ -219,7 +242,8 @@ sale_apply(struct store *s, const struct action *a, struct sale_product *out, in
 		if (!write)
 			store_abort(t);
 	}
-	sale_write(t, &cur, &next, NULL, 0, logged_as(a->what), a->user, a->request_id, a->now);
+	sale_write(t, &cur, &next, NULL, 0, shipped_packages(a, &cur, &packages), logged_as(a->what), a->user,
+	    a->request_id, a->now);
 	store_generation_bump(t, next.supplier);
 	if ((rc = store_commit(t)) != STORE_OK) {
 		*err = rc;

@@ -24,6 +24,7 @@ struct action {
 	const char *user;          /* sale-log user */
 	const char *request_id;    /* written in the log entry; may be NULL */
 	const char *tracking_number, *carrier; /* ship only; may be NULL */
+	const struct package_list *packages;   /* ship only, instead of the two above; may be NULL */
 	enum refusal_reason reason;            /* refuse only */
 	const char *note;                      /* refuse only; may be NULL */
 	int64_t now;
@@ -52,12 +53,13 @@ enum action_result sale_apply(struct store *s, const struct action *a, struct sa
 /*
  * Writes a change of a sale product in t: next (with its rendered item, or
  * item[0..item_len) when item is not NULL) replacing old (NULL for a new
- * one), the sale-log entry of action by user (request_id may be NULL), and
- * the event the action is due, at now.  The caller bumps the cache
- * generation.  Returns STORE_OK or t's sticky error.
+ * one), its shipment's packages when not NULL, the sale-log entry of action
+ * by user (request_id may be NULL), and the event the action is due, at
+ * now.  The caller bumps the cache generation.  Returns STORE_OK or t's
+ * sticky error.
  */
 int sale_write(struct store_txn *t, const struct sale_product *old, const struct sale_product *next,
-    const void *item, size_t item_len, enum log_action action, const char *user, const char *request_id,
-    int64_t now);
+    const void *item, size_t item_len, const struct package_list *packages, enum log_action action,
+    const char *user, const char *request_id, int64_t now);
 
 #endif

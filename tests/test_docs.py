@@ -271,6 +271,13 @@ def test_openapi_describes_real_responses():
             assert r.status == 200 and res["status"] == "shipped" and res["changed"] is False
             r, res = call("POST", "/api/asir-group/ship-sale", token=asir, body={"menzzo_order_id": b})
             assert r.status == 200 and res["acknowledged_at"] == res["prepared_at"]
+            r, res = call("POST", "/api/asir-group/ship-sale", token=asir,
+                          body={"menzzo_order_id": pending[4], "packages": [{"tracking_number": "XY1"},
+                                                                            {"tracking_number": "XY2", "carrier": "DPD"}]})
+            assert r.status == 200 and res["changed"] is True
+            r, err = call("POST", "/api/asir-group/ship-sale", token=asir, body=f"menzzo_order_id={pending[5]}&packages=X",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+            assert r.status == 400 and err["code"] == "invalid_body"
 
             # label files
             label = items[2]["link_to_label"][len(s.env["MENZZO_BASE_URL"]):]

@@ -583,7 +583,7 @@ load_sale(struct admin *a, uint64_t inc, uint64_t id, struct store_txn **t, stru
 	return store_fail(rc);
 }
 
-/* show ID [--json]: the output is JSON with or without it. */
+/* show ID [--json]: the output is JSON with or without it; the shipment's packages last. */
 static int
 cmd_show(struct admin *a, int argc, char **argv)
 {
@@ -591,13 +591,20 @@ cmd_show(struct admin *a, int argc, char **argv)
 	struct sale_product sp;
 	uint64_t inc = 0, id = 0;
 	int rc;
+	struct package_list packages;
+	struct json_object *o;
 
 	if ((rc = id_command(a, argc, argv, OPT_JSON, &inc, &id)) >= 0)
 		return rc;
 	if (load_sale(a, inc, id, &t, &sp))
 		return 1;
+	rc = store_shipment_get(t, id, &packages);
 	store_abort(t);
-	return print_json(sale_full_json(&sp));
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return store_fail(rc);
+	o = sale_full_json(&sp);
+	json_object_object_add(o, "packages", packages_json(&sp, rc == STORE_OK ? &packages : NULL));
+	return print_json(o);
 }
 
 static int
