@@ -9,6 +9,7 @@
 
 #include "action_body.h"
 
+#define ITEMS_SENTENCE "Field items must be an array of 1 to 100 objects, each the fields of one request."
 #define ID_RULE { "menzzo_order_id", field_menzzo_order_id, "invalid_order_id", \
 	"Field menzzo_order_id must be {increment_id}_{sale_product_id}, both decimal integers." }
 
@@ -21,6 +22,8 @@ const struct field_rule ack_fields[A__MAX] = {
 	    "Field reason must be one of out_of_stock, discontinued, price_error, cannot_deliver, other." },
 	[A_NOTE] = { "note", field_note, "invalid_body",
 	    "Field note must be 1-500 characters of UTF-8 without control characters.", .max_len = NOTE_MAX },
+	[A_ITEMS] = { "items", NULL, "invalid_body", ITEMS_SENTENCE, .kind = FIELD_ARRAY,
+	    .element = ack_fields, .element_rules = A_ITEMS, .min_items = 1, .max_items = BATCH_MAX },
 };
 
 const struct field_rule ship_fields[S__MAX] = {
@@ -32,6 +35,8 @@ const struct field_rule ship_fields[S__MAX] = {
 	[S_PACKAGES] = { "packages", NULL, "invalid_body", "Field packages must be an array of 1 to 50 objects "
 	    "{\"tracking_number\": ..., \"carrier\": ...}, given once.", .kind = FIELD_ARRAY,
 	    .element = package_fields, .element_rules = P__MAX, .min_items = 1, .max_items = PACKAGES_MAX },
+	[S_ITEMS] = { "items", NULL, "invalid_body", ITEMS_SENTENCE, .kind = FIELD_ARRAY,
+	    .element = ship_fields, .element_rules = S_ITEMS, .min_items = 1, .max_items = BATCH_MAX },
 };
 
 const struct field_rule package_fields[P__MAX] = {
@@ -160,17 +165,41 @@ read_item(enum sale_action what, const struct field_rule *rules, const struct fi
 		ack_item(f, it);
 }
 
+/* A batch: every item read on its own, in request order. */
+static int
+read_batch(enum sale_action what, const struct field_rule *rules, const struct field_list *l, struct action_body *b)
+{
+	if ((b->items = calloc(l->n, sizeof(*b->items))) == NULL)
+		return -1;
+	b->batch = 1;
+	b->n = l->n;
+	for (size_t i = 0; i < l->n; i++)
+		read_item(what, rules, l->e[i].f, l->e[i].res, l->e[i].bad, &b->items[i]);
+	return 0;
+}
+
+/* The field given (or given wrong) beside items, or NULL when items is alone. */
+static const char *
+beside_items(const struct field_rule *rules, const struct field *f, size_t items, enum parse_result res, int bad)
+{
+	if (res != PARSE_OK && (size_t)bad != items)
+		return rules[bad].name;
+	for (size_t i = 0; i < items; i++)
+		if (f[i].set)
+			return rules[i].name;
+	return NULL;
+}
+
 int
 action_body_parse(const struct request *r, enum sale_action what, struct action_body *b,
     const char **code, const char **message, char *msg, size_t msglen)
 {
 	const struct field_rule *rules = what == ACTION_SHIP ? ship_fields : ack_fields;
-	size_t n = what == ACTION_SHIP ? S__MAX : A__MAX;
+	size_t n = what == ACTION_SHIP ? S__MAX : A__MAX, items = n - 1;
 	enum parse_result res;
 	int bad = -1;
 
-	(void)msg;
-	(void)msglen;
+	_Static_assert(A_ITEMS == A__MAX - 1 && S_ITEMS == S__MAX - 1, "items is the last field of both tables");
 	memset(b, 0, sizeof(*b));
 	*code = "invalid_body";
 	res = body_parse(r, rules, n, b->fields, &bad);
@@ -182,6 +211,26 @@ action_body_parse(const struct request *r, enum sale_action what, struct action_
 		*message = "The body must be a JSON object, each member given once, or form-encoded fields "
 		    "(Content-Type application/json or application/x-www-form-urlencoded).";
 		return -1;
+	}
+	/* A batch, or what tried to be one: the whole body is a 400 unless it is a good one. */
+	if (res == PARSE_BAD_FIELD && (size_t)bad == items) {
+		*message = rules[items].message;
+		return -1;
+	}
+	if (b->fields[items].set) {
+		const char *other = beside_items(rules, b->fields, items, res, bad);
+
+		if (other != NULL) {
+			snprintf(msg, msglen, "A batch body has only items: each request's fields go in its item "
+			    "(%s was given beside them).", other);
+			*message = msg;
+			return -1;
+		}
+		if (read_batch(what, rules, b->fields[items].list, b) != 0) {
+			*code = NULL;
+			return -1;
+		}
+		return 0;
 	}
 	if ((b->items = calloc(1, sizeof(*b->items))) == NULL) {
 		*code = NULL;

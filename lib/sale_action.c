@@ -1,5 +1,6 @@
-/* The acknowledge-sale and ship-sale handlers: a body read, the change applied, the answer. */
+/* The acknowledge-sale and ship-sale handlers: a body read, the change (or a batch's) applied, the answer. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -43,6 +44,81 @@ from_request(const struct cgi *c, struct action *a)
 	a->now = c->now;
 }
 
+/* The result of one item of a batch that failed: success false, the id as sent, and the single request's error. */
+static struct json_object *
+item_failure(const char *id_sent, const char *code, const char *message)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "success", json_object_new_boolean(0));
+	json_object_object_add(o, "menzzo_order_id", id_sent ? json_object_new_string(id_sent) : NULL);
+	json_object_object_add(o, "code", json_object_new_string(code));
+	json_object_object_add(o, "error", json_object_new_string(message));
+	return o;
+}
+
+/*
+ * A batch: every valid item applied in one transaction, then one result
+ * per item in request order, a success the body its single request would
+ * have had.  Raises 503 for the whole batch when the store fails (nothing
+ * written), else 200.
+ */
+static void
+batch_handle(struct cgi *c, struct action_body *b)
+{
+	struct action *acts = calloc(b->n, sizeof(*acts));
+	struct action_outcome *outs = calloc(b->n, sizeof(*outs));
+	struct json_object *o = NULL, *results;
+	const char *code = "internal_error", *message = "An internal error occurred; quote the request id to support.";
+	size_t k = 0;
+	int err = STORE_OK, all = 1;
+
+	if (acts == NULL || outs == NULL) {
+		cgi_store_error(c, STORE_NOMEM);
+		goto out;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->items[i].ok) {
+			acts[k] = b->items[i].act;
+			from_request(c, &acts[k++]);
+		} else if (b->items[i].code == NULL) {
+			cgi_store_error(c, STORE_NOMEM);
+			goto out;
+		}
+	}
+	if (k > 0 && sale_apply_all(c->store, acts, k, outs, &err) == ACTION_FAILED) {
+		cgi_store_error(c, err);
+		goto out;
+	}
+	o = json_object_new_object();
+	results = json_object_new_array_ext((int)b->n);
+	k = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct action_item *it = &b->items[i];
+		struct action_outcome *r = it->ok ? &outs[k++] : NULL;
+
+		if (r != NULL && (r->res == ACTION_CHANGED || r->res == ACTION_UNCHANGED)) {
+			json_object_array_add(results, action_json(&r->sp, r->res == ACTION_CHANGED));
+			continue;
+		}
+		all = 0;
+		if (r != NULL)
+			action_refusal(r->res, &code, &message);
+		else {
+			code = it->code;
+			message = it->message;
+		}
+		json_object_array_add(results, item_failure(it->id_sent, code, message));
+	}
+	json_object_object_add(o, "success", json_object_new_boolean(all));
+	json_object_object_add(o, "results", results);
+	response_json(&c->res, 200, o);
+out:
+	json_object_put(o);
+	free(acts);
+	free(outs);
+}
+
 static void
 sale_action_handle(struct cgi *c, enum sale_action what)
 {
@@ -60,6 +136,10 @@ sale_action_handle(struct cgi *c, enum sale_action what)
 			cgi_store_error(c, STORE_NOMEM);
 		else
 			response_error(&c->res, 400, code, message);
+		goto out;
+	}
+	if (b.batch) {
+		batch_handle(c, &b);
 		goto out;
 	}
 	it = &b.items[0];

@@ -1,9 +1,11 @@
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
 #include "item.h"
 #include "sales.h"
+#include "supplier.h"
 
 /* The event each logged action is due, or NULL (an import or an update notifies nobody). */
 static const char *
@@ -168,27 +170,16 @@ decide(const struct action *a, const struct sale_product *cur, struct sale_produ
 	return ACTION_CHANGED;
 }
 
-/*
- * Begins a transaction (write or not), reads the sale product and decides
- * the change.  On ACTION_FAILED no transaction is left open and *err is set;
- * otherwise *tp is open and the caller ends it.
- */
+/* Reads the sale product in t and decides the change (ACTION_FAILED: the store error in *err). */
 static enum action_result
-begin_and_decide(struct store *s, int write, const struct action *a, struct store_txn **tp,
-    struct sale_product *cur, struct sale_product *next, int *err)
+read_and_decide(struct store_txn *t, const struct action *a, struct sale_product *cur, struct sale_product *next,
+    int *err)
 {
-	int rc;
+	int rc = store_sale_get(t, a->sale_product_id, cur);
 
-	if ((rc = store_begin(s, write, tp)) != STORE_OK) {
-		*err = rc;
-		return ACTION_FAILED;
-	}
-	rc = store_sale_get(*tp, a->sale_product_id, cur);
 	if (rc == STORE_NOTFOUND)
 		return ACTION_NOT_FOUND;
 	if (rc != STORE_OK) {
-		store_abort(*tp);
-		*tp = NULL;
 		*err = rc;
 		return ACTION_FAILED;
 	}
@@ -219,36 +210,82 @@ shipped_packages(const struct action *a, const struct sale_product *cur, struct 
 	return out;
 }
 
-enum action_result
-sale_apply(struct store *s, const struct action *a, struct sale_product *out, int *err)
+/*
+ * Decides every change of a[0..n) in t, in order, each on the state the
+ * ones before it left; with write, writes each change as it is decided.
+ * Returns ACTION_CHANGED when one of them changes something, ACTION_UNCHANGED
+ * when none does, or ACTION_FAILED (*err) on a store error.
+ */
+static enum action_result
+decide_all(struct store_txn *t, int write, const struct action *a, size_t n, struct action_outcome *out,
+    unsigned char *touched, int *err)
 {
 	struct package_list packages;
+	struct sale_product cur, next;
+	enum action_result any = ACTION_UNCHANGED;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&cur, 0, offsetof(struct sale_product, note) + 1);
+		out[i].res = read_and_decide(t, &a[i], &cur, &next, err);
+		if (out[i].res == ACTION_FAILED)
+			return ACTION_FAILED;
+		out[i].sp = out[i].res == ACTION_CHANGED ? next : cur;
+		if (out[i].res != ACTION_CHANGED)
+			continue;
+		any = ACTION_CHANGED;
+		if (!write)
+			continue;
+		if (sale_write(t, &cur, &next, NULL, 0, shipped_packages(&a[i], &cur, &packages), logged_as(a[i].what),
+		    a[i].user, a[i].request_id, a[i].now) != STORE_OK) {
+			*err = store_txn_error(t);
+			return ACTION_FAILED;
+		}
+		touched[next.supplier] = 1;
+	}
+	return any;
+}
+
+enum action_result
+sale_apply_all(struct store *s, const struct action *a, size_t n, struct action_outcome *out, int *err)
+{
+	unsigned char touched[SUPPLIER_COUNT] = { 0 };
 	struct store_txn *t;
-	struct sale_product cur = { 0 }, next;
-	enum action_result res;
+	enum action_result res = ACTION_UNCHANGED;
 	int rc;
 
-	/* A repeat or a refusal needs no write lock: decide on a snapshot first. */
+	/* Repeats and refusals need no write lock: decide on a snapshot first. */
 	for (int write = 0; write <= 1; write++) {
-		res = begin_and_decide(s, write, a, &t, &cur, &next, err);
-		if (res == ACTION_FAILED)
-			return res;
+		if ((rc = store_begin(s, write, &t)) != STORE_OK) {
+			*err = rc;
+			return ACTION_FAILED;
+		}
+		res = decide_all(t, write, a, n, out, touched, err);
 		if (res != ACTION_CHANGED) {
 			store_abort(t);
-			*out = cur;
 			return res;
 		}
-		/* Decided to change on the snapshot: decide again under the write lock, a concurrent request may have won. */
+		/* Something changes on the snapshot: decide again under the write lock, a concurrent request may have won. */
 		if (!write)
 			store_abort(t);
 	}
-	sale_write(t, &cur, &next, NULL, 0, shipped_packages(a, &cur, &packages), logged_as(a->what), a->user,
-	    a->request_id, a->now);
-	store_generation_bump(t, next.supplier);
+	for (unsigned sup = 0; sup < SUPPLIER_COUNT; sup++)
+		if (touched[sup])
+			store_generation_bump(t, sup);
 	if ((rc = store_commit(t)) != STORE_OK) {
 		*err = rc;
 		return ACTION_FAILED;
 	}
-	*out = next;
 	return ACTION_CHANGED;
+}
+
+enum action_result
+sale_apply(struct store *s, const struct action *a, struct sale_product *out, int *err)
+{
+	struct action_outcome o;
+	enum action_result res = sale_apply_all(s, a, 1, &o, err);
+
+	if (res == ACTION_FAILED)
+		return res;
+	*out = o.sp;
+	return o.res;
 }

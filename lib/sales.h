@@ -50,6 +50,23 @@ enum action_result {
  */
 enum action_result sale_apply(struct store *s, const struct action *a, struct sale_product *out, int *err);
 
+/* What became of one change of a batch: its result, and the sale product after it (also when unchanged). */
+struct action_outcome {
+	enum action_result res;
+	struct sale_product sp;
+};
+
+/*
+ * Applies the changes a[0..n) in one write transaction: one durable commit
+ * for all of them.  Each is decided on its own, in order, on the state the
+ * ones before it left (the same sale product twice: the second is a
+ * repeat), into out[i].  Returns ACTION_CHANGED when something was
+ * written, ACTION_UNCHANGED when nothing had to be, or ACTION_FAILED with
+ * *err the store error: then nothing of any of them was written.
+ */
+enum action_result sale_apply_all(struct store *s, const struct action *a, size_t n, struct action_outcome *out,
+    int *err);
+
 /*
  * Writes a change of a sale product in t: next (with its rendered item, or
  * item[0..item_len) when item is not NULL) replacing old (NULL for a new
