@@ -49,9 +49,18 @@ check_line(const struct import_line *l)
 		break;
 	case STATUS_CANCELLED:
 		break;
+	case STATUS_REFUSED:
+		CHECK(sp->refused_at != 0 && sp->prepared_at == 0 && sp->acknowledged_at <= sp->refused_at);
+		CHECK(sp->reason > REASON_NONE && sp->reason < REASON__MAX);
+		break;
 	default:
 		CHECK(!"status out of range");
 	}
+	CHECK(terminated(sp->note, sizeof(sp->note)));
+	if (sp->status != STATUS_REFUSED)
+		CHECK(sp->refused_at == 0 && sp->reason == REASON_NONE && sp->note[0] == '\0');
+	else if (sp->note[0])
+		CHECK(valid_note(sp->note, strlen(sp->note)) == 0);
 }
 
 static void
@@ -99,6 +108,11 @@ check_round_trip(const struct import_line *l)
 		add_string(o, "status", status_name(sp->status));
 	add_time(o, "acknowledged_at", sp->acknowledged_at);
 	add_time(o, "prepared_at", sp->prepared_at);
+	add_time(o, "refused_at", sp->refused_at);
+	if (sp->reason != REASON_NONE)
+		add_string(o, "reason", refusal_reason_name(sp->reason));
+	if (sp->note[0])
+		add_string(o, "note", sp->note);
 	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (import_parse_line(text, len, NOW, &back, err, sizeof(err)) != 0) {
 		fprintf(stderr, "round trip refused: %s\n%s\n", err, text);
@@ -112,6 +126,8 @@ check_round_trip(const struct import_line *l)
 	CHECK(back.sp.acknowledged_at == sp->acknowledged_at && back.sp.prepared_at == sp->prepared_at);
 	CHECK(strcmp(back.sp.sku, sp->sku) == 0 && strcmp(back.sp.carrier, sp->carrier) == 0);
 	CHECK(strcmp(back.sp.label, sp->label) == 0);
+	CHECK(back.sp.refused_at == sp->refused_at && back.sp.reason == sp->reason);
+	CHECK(strcmp(back.sp.note, sp->note) == 0);
 	json_object_put(o);
 }
 

@@ -17,6 +17,8 @@ struct check {
 	struct buf item;           /* scratch: a record's rendered listing item */
 	uint64_t logged;           /* sale products with a sale log */
 	uint64_t sales, views, labelled, listing, orders, labels, log_seq, event_seq, logs, events;
+	uint64_t statuses[STATUS__MAX];  /* sale products of each status */
+	uint64_t shipments;
 	store_progress_fn progress;
 	void *progress_ctx;
 	uint64_t done, total;      /* entries visited, of how many */
@@ -59,6 +61,12 @@ on_sale(void *ctx, const struct sale_product *sp)
 		problem(c, "sale product %" PRIu64 " is shipped without prepared_at", sp->sale_product_id);
 	if (sp->status == STATUS_ACKNOWLEDGED && sp->acknowledged_at == 0)
 		problem(c, "sale product %" PRIu64 " is acknowledged without acknowledged_at", sp->sale_product_id);
+	if (sp->status == STATUS_REFUSED && (sp->refused_at == 0 || sp->reason == REASON_NONE || sp->prepared_at != 0))
+		problem(c, "sale product %" PRIu64 " is refused without refused_at or a reason, or after shipping",
+		    sp->sale_product_id);
+	if (sp->status != STATUS_REFUSED && (sp->refused_at != 0 || sp->reason != REASON_NONE || sp->note[0]))
+		problem(c, "sale product %" PRIu64 " is %s but keeps a refusal", sp->sale_product_id, status_name(sp->status));
+	c->statuses[sp->status]++;
 	return 0;
 }
 
@@ -91,12 +99,12 @@ on_listing(void *ctx, unsigned supplier, unsigned view, const struct listing_pos
 
 	if (!index_entry(c, &c->listing, pos->sale_product_id, &sp, "listing", &rc))
 		return rc;
-	/* The stored item must be exactly what the record renders to. */
+	/* The stored item must show exactly what the record renders to (an item of an older format may differ in bytes). */
 	if (item_render(&sp, &c->item) != 0)
 		return STORE_NOMEM;
 	if (sp.supplier != supplier || view >= FILTER__MAX || !sale_in_view(sp.status, (enum status_filter)view) ||
 	    sp.order_date != pos->order_date ||
-	    sp.increment_id != pos->increment_id || c->item.len != len || memcmp(c->item.p, item, len) != 0)
+	    sp.increment_id != pos->increment_id || !item_equivalent(c->item.p, c->item.len, item, len))
 		problem(c, "listing entry (view %u) disagrees with sale product %" PRIu64,
 		    view, pos->sale_product_id);
 	return 0;
@@ -130,6 +138,21 @@ on_label(void *ctx, const char *label, size_t len, uint64_t id)
 	return 0;
 }
 
+static int
+on_shipment(void *ctx, uint64_t id, const struct package_list *l)
+{
+	struct check *c = ctx;
+	struct sale_product sp;
+	int rc;
+
+	if (!index_entry(c, &c->shipments, id, &sp, "shipment", &rc))
+		return rc;
+	if (sp.prepared_at == 0 || strcmp(sp.tracking_number, l->p[0].tracking_number) != 0)
+		problem(c, "the packages of sale product %" PRIu64 " disagree with its record (never shipped, or "
+		    "another first tracking number)", id);
+	return 0;
+}
+
 static struct json_object *
 parse_record(const char *json, size_t len)
 {
@@ -153,7 +176,7 @@ last_agrees(struct check *c)
 	if (store_sale_get(c->t, c->last.sale_product_id, &sp) != STORE_OK)
 		return;
 	if (sp.status != c->last.status || sp.acknowledged_at != c->last.acknowledged_at ||
-	    sp.prepared_at != c->last.prepared_at)
+	    sp.prepared_at != c->last.prepared_at || sp.refused_at != c->last.refused_at)
 		problem(c, "sale product %" PRIu64 " disagrees with its last sale-log entry", sp.sale_product_id);
 }
 
@@ -211,10 +234,11 @@ store_check(struct store *s, FILE *report, store_progress_fn progress, void *pro
 	c.report = report;
 	c.progress = progress;
 	c.progress_ctx = progress_ctx;
-	/* What is walked: the first six databases of store_db_names (sale .. event). */
+	/* What is walked: every database but the tokens and the counters. */
 	if (store_stats(s, &st) == STORE_OK)
-		for (int i = 0; i < 6; i++)
-			c.total += st.entries[i];
+		for (int i = 0; i < STORE_DB_COUNT; i++)
+			if (strcmp(store_db_names[i], "token") != 0 && strcmp(store_db_names[i], "meta") != 0)
+				c.total += st.entries[i];
 	if ((rc = store_begin(s, 0, &c.t)) != STORE_OK)
 		return -rc;
 	if ((rc = store_counter_get(c.t, "log_seq", &c.log_seq)) == STORE_OK &&
@@ -223,7 +247,8 @@ store_check(struct store *s, FILE *report, store_progress_fn progress, void *pro
 	    (rc = store_listing_raw_scan(c.t, on_listing, &c)) == STORE_OK &&
 	    (rc = store_order_raw_scan(c.t, on_order, &c)) == STORE_OK &&
 	    (rc = store_label_raw_scan(c.t, on_label, &c)) == STORE_OK &&
-	    (rc = store_log_scan_all(c.t, on_log, &c)) == STORE_OK)
+	    (rc = store_log_scan_all(c.t, on_log, &c)) == STORE_OK &&
+	    (rc = store_shipment_scan(c.t, on_shipment, &c)) == STORE_OK)
 		rc = store_event_scan(c.t, 0, on_event, &c);
 	if (rc == STORE_OK && c.last.sale_product_id != 0)
 		last_agrees(&c);
@@ -244,8 +269,8 @@ store_check(struct store *s, FILE *report, store_progress_fn progress, void *pro
 		problem(&c, "%" PRIu64 " of %" PRIu64 " sale products have a sale log", c.logged, c.sales);
 	if (c.labels != c.labelled)
 		problem(&c, "label index has %" PRIu64 " entries for %" PRIu64 " labelled sale products", c.labels, c.labelled);
-	fprintf(report, "check: %" PRIu64 " sale products, %" PRIu64 " listing entries, %" PRIu64 " sale-log entries, "
-	    "%" PRIu64 " events; %ld problem(s)\n", c.sales, c.listing,
-	    c.logs, c.events, c.problems);
+	fprintf(report, "check: %" PRIu64 " sale products (%" PRIu64 " refused), %" PRIu64 " listing entries, "
+	    "%" PRIu64 " sale-log entries, %" PRIu64 " events; %ld problem(s)\n", c.sales, c.statuses[STATUS_REFUSED],
+	    c.listing, c.logs, c.events, c.problems);
 	return c.problems;
 }

@@ -11,7 +11,7 @@
 #include "listing.h"
 
 /* Changes whenever the response format changes, so that an upgrade never serves old entries. */
-#define CACHE_KEY_VERSION "v1"
+#define CACHE_KEY_VERSION "v2"
 
 /*
  * The response cache key of a query: the group (format version, supplier),

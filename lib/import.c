@@ -16,10 +16,10 @@
 
 static const char *const import_fields[] = {
 	"increment_id", "sale_product_id", "supplier", "sku", "quantity", "price",
-	"order_date", "carrier", "label", "status", "acknowledged_at", "prepared_at",
+	"order_date", "carrier", "label", "status", "acknowledged_at", "prepared_at", "refused_at", "reason", "note",
 };
 enum { F_INC, F_SP, F_SUPPLIER, F_SKU, F_QTY, F_PRICE, F_DATE, F_CARRIER, F_LABEL,
-	F_STATUS, F_ACK, F_PREP, F__MAX };
+	F_STATUS, F_ACK, F_PREP, F_REFUSED, F_REASON, F_NOTE, F__MAX };
 
 static int
 field_index(const char *key)
@@ -155,7 +155,7 @@ import_parse_line(const char *line, size_t len, int64_t now, struct import_line 
 	sp->status = STATUS_PENDING;
 	if (f[F_STATUS] != NULL) {
 		if (string_member(f[F_STATUS], &s, &n) || parse_status(s, n, &sp->status))
-			BAD("status must be pending, acknowledged, shipped or cancelled");
+			BAD("status must be pending, acknowledged, shipped, cancelled or refused");
 		out->has_status = 1;
 	}
 	if (f[F_ACK] != NULL && (string_member(f[F_ACK], &s, &n) ||
@@ -164,6 +164,18 @@ import_parse_line(const char *line, size_t len, int64_t now, struct import_line 
 	if (f[F_PREP] != NULL && (string_member(f[F_PREP], &s, &n) ||
 	    parse_timestamp(s, n, 0, &sp->prepared_at)))
 		BAD("prepared_at must be YYYY-MM-DDThh:mm:ssZ");
+	if (sp->status != STATUS_REFUSED && (f[F_REFUSED] || f[F_REASON] || f[F_NOTE]))
+		BAD("refused_at, reason and note go only with status refused");
+	if (f[F_REFUSED] != NULL && (string_member(f[F_REFUSED], &s, &n) ||
+	    parse_timestamp(s, n, 0, &sp->refused_at)))
+		BAD("refused_at must be YYYY-MM-DDThh:mm:ssZ");
+	if (f[F_REASON] != NULL && (string_member(f[F_REASON], &s, &n) || parse_reason(s, n, &sp->reason)))
+		BAD("reason must be out_of_stock, discontinued, price_error, cannot_deliver or other");
+	if (f[F_NOTE] != NULL) {
+		if (string_member(f[F_NOTE], &s, &n) || valid_note(s, n))
+			BAD("note must be 1-%d characters of UTF-8 without control characters", NOTE_CHARS_MAX);
+		memcpy(sp->note, s, n);
+	}
 	switch (sp->status) {
 	case STATUS_PENDING:
 		if (sp->acknowledged_at || sp->prepared_at)
@@ -182,6 +194,16 @@ import_parse_line(const char *line, size_t len, int64_t now, struct import_line 
 			sp->acknowledged_at = sp->prepared_at;
 		if (sp->acknowledged_at > sp->prepared_at)
 			BAD("acknowledged_at is after prepared_at");
+		break;
+	case STATUS_REFUSED:
+		if (sp->reason == REASON_NONE)
+			BAD("a refused sale product needs a reason");
+		if (sp->prepared_at)
+			BAD("a refused sale product has no prepared_at");
+		if (!sp->refused_at)
+			sp->refused_at = now;
+		if (sp->acknowledged_at > sp->refused_at)
+			BAD("acknowledged_at is after refused_at");
 		break;
 	default:
 		break;
@@ -202,10 +224,15 @@ sale_equal(const struct sale_product *a, const struct sale_product *b)
 	    a->acknowledged_at == b->acknowledged_at && a->prepared_at == b->prepared_at &&
 	    strcmp(a->sku, b->sku) == 0 && strcmp(a->carrier, b->carrier) == 0 &&
 	    strcmp(a->label, b->label) == 0 && strcmp(a->tracking_number, b->tracking_number) == 0 &&
-	    strcmp(a->ship_carrier, b->ship_carrier) == 0;
+	    strcmp(a->ship_carrier, b->ship_carrier) == 0 && a->refused_at == b->refused_at &&
+	    a->reason == b->reason && strcmp(a->note, b->note) == 0;
 }
 
-/* How far along a status is: an import never moves a sale product back. */
+/*
+ * How far along a status is: an import never moves a sale product back.
+ * Shipped and refused are both the end of a supplier's part: neither
+ * replaces the other.
+ */
 static int
 status_rank(enum sale_status s)
 {
@@ -251,6 +278,9 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
 			next.status = cur.status;
 			next.acknowledged_at = cur.acknowledged_at;
 			next.prepared_at = cur.prepared_at;
+			next.refused_at = cur.refused_at;
+			next.reason = cur.reason;
+			memcpy(next.note, cur.note, sizeof(next.note));
 		} else {
 			if (cur.acknowledged_at)
 				next.acknowledged_at = cur.acknowledged_at;
@@ -265,7 +295,7 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
 	}
 	/* The line's item, rendered ahead by the caller, serves when the merge kept what it shows. */
 	item = l->item.len > 0 && item_same(&next, &l->sp) ? l->item.p : NULL;
-	if ((rc = sale_write(t, exists ? &cur : NULL, &next, item, l->item.len, action, user, NULL, now)) != STORE_OK) {
+	if ((rc = sale_write(t, exists ? &cur : NULL, &next, item, l->item.len, NULL, action, user, NULL, now)) != STORE_OK) {
 		*store_err = rc;
 		return -2;
 	}

@@ -4,8 +4,8 @@
 /*
  * `menzzo-admin import` (SPEC §4): a JSON Lines record parsed and
  * validated, then upserted by sale_product_id.  A re-import never moves a
- * sale product back (pending → acknowledged → shipped), but a cancellation
- * is always applied, and is final.
+ * sale product back (pending → acknowledged → shipped or refused), but a
+ * cancellation is always applied, and is final.
  */
 
 #include <stddef.h>

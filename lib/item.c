@@ -86,9 +86,11 @@ item_render(const struct sale_product *sp, struct buf *out)
 	add(tail, "status", json_object_new_string(status_name(sp->status)));
 	add(tail, "acknowledged_at", timestamp_json(sp->acknowledged_at));
 	add(tail, "prepared_at", timestamp_json(sp->prepared_at));
+	add(tail, "refused_at", timestamp_json(sp->refused_at));
 	/* "{...}" each: the label without its quotes, the head without its '}', the tail without its '{'. */
 	out->len = 0;
-	rc = put_part(out, label, 1, 1) || put_part(out, head, 0, 1) || put_part(out, tail, 1, 0) ? -1 : 0;
+	rc = buf_add(out, "\x01", 1) || put_part(out, label, 1, 1) || put_part(out, head, 0, 1) ||
+	    put_part(out, tail, 1, 0) ? -1 : 0;
 	json_object_put(head);
 	json_object_put(tail);
 	json_object_put(label);
@@ -101,7 +103,7 @@ item_same(const struct sale_product *a, const struct sale_product *b)
 	return a->increment_id == b->increment_id && a->sale_product_id == b->sale_product_id &&
 	    a->status == b->status && a->quantity == b->quantity && a->price_cents == b->price_cents &&
 	    a->order_date == b->order_date && a->acknowledged_at == b->acknowledged_at &&
-	    a->prepared_at == b->prepared_at && strcmp(a->sku, b->sku) == 0 &&
+	    a->prepared_at == b->prepared_at && a->refused_at == b->refused_at && strcmp(a->sku, b->sku) == 0 &&
 	    strcmp(a->carrier, b->carrier) == 0 && strcmp(a->label, b->label) == 0;
 }
 
@@ -142,20 +144,29 @@ item_compose(const void *value, size_t len, const struct buf *link_prefix, struc
 	const unsigned char *p = value, *end = p + len;
 	const char *label, *head, *tail;
 	size_t ln, hn, tn;
+	static const char unrefused[] = ",\"refused_at\":null}";
+	/* Format 1 (schema 3) starts with the label's length, below 256: a 0 byte; format 2 with 1. */
+	int format1 = len > 0 && p[0] == 0;
 	char *w;
 
+	if (len > 0 && p[0] == 1)
+		p++;
 	if (get_part(&p, end, &label, &ln) || get_part(&p, end, &head, &hn) ||
-	    get_part(&p, end, &tail, &tn) || p != end)
+	    get_part(&p, end, &tail, &tn) || p != end || (format1 && (tn == 0 || tail[tn - 1] != '}')))
 		return -1;
+	if (format1)
+		tn--; /* stored before refusals existed: never refused, the field goes before the brace */
 	/* Both JSON parts were encoded by json-c: the link's prefix once, the label when the item was stored. */
-	if ((w = buf_extend(out, hn + sizeof(link) - 1 + (ln ? link_prefix->len + ln + 2 : 5) + tn)) == NULL)
+	if ((w = buf_extend(out, hn + sizeof(link) - 1 + (ln ? link_prefix->len + ln + 2 : 5) + tn +
+	    (format1 ? sizeof(unrefused) - 1 : 0))) == NULL)
 		return -1;
 	memcpy(w, head, hn);
 	w += hn;
 	memcpy(w, link, sizeof(link) - 1);
 	w += sizeof(link) - 1;
 	if (ln > 0) {
-		memcpy(w, link_prefix->p, link_prefix->len);
+		if (link_prefix->len > 0) /* none when records are compared */
+			memcpy(w, link_prefix->p, link_prefix->len);
 		w += link_prefix->len;
 		memcpy(w, label, ln);
 		w += ln;
@@ -166,7 +177,24 @@ item_compose(const void *value, size_t len, const struct buf *link_prefix, struc
 		w += 5;
 	}
 	memcpy(w, tail, tn);
+	if (format1)
+		memcpy(w + tn, unrefused, sizeof(unrefused) - 1);
 	return 0;
+}
+
+int
+item_equivalent(const void *a, size_t alen, const void *b, size_t blen)
+{
+	struct buf none = { 0 }, ja = { 0 }, jb = { 0 };
+	int same;
+
+	if (alen == blen && memcmp(a, b, alen) == 0)
+		return 1;
+	same = item_compose(a, alen, &none, &ja) == 0 && item_compose(b, blen, &none, &jb) == 0 &&
+	    ja.len == jb.len && memcmp(ja.p, jb.p, ja.len) == 0;
+	buf_free(&ja);
+	buf_free(&jb);
+	return same;
 }
 
 struct json_object *
@@ -195,6 +223,9 @@ sale_full_json(const struct sale_product *sp)
 	add(o, "ship_carrier", string_or_null(sp->ship_carrier));
 	add(o, "created_at", timestamp_json(sp->created_at));
 	add(o, "updated_at", timestamp_json(sp->updated_at));
+	add(o, "refused_at", timestamp_json(sp->refused_at));
+	add(o, "reason", string_or_null(refusal_reason_name(sp->reason)));
+	add(o, "note", string_or_null(sp->note));
 	return o;
 }
 
@@ -242,8 +273,33 @@ log_entry_json(const struct log_entry *e)
 	return o;
 }
 
+struct json_object *
+packages_json(const struct sale_product *sp, const struct package_list *stored)
+{
+	struct json_object *a = json_object_new_array();
+	struct package one = { "", "" };
+	const struct package *p = stored != NULL ? stored->p : &one;
+	unsigned n = stored != NULL ? stored->n : 0;
+
+	/* Shipped without a list: its one tracking number, if it was given one, is its one parcel. */
+	if (stored == NULL && sp->prepared_at != 0 && sp->tracking_number[0]) {
+		snprintf(one.tracking_number, sizeof(one.tracking_number), "%s", sp->tracking_number);
+		snprintf(one.carrier, sizeof(one.carrier), "%s", sp->ship_carrier[0] ? sp->ship_carrier : sp->carrier);
+		n = 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		add(o, "tracking_number", json_object_new_string(p[i].tracking_number));
+		add(o, "carrier", json_object_new_string(p[i].carrier));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 int
-event_render(uint64_t seq, const char *type, const struct sale_product *sp, int64_t now, struct buf *out)
+event_render(uint64_t seq, const char *type, const struct sale_product *sp, const struct package_list *packages,
+    int64_t now, struct buf *out)
 {
 	struct json_object *e = json_object_new_object();
 	const struct supplier *sup = supplier_by_id(sp->supplier);
@@ -259,6 +315,11 @@ event_render(uint64_t seq, const char *type, const struct sale_product *sp, int6
 	if (sp->status == STATUS_SHIPPED) {
 		add(e, "tracking_number", string_or_null(sp->tracking_number));
 		add(e, "carrier", string_or_null(sp->ship_carrier));
+		add(e, "packages", packages_json(sp, packages));
+	}
+	if (sp->status == STATUS_REFUSED) {
+		add(e, "reason", json_object_new_string(refusal_reason_name(sp->reason)));
+		add(e, "note", string_or_null(sp->note));
 	}
 	s = json_object_to_json_string_length(e, JSON_FLAGS, &len);
 	out->len = 0;
@@ -278,5 +339,11 @@ action_json(const struct sale_product *sp, int changed)
 	add(o, "acknowledged_at", timestamp_json(sp->acknowledged_at));
 	add(o, "prepared_at", timestamp_json(sp->prepared_at));
 	add(o, "changed", json_object_new_boolean(changed));
+	/* A refusal's, after the fields every answer had before refusals existed. */
+	if (sp->status == STATUS_REFUSED) {
+		add(o, "refused_at", timestamp_json(sp->refused_at));
+		add(o, "reason", json_object_new_string(refusal_reason_name(sp->reason)));
+		add(o, "note", string_or_null(sp->note));
+	}
 	return o;
 }

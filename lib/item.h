@@ -8,11 +8,13 @@
  * event, and the body of an acknowledge or ship.
  *
  * The stored item: the listing index keeps each sale product's get-sales
- * item rendered when the sale product changes, as three 16-bit-length-
- * prefixed parts: the label, the JSON members before link_to_label (with
- * the opening brace), and those after it (with the closing brace).  The
- * link's prefix depends on MENZZO_BASE_URL, known only when a request is
- * answered; item_compose joins the parts with it.
+ * item rendered when the sale product changes, as a format byte (1) and
+ * three 16-bit-length-prefixed parts: the label, the JSON members before
+ * link_to_label (with the opening brace), and those after it (with the
+ * closing brace).  The link's prefix depends on MENZZO_BASE_URL, known only
+ * when a request is answered; item_compose joins the parts with it.  Items
+ * of format 1 (schema-3 stores: no format byte, no refused_at) are still
+ * read, composed with "refused_at": null, which they can only have been.
  */
 
 #include <stddef.h>
@@ -35,17 +37,33 @@ int item_same(const struct sale_product *a, const struct sale_product *b);
 void item_link_prefix(const struct config *cfg, struct buf *out);
 /* Appends the item of a stored value with its link; -1 when the value does not decode. */
 int item_compose(const void *value, size_t len, const struct buf *link_prefix, struct buf *out);
+/* 1 when two stored values compose to the same item (whatever their formats), else 0. */
+int item_equivalent(const void *a, size_t alen, const void *b, size_t blen);
 
 /* Every stored field, for `menzzo-admin show` and the sale log. */
 struct json_object *sale_full_json(const struct sale_product *sp);
 /* A sale-log entry: seq, at, user, action, request_id (API changes), and what changed ("before"/"after"). */
 struct json_object *log_entry_json(const struct log_entry *e);
 /*
- * Renders outbox event seq of this type ("sale.shipped") for sp at now into
- * out (replacing its content); 0, or -1 when memory runs out.
+ * The parcels of sp's shipment as a JSON array of {tracking_number,
+ * carrier}: the stored list when one was named (stored not NULL), else the
+ * one parcel the record's tracking number and carrier name (the order's
+ * carrier when the shipment named none), else none.
  */
-int event_render(uint64_t seq, const char *type, const struct sale_product *sp, int64_t now, struct buf *out);
-/* The body of a successful acknowledge or ship: success, menzzo_order_id, status, timestamps, changed. */
+struct json_object *packages_json(const struct sale_product *sp, const struct package_list *stored);
+/*
+ * Renders outbox event seq of this type ("sale.shipped") for sp at now into
+ * out (replacing its content): a shipment's carries its packages (stored:
+ * the list named, or NULL), a refusal's its reason and note; 0, or -1 when
+ * memory runs out.
+ */
+int event_render(uint64_t seq, const char *type, const struct sale_product *sp, const struct package_list *packages,
+    int64_t now, struct buf *out);
+/*
+ * The body of a successful acknowledge, refusal or ship: success,
+ * menzzo_order_id, status, timestamps, changed; then refused_at, reason and
+ * note when the sale product is refused.
+ */
 struct json_object *action_json(const struct sale_product *sp, int changed);
 
 #endif

@@ -18,7 +18,7 @@ const struct field_rule listing_params[P__MAX] = {
 	[P_ORDER] = PARAM("order_number", field_order_ref,
 	    "Parameter order_number must be an increment_id or a menzzo_order_id."),
 	[P_STATUS] = PARAM("status", field_status_filter,
-	    "Parameter status must be open, pending, acknowledged, shipped, cancelled or all."),
+	    "Parameter status must be open, pending, acknowledged, shipped, cancelled, refused or all."),
 };
 
 int

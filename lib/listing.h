@@ -9,7 +9,7 @@
 #include "buf.h"
 #include "config.h"
 #include "store.h"
-#include "validate.h"
+#include "field.h"
 
 enum listing_param {
 	P_PAGE, P_DATE_FROM, P_DATE_TO, P_LAST, P_ORDER, P_STATUS, P__MAX

@@ -155,7 +155,7 @@ form_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
 
 	while (i < len) {
 		const char *pair = s + i, *amp = memchr(pair, '&', len - i), *eq;
-		size_t plen = amp ? (size_t)(amp - pair) : len - i, klen, vlen;
+		size_t plen = amp ? (size_t)(amp - pair) : len - i, klen, vlen, max;
 		long dk, dv;
 		int idx;
 
@@ -171,14 +171,119 @@ form_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
 		if ((idx = find_name(rules, n, key, (size_t)dk)) < 0)
 			continue;
 		*bad = idx;
-		if (out[idx].set || vlen > (size_t)FIELD_VALUE_MAX * 3)
+		if (rules[idx].kind == FIELD_ARRAY)
+			return PARSE_NEEDS_JSON;
+		max = field_max_len(&rules[idx]);
+		if (out[idx].set || vlen > max * 3)
 			return PARSE_BAD_FIELD;
 		if ((out[idx].val = malloc(vlen + 1)) == NULL)
 			return PARSE_NOMEM;
 		out[idx].set = 1;
-		if ((dv = url_decode(eq ? eq + 1 : "", vlen, out[idx].val)) < 0 || dv > FIELD_VALUE_MAX)
+		if ((dv = url_decode(eq ? eq + 1 : "", vlen, out[idx].val)) < 0 || (size_t)dv > max)
 			return PARSE_BAD_FIELD;
 		out[idx].len = (size_t)dv;
+	}
+	return validate(rules, n, out, bad);
+}
+
+size_t
+field_max_len(const struct field_rule *rule)
+{
+	return rule->max_len ? rule->max_len : FIELD_VALUE_MAX;
+}
+
+static enum parse_result object_fields(struct json_object *obj, const struct field_rule *rules, size_t n,
+    struct field *out, int *bad);
+
+/* A copy of s[0..len) as the field's value. */
+static enum parse_result
+set_text(struct field *f, const char *s, size_t len)
+{
+	if ((f->val = malloc(len + 1)) == NULL)
+		return PARSE_NOMEM;
+	memcpy(f->val, s, len);
+	f->val[len] = '\0';
+	f->len = len;
+	f->set = 1;
+	return PARSE_OK;
+}
+
+/* An array of objects, each read against the element table into f->list. */
+static enum parse_result
+read_array(struct json_object *v, const struct field_rule *rule, struct field *f)
+{
+	size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+
+	if (n < rule->min_items || n > rule->max_items)
+		return PARSE_BAD_FIELD;
+	for (size_t i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(v, i), json_type_object))
+			return PARSE_BAD_FIELD;
+	if ((f->list = calloc(1, sizeof(*f->list))) == NULL ||
+	    (f->list->e = calloc(n ? n : 1, sizeof(*f->list->e))) == NULL)
+		return PARSE_NOMEM;
+	f->set = 1;
+	f->list->nfields = rule->element_rules;
+	for (size_t i = 0; i < n; i++) {
+		struct field_element *e = &f->list->e[i];
+
+		f->list->n = i + 1;
+		e->bad = -1;
+		if ((e->f = calloc(rule->element_rules ? rule->element_rules : 1, sizeof(*e->f))) == NULL)
+			return PARSE_NOMEM;
+		e->res = object_fields(json_object_array_get_idx(v, i), rule->element, rule->element_rules, e->f, &e->bad);
+		if (e->res == PARSE_NOMEM)
+			return PARSE_NOMEM;
+	}
+	return PARSE_OK;
+}
+
+/* Reads one member of a known field as its rule's kind says. */
+static enum parse_result
+read_member(struct json_object *v, const struct field_rule *rule, struct field *f)
+{
+	const char *str;
+	size_t vlen;
+
+	switch (rule->kind) {
+	case FIELD_BOOLEAN:
+		if (!json_object_is_type(v, json_type_boolean))
+			return PARSE_BAD_FIELD;
+		return json_object_get_boolean(v) ? set_text(f, "true", 4) : set_text(f, "false", 5);
+	case FIELD_ARRAY:
+		return read_array(v, rule, f);
+	case FIELD_TEXT:
+		break;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return PARSE_BAD_FIELD;
+	str = json_object_get_string(v);
+	vlen = (size_t)json_object_get_string_len(v);
+	if (vlen > field_max_len(rule) || memchr(str, '\0', vlen) != NULL)
+		return PARSE_BAD_FIELD;
+	return set_text(f, str, vlen);
+}
+
+/* The known members of a parsed object, then their validators. */
+static enum parse_result
+object_fields(struct json_object *obj, const struct field_rule *rules, size_t n, struct field *out, int *bad)
+{
+	int first_bad = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v;
+		enum parse_result r;
+
+		if (!json_object_object_get_ex(obj, rules[i].name, &v))
+			continue;
+		if ((r = read_member(v, &rules[i], &out[i])) == PARSE_NOMEM)
+			return r;
+		if (r != PARSE_OK && first_bad < 0)
+			first_bad = (int)i;
+	}
+	if (first_bad >= 0) {
+		*bad = first_bad;
+		return PARSE_BAD_FIELD;
 	}
 	return validate(rules, n, out, bad);
 }
@@ -189,7 +294,7 @@ json_fields_parse(const char *s, size_t len, const struct field_rule *rules, siz
 {
 	struct json_tokener *tok;
 	struct json_object *obj;
-	enum parse_result res = PARSE_OK;
+	enum parse_result res;
 	char dup[64];
 
 	if (len > BODY_MAX || memchr(s, '\0', len) != NULL)
@@ -222,35 +327,9 @@ json_fields_parse(const char *s, size_t len, const struct field_rule *rules, siz
 		json_object_put(obj);
 		return PARSE_NOMEM;
 	}
-	for (size_t i = 0; i < n && res == PARSE_OK; i++) {
-		struct json_object *v;
-		const char *str;
-		size_t vlen;
-
-		if (!json_object_object_get_ex(obj, rules[i].name, &v))
-			continue;
-		*bad = (int)i;
-		if (!json_object_is_type(v, json_type_string)) {
-			res = PARSE_BAD_FIELD;
-			break;
-		}
-		str = json_object_get_string(v);
-		vlen = (size_t)json_object_get_string_len(v);
-		if (vlen > FIELD_VALUE_MAX || memchr(str, '\0', vlen) != NULL) {
-			res = PARSE_BAD_FIELD;
-			break;
-		}
-		if ((out[i].val = malloc(vlen + 1)) == NULL) {
-			res = PARSE_NOMEM;
-			break;
-		}
-		memcpy(out[i].val, str, vlen);
-		out[i].val[vlen] = '\0';
-		out[i].len = vlen;
-		out[i].set = 1;
-	}
+	res = object_fields(obj, rules, n, out, bad);
 	json_object_put(obj);
-	return res == PARSE_OK ? validate(rules, n, out, bad) : res;
+	return res;
 }
 
 /* The media type of a Content-Type value, without parameters, compared case-insensitively. */
@@ -283,8 +362,17 @@ void
 fields_free(struct field *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		struct field_list *l = f[i].list;
+
+		if (l != NULL) {
+			for (size_t j = 0; j < l->n; j++) {
+				fields_free(l->e[j].f, l->nfields);
+				free(l->e[j].f);
+			}
+			free(l->e);
+			free(l);
+		}
 		free(f[i].val);
-		f[i].val = NULL;
-		f[i].set = 0;
+		memset(&f[i], 0, sizeof(f[i]));
 	}
 }

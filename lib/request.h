@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "validate.h"
+#include "field.h"
 
 #define BODY_MAX 65536
 #define QUERY_MAX 4096
@@ -53,34 +53,55 @@ void request_free(struct request *r);
 
 enum parse_result {
 	PARSE_OK,
-	PARSE_BAD_FIELD, /* *bad is the known field at fault: given twice, badly escaped, too long, not a string */
+	PARSE_BAD_FIELD, /* *bad is the known field at fault: given twice, badly escaped, too long, of another kind */
 	PARSE_INVALID,   /* *bad is the known field its validator refused: rules[*bad].message says why */
 	PARSE_BAD_BODY,  /* the whole text is malformed */
 	PARSE_NOMEM,
+	PARSE_NEEDS_JSON, /* *bad is an array field given in a form, which cannot carry one */
+};
+
+/*
+ * The elements of an array field, in order, each read against the rule's
+ * element table as an object of its own: an element's fields may be
+ * invalid (its res says how) without making the whole text invalid.
+ */
+struct field_element {
+	enum parse_result res; /* PARSE_OK, PARSE_BAD_FIELD or PARSE_INVALID */
+	int bad;               /* then the element's field at fault */
+	struct field *f;       /* [nfields], as the parsers fill out[] */
+};
+struct field_list {
+	size_t n, nfields;
+	struct field_element *e;
 };
 
 /*
  * The parsers below read fields against a whitelist, rules[0..n) (a rule
- * without a validator takes any value).  out[0..n) must be zeroed; free
- * with fields_free.  Unknown fields are ignored; a known field with an
- * empty value is set with an empty value, which every validator refuses.
- * Each set field is then checked by its rule's validator, in table order.
+ * without a validator takes any value of its kind).  out[0..n) must be
+ * zeroed; free with fields_free.  Unknown fields are ignored; a known field
+ * with an empty value is set with an empty value, which every validator
+ * refuses.  Each set field is then checked by its rule's validator, in
+ * table order, once every field was read: a field that cannot be read
+ * (PARSE_BAD_FIELD, the first in table order) wins over one that is
+ * invalid, and the other fields are read all the same.
  */
 
 /*
  * application/x-www-form-urlencoded text (a query string or a body).
  * Percent-escapes and '+' are decoded; a known field given twice, with a
- * bad escape, an encoded NUL or a value longer than FIELD_VALUE_MAX is
- * PARSE_BAD_FIELD.
+ * bad escape, an encoded NUL or a value longer than its rule allows is
+ * PARSE_BAD_FIELD; an array field is PARSE_NEEDS_JSON.
  */
 enum parse_result form_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
     struct field *out, int *bad);
 
 /*
- * A JSON object: every known member must be a string, free of NUL and at
- * most FIELD_VALUE_MAX bytes, given once (else PARSE_BAD_FIELD).  Anything
- * but one JSON object (nested at most 8 deep), or any other key given twice
- * in any object of it, is PARSE_BAD_BODY.
+ * A JSON object: every known member must be of its rule's kind, given once
+ * (else PARSE_BAD_FIELD): a text a string free of NUL and within its
+ * bound, a boolean true or false, an array a JSON array of min_items to
+ * max_items objects, each read against the element table into
+ * out[i].list.  Anything but one JSON object (nested at most 8 deep), or
+ * any other key given twice in any object of it, is PARSE_BAD_BODY.
  */
 enum parse_result json_fields_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
     struct field *out, int *bad);
@@ -94,6 +115,10 @@ enum parse_result json_fields_parse(const char *s, size_t len, const struct fiel
 enum parse_result body_parse(const struct request *r, const struct field_rule *rules, size_t n,
     struct field *out, int *bad);
 
+/* The byte bound of a text field of this rule. */
+size_t field_max_len(const struct field_rule *rule);
+
+/* Frees what the parsers put in f[0..n), array elements included, and zeroes it. */
 void fields_free(struct field *f, size_t n);
 
 #endif

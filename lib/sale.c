@@ -1,15 +1,19 @@
 #include "sale.h"
 
 static const char *const status_names[STATUS__MAX] = {
-	"pending", "acknowledged", "shipped", "cancelled",
+	"pending", "acknowledged", "shipped", "cancelled", "refused",
 };
 
 static const char *const filter_names[FILTER__MAX] = {
-	"pending", "acknowledged", "shipped", "cancelled", "open", "all",
+	"pending", "acknowledged", "shipped", "cancelled", "open", "all", "refused",
+};
+
+static const char *const reason_names[REASON__MAX] = {
+	"", "out_of_stock", "discontinued", "price_error", "cannot_deliver", "other",
 };
 
 static const char *const log_action_names[LOG__MAX] = {
-	"imported", "updated", "acknowledged", "shipped", "cancelled",
+	"imported", "updated", "acknowledged", "shipped", "cancelled", "refused", "reopened",
 };
 
 int
@@ -20,6 +24,8 @@ sale_in_view(enum sale_status status, enum status_filter view)
 		return 1;
 	case FILTER_OPEN:
 		return status == STATUS_PENDING || status == STATUS_ACKNOWLEDGED;
+	case FILTER_REFUSED:
+		return status == STATUS_REFUSED;
 	default:
 		return (int)view == (int)status;
 	}
@@ -31,6 +37,7 @@ sale_views(enum sale_status status, unsigned views[SALE_VIEWS_MAX])
 	/* The order the index entries are written in (it shapes how the index's pages fill). */
 	static const enum status_filter order[FILTER__MAX] = {
 		FILTER_ALL, FILTER_PENDING, FILTER_ACKNOWLEDGED, FILTER_SHIPPED, FILTER_CANCELLED, FILTER_OPEN,
+		FILTER_REFUSED,
 	};
 	int n = 0;
 
@@ -40,20 +47,17 @@ sale_views(enum sale_status status, unsigned views[SALE_VIEWS_MAX])
 	return n;
 }
 
-const char *
-status_name(enum sale_status s)
+/* names[i] for i below n, "unknown" for any other value. */
+static const char *
+name_of(const char *const *names, unsigned n, unsigned i)
 {
-	return (unsigned)s < STATUS__MAX ? status_names[s] : "unknown";
+	return i < n ? names[i] : "unknown";
 }
 
-const char *
-status_filter_name(enum status_filter f)
-{
-	return (unsigned)f < FILTER__MAX ? filter_names[f] : "unknown";
-}
-
-const char *
-log_action_name(enum log_action a)
-{
-	return (unsigned)a < LOG__MAX ? log_action_names[a] : "unknown";
-}
+/* The name functions of sale.h, each a lookup in its table. */
+#define NAME_FN(fn, type, names, n) \
+	const char *fn(type v) { return name_of(names, n, (unsigned)v); }
+NAME_FN(status_name, enum sale_status, status_names, STATUS__MAX)
+NAME_FN(status_filter_name, enum status_filter, filter_names, FILTER__MAX)
+NAME_FN(refusal_reason_name, enum refusal_reason, reason_names, REASON__MAX)
+NAME_FN(log_action_name, enum log_action, log_action_names, LOG__MAX)

@@ -15,16 +15,25 @@
 #define TRACKING_MAX 64
 #define PRICE_CENTS_MAX 99999999999LL /* 999 999 999.99 */
 #define QUANTITY_MAX 100000
+#define NOTE_CHARS_MAX 500 /* a refusal's note: characters (Unicode scalar values) */
+#define NOTE_MAX 2000 /* ... and bytes of UTF-8: 4 a character at most */
+#define PACKAGES_MAX 50
 
+/* Stored in records: values are never renumbered. */
 enum sale_status {
 	STATUS_PENDING,
 	STATUS_ACKNOWLEDGED,
 	STATUS_SHIPPED,
 	STATUS_CANCELLED,
+	STATUS_REFUSED,     /* the supplier cannot fulfil it (acknowledge-sale with accepted false) */
 	STATUS__MAX
 };
 
-/* A listing view, and the get-sales status filter: the four statuses, plus open (pending or acknowledged) and all. */
+/*
+ * A listing view, and the get-sales status filter: the statuses, plus open
+ * (pending or acknowledged) and all.  The value is stored in listing keys:
+ * refused came after open and all, and is not its status's value.
+ */
 enum status_filter {
 	FILTER_PENDING = STATUS_PENDING,
 	FILTER_ACKNOWLEDGED = STATUS_ACKNOWLEDGED,
@@ -32,7 +41,19 @@ enum status_filter {
 	FILTER_CANCELLED = STATUS_CANCELLED,
 	FILTER_OPEN,
 	FILTER_ALL,
+	FILTER_REFUSED,
 	FILTER__MAX
+};
+
+/* Why a supplier refused a sale product; REASON_NONE while it is not refused.  Stored: never renumber. */
+enum refusal_reason {
+	REASON_NONE,
+	REASON_OUT_OF_STOCK,
+	REASON_DISCONTINUED,
+	REASON_PRICE_ERROR,
+	REASON_CANNOT_DELIVER,
+	REASON_OTHER,
+	REASON__MAX
 };
 
 /* A sale product: one line of a customer order that one supplier fulfils. */
@@ -52,12 +73,28 @@ struct sale_product {
 	char label[LABEL_MAX + 1];              /* relative to the files directory; "" = none */
 	char tracking_number[TRACKING_MAX + 1]; /* given with ship-sale */
 	char ship_carrier[CARRIER_MAX + 1];     /* given with ship-sale */
+	int64_t refused_at;                     /* 0 = not refused */
+	enum refusal_reason reason;             /* REASON_NONE unless refused */
+	char note[NOTE_MAX + 1];                /* the refusal's note, UTF-8; "" = none */
+};
+
+/* One parcel of a shipment, as ship-sale's packages name it. */
+struct package {
+	char tracking_number[TRACKING_MAX + 1];
+	char carrier[CARRIER_MAX + 1];          /* the order's carrier when the supplier named none */
+};
+
+/* The parcels of a shipment (the shipment database keeps them beside the record). */
+struct package_list {
+	unsigned n;                             /* 0 .. PACKAGES_MAX */
+	struct package p[PACKAGES_MAX];
 };
 
 /*
  * The one rule of the listing: a sale product of this status is listed in
- * this view (all; its own status; open while pending or acknowledged).
- * Index upkeep, get-sales and the integrity check all ask here.
+ * this view (all; its own status; open while pending or acknowledged, so
+ * never when refused).  Index upkeep, get-sales and the integrity check
+ * all ask here.
  */
 int sale_in_view(enum sale_status status, enum status_filter view);
 
@@ -65,12 +102,18 @@ int sale_in_view(enum sale_status status, enum status_filter view);
 /* Fills views with every view a sale product of this status is listed in; returns how many. */
 int sale_views(enum sale_status status, unsigned views[SALE_VIEWS_MAX]);
 
+/* "out_of_stock", ...; "" for REASON_NONE, "unknown" for a value out of range. */
+const char *refusal_reason_name(enum refusal_reason r);
+
 /* "pending", ..., or "unknown" for a value out of range. */
 const char *status_name(enum sale_status s);
 /* "pending", ..., "open", "all", or "unknown". */
 const char *status_filter_name(enum status_filter f);
 
-enum log_action { LOG_IMPORTED, LOG_UPDATED, LOG_ACKNOWLEDGED, LOG_SHIPPED, LOG_CANCELLED, LOG__MAX };
+/* Stored in sale-log entries: values are never renumbered. */
+enum log_action {
+	LOG_IMPORTED, LOG_UPDATED, LOG_ACKNOWLEDGED, LOG_SHIPPED, LOG_CANCELLED, LOG_REFUSED, LOG_REOPENED, LOG__MAX
+};
 
 /* "imported", "updated", ...; "unknown" for a value out of range. */
 const char *log_action_name(enum log_action a);

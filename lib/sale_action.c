@@ -1,68 +1,134 @@
+/* The acknowledge-sale and ship-sale handlers: a body read, the change (or a batch's) applied, the answer. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "action_body.h"
 #include "item.h"
 #include "sale_action.h"
 
-const struct field_rule action_fields[B__MAX] = {
-	[B_ID] = { "menzzo_order_id", field_menzzo_order_id, "invalid_order_id",
-	    "Field menzzo_order_id must be {increment_id}_{sale_product_id}, both decimal integers." },
-	[B_TRACKING] = { "tracking_number", field_tracking_number, "invalid_body",
-	    "Field tracking_number must be 1-64 printable ASCII characters." },
-	[B_CARRIER] = { "carrier", field_carrier, "invalid_body",
-	    "Field carrier must be 1-32 printable ASCII characters." },
-};
-
 int
-action_body_parse(const struct request *r, enum sale_action what, struct action_body *b,
-    const char **code, const char **message, char *msg, size_t msglen)
+action_refusal(enum action_result res, const char **code, const char **message)
 {
-	int bad = -1;
+	switch (res) {
+	case ACTION_NOT_FOUND:
+		*code = "not_found";
+		*message = "No sale product of this supplier has this menzzo_order_id.";
+		return 404;
+	case ACTION_CANCELLED:
+		*code = "cancelled";
+		*message = "This sale product was cancelled; it cannot be acknowledged, refused or shipped.";
+		return 409;
+	case ACTION_REFUSED:
+		*code = "refused";
+		*message = "This sale product was refused; it cannot be acknowledged or shipped unless Menzzo reopens it.";
+		return 409;
+	case ACTION_SHIPPED:
+		*code = "already_shipped";
+		*message = "This sale product was shipped; it can no longer be refused.";
+		return 409;
+	default:
+		return 0;
+	}
+}
 
-	memset(b, 0, sizeof(*b));
-	*code = "invalid_body";
-	switch (body_parse(r, action_fields, what == ACTION_SHIP ? B__MAX : 1, b->fields, &bad)) {
-	case PARSE_OK:
-		break;
-	case PARSE_INVALID:
-		*code = action_fields[bad].code;
-		*message = action_fields[bad].message;
-		return -1;
-	case PARSE_BAD_FIELD:
-		snprintf(msg, msglen, "Field %s must be a string of at most %d bytes, given once.",
-		    action_fields[bad].name, FIELD_VALUE_MAX);
-		*message = msg;
-		return -1;
-	case PARSE_BAD_BODY:
-		*message = "The body must be a JSON object, each member given once, or form-encoded fields "
-		    "(Content-Type application/json or application/x-www-form-urlencoded).";
-		return -1;
-	case PARSE_NOMEM:
-		*code = NULL;
-		return -1;
+/* The fields of the change that come from the request, not from its body. */
+static void
+from_request(const struct cgi *c, struct action *a)
+{
+	a->supplier = (int)supplier_id(c->supplier);
+	a->user = c->cfg.log_user;
+	a->request_id = c->res.request_id;
+	a->now = c->now;
+}
+
+/* The result of one item of a batch that failed: success false, the id as sent, and the single request's error. */
+static struct json_object *
+item_failure(const char *id_sent, const char *code, const char *message)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "success", json_object_new_boolean(0));
+	json_object_object_add(o, "menzzo_order_id", id_sent ? json_object_new_string(id_sent) : NULL);
+	json_object_object_add(o, "code", json_object_new_string(code));
+	json_object_object_add(o, "error", json_object_new_string(message));
+	return o;
+}
+
+/*
+ * A batch: every valid item applied in one transaction, then one result
+ * per item in request order, a success the body its single request would
+ * have had.  Raises 503 for the whole batch when the store fails (nothing
+ * written), else 200.
+ */
+static void
+batch_handle(struct cgi *c, struct action_body *b)
+{
+	struct action *acts = calloc(b->n, sizeof(*acts));
+	struct action_outcome *outs = calloc(b->n, sizeof(*outs));
+	struct json_object *o = NULL, *results;
+	const char *code = "internal_error", *message = "An internal error occurred; quote the request id to support.";
+	size_t k = 0;
+	int err = STORE_OK, all = 1;
+
+	if (acts == NULL || outs == NULL) {
+		cgi_store_error(c, STORE_NOMEM);
+		goto out;
 	}
-	if (!b->fields[B_ID].set) {
-		*message = "Field menzzo_order_id is required.";
-		return -1;
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->items[i].ok) {
+			acts[k] = b->items[i].act;
+			from_request(c, &acts[k++]);
+		} else if (b->items[i].code == NULL) {
+			cgi_store_error(c, STORE_NOMEM);
+			goto out;
+		}
 	}
-	b->id = b->fields[B_ID].parsed.ref;
-	b->tracking_number = b->fields[B_TRACKING].val;
-	b->carrier = b->fields[B_CARRIER].val;
-	return 0;
+	if (k > 0 && sale_apply_all(c->store, acts, k, outs, &err) == ACTION_FAILED) {
+		cgi_store_error(c, err);
+		goto out;
+	}
+	o = json_object_new_object();
+	results = json_object_new_array_ext((int)b->n);
+	k = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct action_item *it = &b->items[i];
+		struct action_outcome *r = it->ok ? &outs[k++] : NULL;
+
+		if (r != NULL && (r->res == ACTION_CHANGED || r->res == ACTION_UNCHANGED)) {
+			json_object_array_add(results, action_json(&r->sp, r->res == ACTION_CHANGED));
+			continue;
+		}
+		all = 0;
+		if (r != NULL)
+			action_refusal(r->res, &code, &message);
+		else {
+			code = it->code;
+			message = it->message;
+		}
+		json_object_array_add(results, item_failure(it->id_sent, code, message));
+	}
+	json_object_object_add(o, "success", json_object_new_boolean(all));
+	json_object_object_add(o, "results", results);
+	response_json(&c->res, 200, o);
+out:
+	json_object_put(o);
+	free(acts);
+	free(outs);
 }
 
 static void
 sale_action_handle(struct cgi *c, enum sale_action what)
 {
 	struct action_body b;
-	struct action a = { 0 };
+	struct action_item *it;
 	struct sale_product sp;
 	struct json_object *o;
 	const char *code, *message;
 	char msg[160];
-	int err = STORE_OK;
+	int err = STORE_OK, status;
 	enum action_result res;
 
 	if (action_body_parse(&c->req, what, &b, &code, &message, msg, sizeof(msg)) != 0) {
@@ -72,35 +138,30 @@ sale_action_handle(struct cgi *c, enum sale_action what)
 			response_error(&c->res, 400, code, message);
 		goto out;
 	}
-	a.what = what;
-	a.increment_id = b.id.increment_id;
-	a.sale_product_id = b.id.sale_product_id;
-	a.supplier = (int)supplier_id(c->supplier);
-	a.user = c->cfg.log_user;
-	a.request_id = c->res.request_id;
-	a.tracking_number = b.tracking_number;
-	a.carrier = b.carrier;
-	a.now = c->now;
-	switch ((res = sale_apply(c->store, &a, &sp, &err))) {
-	case ACTION_CHANGED:
-	case ACTION_UNCHANGED:
+	if (b.batch) {
+		batch_handle(c, &b);
+		goto out;
+	}
+	it = &b.items[0];
+	if (!it->ok) {
+		if (it->code == NULL)
+			cgi_store_error(c, STORE_NOMEM);
+		else
+			response_error(&c->res, 400, it->code, it->message);
+		goto out;
+	}
+	from_request(c, &it->act);
+	res = sale_apply(c->store, &it->act, &sp, &err);
+	if (res == ACTION_CHANGED || res == ACTION_UNCHANGED) {
 		o = action_json(&sp, res == ACTION_CHANGED);
 		response_json(&c->res, 200, o);
 		json_object_put(o);
-		break;
-	case ACTION_NOT_FOUND:
-		response_error(&c->res, 404, "not_found", "No sale product of this supplier has this menzzo_order_id.");
-		break;
-	case ACTION_CANCELLED:
-		response_error(&c->res, 409, "cancelled", "This sale product was cancelled; it cannot be "
-		    "acknowledged or shipped.");
-		break;
-	case ACTION_FAILED:
+	} else if ((status = action_refusal(res, &code, &message)) != 0)
+		response_error(&c->res, status, code, message);
+	else
 		cgi_store_error(c, err);
-		break;
-	}
 out:
-	fields_free(b.fields, B__MAX);
+	action_body_free(&b);
 }
 
 void

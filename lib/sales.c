@@ -1,9 +1,11 @@
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
 #include "item.h"
 #include "sales.h"
+#include "supplier.h"
 
 /* The event each logged action is due, or NULL (an import or an update notifies nobody). */
 static const char *
@@ -13,6 +15,8 @@ event_type(enum log_action action)
 	case LOG_ACKNOWLEDGED: return "sale.acknowledged";
 	case LOG_SHIPPED: return "sale.shipped";
 	case LOG_CANCELLED: return "sale.cancelled";
+	case LOG_REFUSED: return "sale.refused";
+	case LOG_REOPENED: return "sale.reopened";
 	default: return NULL;
 	}
 }
@@ -40,22 +44,23 @@ write_log(struct store_txn *t, enum log_action action, const struct sale_product
 }
 
 static int
-write_event(struct store_txn *t, const char *type, const struct sale_product *sp, int64_t now, struct buf *json)
+write_event(struct store_txn *t, const char *type, const struct sale_product *sp,
+    const struct package_list *packages, int64_t now, struct buf *json)
 {
 	uint64_t seq;
 	int rc;
 
 	if ((rc = store_counter_next(t, "event_seq", &seq)) != STORE_OK)
 		return rc;
-	if (event_render(seq, type, sp, now, json) != 0)
+	if (event_render(seq, type, sp, packages, now, json) != 0)
 		return store_txn_fail(t, STORE_NOMEM);
 	return store_event_put(t, seq, json->p, json->len);
 }
 
 int
 sale_write(struct store_txn *t, const struct sale_product *old, const struct sale_product *next,
-    const void *item, size_t item_len, enum log_action action, const char *user, const char *request_id,
-    int64_t now)
+    const void *item, size_t item_len, const struct package_list *packages, enum log_action action,
+    const char *user, const char *request_id, int64_t now)
 {
 	struct buf scratch = { 0 };
 	const char *type = event_type(action);
@@ -69,75 +74,112 @@ sale_write(struct store_txn *t, const struct sale_product *old, const struct sal
 		item_len = scratch.len;
 	}
 	store_sale_put(t, old, next, item, item_len);
+	if (packages != NULL)
+		store_shipment_put(t, next->sale_product_id, packages);
 	write_log(t, action, old, next, user, request_id, now);
 	if (type != NULL)
-		write_event(t, type, next, now, &scratch);
+		write_event(t, type, next, packages, now, &scratch);
 	buf_free(&scratch);
 	return store_txn_error(t);
+}
+
+/* A refusal's fields are kept while the sale product is refused, and only then. */
+static void
+clear_refusal(struct sale_product *sp)
+{
+	sp->refused_at = 0;
+	sp->reason = REASON_NONE;
+	sp->note[0] = '\0';
+}
+
+/* What acknowledging or shipping a sale product of this status is, when it is no change of status. */
+static enum action_result
+fulfil_refused(enum sale_status status)
+{
+	return status == STATUS_CANCELLED ? ACTION_CANCELLED : status == STATUS_REFUSED ? ACTION_REFUSED :
+	    ACTION_CHANGED;
 }
 
 /* Decides the change; returns the result and fills *next when it is ACTION_CHANGED. */
 static enum action_result
 decide(const struct action *a, const struct sale_product *cur, struct sale_product *next)
 {
+	enum action_result r;
+
 	if (cur->increment_id != a->increment_id ||
 	    (a->supplier >= 0 && cur->supplier != (unsigned)a->supplier))
 		return ACTION_NOT_FOUND;
 	*next = *cur;
 	switch (a->what) {
 	case ACTION_ACKNOWLEDGE:
-		if (cur->status == STATUS_CANCELLED)
-			return ACTION_CANCELLED;
+		if ((r = fulfil_refused(cur->status)) != ACTION_CHANGED)
+			return r;
 		if (cur->status != STATUS_PENDING)
 			return ACTION_UNCHANGED;
 		next->status = STATUS_ACKNOWLEDGED;
 		next->acknowledged_at = a->now;
 		break;
 	case ACTION_SHIP:
-		if (cur->status == STATUS_CANCELLED)
-			return ACTION_CANCELLED;
+		if ((r = fulfil_refused(cur->status)) != ACTION_CHANGED)
+			return r;
 		if (cur->status == STATUS_SHIPPED)
 			return ACTION_UNCHANGED;
 		next->status = STATUS_SHIPPED;
 		next->prepared_at = a->now;
 		if (next->acknowledged_at == 0)
 			next->acknowledged_at = a->now;
+		if (a->packages != NULL && a->packages->n > 0) {
+			/* The record keeps the first parcel's; the shipment database all of them. */
+			snprintf(next->tracking_number, sizeof(next->tracking_number), "%s", a->packages->p[0].tracking_number);
+			snprintf(next->ship_carrier, sizeof(next->ship_carrier), "%s",
+			    a->packages->p[0].carrier[0] ? a->packages->p[0].carrier : cur->carrier);
+		}
 		if (a->tracking_number)
 			snprintf(next->tracking_number, sizeof(next->tracking_number), "%s", a->tracking_number);
 		if (a->carrier)
 			snprintf(next->ship_carrier, sizeof(next->ship_carrier), "%s", a->carrier);
 		break;
+	case ACTION_REFUSE:
+		if (cur->status == STATUS_CANCELLED)
+			return ACTION_CANCELLED;
+		if (cur->status == STATUS_SHIPPED)
+			return ACTION_SHIPPED;
+		if (cur->status == STATUS_REFUSED)
+			return ACTION_UNCHANGED; /* the first reason and note are kept */
+		next->status = STATUS_REFUSED;
+		next->refused_at = a->now;
+		next->reason = a->reason;
+		snprintf(next->note, sizeof(next->note), "%s", a->note ? a->note : "");
+		break;
+	case ACTION_REOPEN:
+		if (cur->status != STATUS_REFUSED)
+			return ACTION_NOT_REFUSED;
+		/* Back to the start: the supplier acknowledges it again (the sale log keeps what was). */
+		next->status = STATUS_PENDING;
+		next->acknowledged_at = 0;
+		clear_refusal(next);
+		break;
 	case ACTION_CANCEL:
 		if (cur->status == STATUS_CANCELLED)
 			return ACTION_UNCHANGED;
 		next->status = STATUS_CANCELLED;
+		clear_refusal(next);
 		break;
 	}
 	next->updated_at = a->now;
 	return ACTION_CHANGED;
 }
 
-/*
- * Begins a transaction (write or not), reads the sale product and decides
- * the change.  On ACTION_FAILED no transaction is left open and *err is set;
- * otherwise *tp is open and the caller ends it.
- */
+/* Reads the sale product in t and decides the change (ACTION_FAILED: the store error in *err). */
 static enum action_result
-begin_and_decide(struct store *s, int write, const struct action *a, struct store_txn **tp,
-    struct sale_product *cur, struct sale_product *next, int *err)
+read_and_decide(struct store_txn *t, const struct action *a, struct sale_product *cur, struct sale_product *next,
+    int *err)
 {
-	int rc;
+	int rc = store_sale_get(t, a->sale_product_id, cur);
 
-	if ((rc = store_begin(s, write, tp)) != STORE_OK) {
-		*err = rc;
-		return ACTION_FAILED;
-	}
-	rc = store_sale_get(*tp, a->sale_product_id, cur);
 	if (rc == STORE_NOTFOUND)
 		return ACTION_NOT_FOUND;
 	if (rc != STORE_OK) {
-		store_abort(*tp);
-		*tp = NULL;
 		*err = rc;
 		return ACTION_FAILED;
 	}
@@ -147,37 +189,103 @@ begin_and_decide(struct store *s, int write, const struct action *a, struct stor
 static enum log_action
 logged_as(enum sale_action what)
 {
-	return what == ACTION_ACKNOWLEDGE ? LOG_ACKNOWLEDGED : what == ACTION_SHIP ? LOG_SHIPPED : LOG_CANCELLED;
+	static const enum log_action logged[] = {
+		[ACTION_ACKNOWLEDGE] = LOG_ACKNOWLEDGED, [ACTION_SHIP] = LOG_SHIPPED, [ACTION_CANCEL] = LOG_CANCELLED,
+		[ACTION_REFUSE] = LOG_REFUSED, [ACTION_REOPEN] = LOG_REOPENED,
+	};
+
+	return logged[what];
+}
+
+/* A ship's packages as they are kept: a parcel without a carrier goes with the order's; NULL when none were named. */
+static const struct package_list *
+shipped_packages(const struct action *a, const struct sale_product *cur, struct package_list *out)
+{
+	if (a->what != ACTION_SHIP || a->packages == NULL || a->packages->n == 0)
+		return NULL;
+	*out = *a->packages;
+	for (unsigned i = 0; i < out->n; i++)
+		if (out->p[i].carrier[0] == '\0')
+			snprintf(out->p[i].carrier, sizeof(out->p[i].carrier), "%s", cur->carrier);
+	return out;
+}
+
+/*
+ * Decides every change of a[0..n) in t, in order, each on the state the
+ * ones before it left; with write, writes each change as it is decided.
+ * Returns ACTION_CHANGED when one of them changes something, ACTION_UNCHANGED
+ * when none does, or ACTION_FAILED (*err) on a store error.
+ */
+static enum action_result
+decide_all(struct store_txn *t, int write, const struct action *a, size_t n, struct action_outcome *out,
+    unsigned char *touched, int *err)
+{
+	struct package_list packages;
+	struct sale_product cur, next;
+	enum action_result any = ACTION_UNCHANGED;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&cur, 0, offsetof(struct sale_product, note) + 1);
+		out[i].res = read_and_decide(t, &a[i], &cur, &next, err);
+		if (out[i].res == ACTION_FAILED)
+			return ACTION_FAILED;
+		out[i].sp = out[i].res == ACTION_CHANGED ? next : cur;
+		if (out[i].res != ACTION_CHANGED)
+			continue;
+		any = ACTION_CHANGED;
+		if (!write)
+			continue;
+		if (sale_write(t, &cur, &next, NULL, 0, shipped_packages(&a[i], &cur, &packages), logged_as(a[i].what),
+		    a[i].user, a[i].request_id, a[i].now) != STORE_OK) {
+			*err = store_txn_error(t);
+			return ACTION_FAILED;
+		}
+		touched[next.supplier] = 1;
+	}
+	return any;
+}
+
+enum action_result
+sale_apply_all(struct store *s, const struct action *a, size_t n, struct action_outcome *out, int *err)
+{
+	unsigned char touched[SUPPLIER_COUNT] = { 0 };
+	struct store_txn *t;
+	enum action_result res = ACTION_UNCHANGED;
+	int rc;
+
+	/* Repeats and refusals need no write lock: decide on a snapshot first. */
+	for (int write = 0; write <= 1; write++) {
+		if ((rc = store_begin(s, write, &t)) != STORE_OK) {
+			*err = rc;
+			return ACTION_FAILED;
+		}
+		res = decide_all(t, write, a, n, out, touched, err);
+		if (res != ACTION_CHANGED) {
+			store_abort(t);
+			return res;
+		}
+		/* Something changes on the snapshot: decide again under the write lock, a concurrent request may have won. */
+		if (!write)
+			store_abort(t);
+	}
+	for (unsigned sup = 0; sup < SUPPLIER_COUNT; sup++)
+		if (touched[sup])
+			store_generation_bump(t, sup);
+	if ((rc = store_commit(t)) != STORE_OK) {
+		*err = rc;
+		return ACTION_FAILED;
+	}
+	return ACTION_CHANGED;
 }
 
 enum action_result
 sale_apply(struct store *s, const struct action *a, struct sale_product *out, int *err)
 {
-	struct store_txn *t;
-	struct sale_product cur = { 0 }, next;
-	enum action_result res;
-	int rc;
+	struct action_outcome o;
+	enum action_result res = sale_apply_all(s, a, 1, &o, err);
 
-	/* A repeat or a refusal needs no write lock: decide on a snapshot first. */
-	for (int write = 0; write <= 1; write++) {
-		res = begin_and_decide(s, write, a, &t, &cur, &next, err);
-		if (res == ACTION_FAILED)
-			return res;
-		if (res != ACTION_CHANGED) {
-			store_abort(t);
-			*out = cur;
-			return res;
-		}
-		/* Decided to change on the snapshot: decide again under the write lock, a concurrent request may have won. */
-		if (!write)
-			store_abort(t);
-	}
-	sale_write(t, &cur, &next, NULL, 0, logged_as(a->what), a->user, a->request_id, a->now);
-	store_generation_bump(t, next.supplier);
-	if ((rc = store_commit(t)) != STORE_OK) {
-		*err = rc;
-		return ACTION_FAILED;
-	}
-	*out = next;
-	return ACTION_CHANGED;
+	if (res == ACTION_FAILED)
+		return res;
+	*out = o.sp;
+	return o.res;
 }

@@ -2,8 +2,8 @@
 #define MENZZO_SALES_H
 
 /*
- * The rules of a sale product's life: which change an acknowledge, a ship
- * or a cancel makes, and how a change is written.  Every change writes the
+ * The rules of a sale product's life: which change an acknowledge, a ship,
+ * a refusal, a reopening or a cancel makes, and how a change is written.  Every change writes the
  * record (with its rendered item), one sale-log entry, one event where one
  * is due, and bumps the supplier's cache generation, in one write
  * transaction: all or nothing.
@@ -14,7 +14,7 @@
 #include "sale.h"
 #include "store.h"
 
-enum sale_action { ACTION_ACKNOWLEDGE, ACTION_SHIP, ACTION_CANCEL };
+enum sale_action { ACTION_ACKNOWLEDGE, ACTION_SHIP, ACTION_CANCEL, ACTION_REFUSE, ACTION_REOPEN };
 
 /* A change asked for, by a supplier through the API or by a maintainer. */
 struct action {
@@ -24,6 +24,9 @@ struct action {
 	const char *user;          /* sale-log user */
 	const char *request_id;    /* written in the log entry; may be NULL */
 	const char *tracking_number, *carrier; /* ship only; may be NULL */
+	const struct package_list *packages;   /* ship only, instead of the two above; may be NULL */
+	enum refusal_reason reason;            /* refuse only */
+	const char *note;                      /* refuse only; may be NULL */
 	int64_t now;
 };
 
@@ -31,7 +34,10 @@ enum action_result {
 	ACTION_CHANGED,
 	ACTION_UNCHANGED,  /* a repeat: 200, "changed": false */
 	ACTION_NOT_FOUND,  /* unknown, another order's, or another supplier's: 404 */
-	ACTION_CANCELLED,  /* 409 */
+	ACTION_CANCELLED,  /* 409 cancelled */
+	ACTION_REFUSED,    /* acknowledging or shipping a refused one: 409 refused */
+	ACTION_SHIPPED,    /* refusing a shipped one: 409 already_shipped */
+	ACTION_NOT_REFUSED, /* reopening one that is not refused (menzzo-admin) */
 	ACTION_FAILED,     /* store error in *err: 503 or 500 */
 };
 
@@ -44,15 +50,33 @@ enum action_result {
  */
 enum action_result sale_apply(struct store *s, const struct action *a, struct sale_product *out, int *err);
 
+/* What became of one change of a batch: its result, and the sale product after it (also when unchanged). */
+struct action_outcome {
+	enum action_result res;
+	struct sale_product sp;
+};
+
+/*
+ * Applies the changes a[0..n) in one write transaction: one durable commit
+ * for all of them.  Each is decided on its own, in order, on the state the
+ * ones before it left (the same sale product twice: the second is a
+ * repeat), into out[i].  Returns ACTION_CHANGED when something was
+ * written, ACTION_UNCHANGED when nothing had to be, or ACTION_FAILED with
+ * *err the store error: then nothing of any of them was written.
+ */
+enum action_result sale_apply_all(struct store *s, const struct action *a, size_t n, struct action_outcome *out,
+    int *err);
+
 /*
  * Writes a change of a sale product in t: next (with its rendered item, or
  * item[0..item_len) when item is not NULL) replacing old (NULL for a new
- * one), the sale-log entry of action by user (request_id may be NULL), and
- * the event the action is due, at now.  The caller bumps the cache
- * generation.  Returns STORE_OK or t's sticky error.
+ * one), its shipment's packages when not NULL, the sale-log entry of action
+ * by user (request_id may be NULL), and the event the action is due, at
+ * now.  The caller bumps the cache generation.  Returns STORE_OK or t's
+ * sticky error.
  */
 int sale_write(struct store_txn *t, const struct sale_product *old, const struct sale_product *next,
-    const void *item, size_t item_len, enum log_action action, const char *user, const char *request_id,
-    int64_t now);
+    const void *item, size_t item_len, const struct package_list *packages, enum log_action action,
+    const char *user, const char *request_id, int64_t now);
 
 #endif

@@ -17,7 +17,7 @@
 #include "store_impl.h"
 
 const char *const store_db_names[DB__MAX] = {
-	"sale", "listing", "order", "label", "log", "event", "token", "meta",
+	"sale", "listing", "order", "label", "log", "event", "token", "meta", "shipment",
 };
 
 _Static_assert(DB__MAX <= STORE_DBS_MAX, "the store has more databases than struct store holds");
@@ -213,8 +213,14 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 	mdb_reader_check(s->env, &dead);
 	if ((rc = txn_begin(s->env, create ? 0 : MDB_RDONLY, &txn)) != 0)
 		goto fail;
-	for (unsigned i = 0; i < ndbs && rc == 0; i++)
+	for (unsigned i = 0; i < ndbs && rc == 0; i++) {
 		rc = mdb_dbi_open(txn, names[i], create ? MDB_CREATE : 0, &s->dbi[i]);
+		/* A database a later format added: the check decides whether its absence is an old format. */
+		if (rc == MDB_NOTFOUND && check != NULL && i >= check->required) {
+			s->absent |= 1u << i;
+			rc = 0;
+		}
+	}
 	if (rc == 0 && check != NULL)
 		rc = check->fn(txn, s, create, check->arg);
 	if (rc != 0) {
@@ -267,7 +273,11 @@ store_stale(struct store *s)
 	return stat(path, &st) != 0 || st.st_dev != s->dev || st.st_ino != s->ino;
 }
 
-/* In the open's transaction: checks (create: writes) the format version; 0, an LMDB code, or SCHEMA_OTHER. */
+/*
+ * In the open's transaction: checks (create: writes) the format version into
+ * *found; 0, an LMDB code, or SCHEMA_OTHER for a version this build cannot
+ * read.  A database missing beside version 4 is a store never initialised.
+ */
 #define SCHEMA_OTHER (-1)
 
 static int
@@ -280,12 +290,40 @@ check_schema(MDB_txn *txn, struct store *s, int create, void *arg)
 
 	be64_put(want, STORE_SCHEMA);
 	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
-	if (rc == MDB_NOTFOUND && create)
+	if (rc == MDB_NOTFOUND && create) {
+		*found = STORE_SCHEMA;
 		return mdb_put(txn, s->dbi[DB_META], &k, &(MDB_val){ 8, want }, 0);
-	if (rc == 0 && (v.mv_size != 8 || memcmp(v.mv_data, want, 8) != 0)) {
-		*found = v.mv_size == 8 ? be64_get(v.mv_data) : 0;
-		return SCHEMA_OTHER;
 	}
+	if (rc != 0)
+		return rc;
+	*found = v.mv_size == 8 ? be64_get(v.mv_data) : 0;
+	if (*found != STORE_SCHEMA && *found != STORE_SCHEMA_UPGRADABLE)
+		return SCHEMA_OTHER;
+	return *found == STORE_SCHEMA && s->absent ? MDB_NOTFOUND : 0;
+}
+
+/* Schema 3 to 4, in place: the databases 4 added, and the version; nothing else changes. */
+static int
+upgrade_schema(struct store *s)
+{
+	unsigned char want[8];
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(s->env, 0, &txn)) != 0)
+		return rc;
+	for (unsigned i = 0; i < DB__MAX && rc == 0; i++)
+		if (s->absent & (1u << i))
+			rc = mdb_dbi_open(txn, store_db_names[i], MDB_CREATE, &s->dbi[i]);
+	be64_put(want, STORE_SCHEMA);
+	if (rc == 0)
+		rc = mdb_put(txn, s->dbi[DB_META], &(MDB_val){ 6, "schema" }, &(MDB_val){ 8, want }, 0);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if ((rc = mdb_txn_commit(txn)) == 0)
+		s->absent = 0;
 	return rc;
 }
 
@@ -307,18 +345,21 @@ store_open(struct store **sp, const char *dir, size_t map_size, int flags, char 
 		return STORE_NOMEM;
 	s->readonly = (flags & STORE_READONLY) != 0;
 	rc = env_open(s, dir, map_size, s->readonly ? MDB_RDONLY : 0, create, store_db_names, DB__MAX, why, whylen,
-	    &(struct env_check){ check_schema, &found });
+	    &(struct env_check){ check_schema, &found, DB_SHIPMENT });
+	/* A writer upgrades an older store before anything is written; a reader reads it as it is. */
+	if (rc == 0 && found != STORE_SCHEMA && !s->readonly && (rc = upgrade_schema(s)) != 0)
+		snprintf(why, whylen, "%s: cannot upgrade the store from format version %llu: %s", dir,
+		    (unsigned long long)found, mdb_strerror(rc));
 	if (rc == 0) {
 		*sp = s;
 		return STORE_OK;
 	}
 	if (*why) {
-		/* env_open named the cause: an unallocatable lock file, a truncated data file. */
-		err = map_err(rc) == STORE_CORRUPT ? STORE_CORRUPT : rc == ENOSPC || rc == EDQUOT ? STORE_FULL :
-		    STORE_UNAVAILABLE;
+		/* env_open or the upgrade named the cause: an unallocatable lock file, a truncated data file. */
+		err = map_err(rc) == STORE_CORRUPT || map_err(rc) == STORE_FULL ? map_err(rc) : STORE_UNAVAILABLE;
 	} else if (rc == SCHEMA_OTHER) {
-		snprintf(why, whylen, "%s: format version %llu, this build reads %d", dir,
-		    (unsigned long long)found, STORE_SCHEMA);
+		snprintf(why, whylen, "%s: format version %llu, this build reads %d (and upgrades %d)", dir,
+		    (unsigned long long)found, STORE_SCHEMA, STORE_SCHEMA_UPGRADABLE);
 		err = STORE_VERSION;
 	} else if (rc == MDB_NOTFOUND) {
 		/* The named databases are missing: never initialised. */

@@ -15,6 +15,8 @@
  *   event    be64 seq                                       -> JSON text
  *   token    32-byte hash of the token                      -> packed record
  *   meta     name                                           -> be64 or text
+ *   shipment be64 sale_product_id                          -> packed package list
+ *            (the parcels a ship-sale named; since schema 4)
  * Big-endian keys make byte order the logical order, so a range scan is a
  * seek plus a prefix check.  Only the store*.c files and cache.c include
  * LMDB's header; they share lib/store_impl.h.
@@ -24,6 +26,7 @@
  *   store_sale.c   sale records, their index entries, listing/order/label scans
  *   store_log.c    counters, cache generations, the sale log, the event outbox
  *   store_token.c  token records (token.h)
+ *   store_shipment.c the parcels of shipments
  *
  * Every call on a transaction starts by checking its sticky error: once one
  * call failed, nothing more is attempted, every later call returns that
@@ -56,7 +59,16 @@ enum store_result {
 #define STORE_CREATE   0x1 /* create the directory and files (menzzo-admin init) */
 #define STORE_READONLY 0x2 /* a read-only process (get-sales, files, health) */
 
-#define STORE_SCHEMA 3
+/*
+ * The format version.  4 added the shipment database, sale records of
+ * version 2 (refusals) and listing items with refused_at; a store of
+ * version 3 is read as it is (its records and items decode, never
+ * refused), and the first process that opens it for writing upgrades it
+ * in place: creates the shipment database and writes 4.
+ */
+#define STORE_SCHEMA 4
+#define STORE_SCHEMA_UPGRADABLE 3
+#define STORE_DB_COUNT 9
 
 struct store;
 struct store_txn;
@@ -108,11 +120,12 @@ typedef void (*store_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
 struct store_stats {
 	size_t map_size, used_bytes, page_size;
-	uint64_t entries[8];  /* per database, in the order of store_db_names */
+	uint64_t entries[STORE_DB_COUNT];  /* per database, in the order of store_db_names */
 	unsigned readers_max, readers_used;
 	uint64_t last_txn;
+	uint64_t refused;     /* refused sale products, every supplier's (counted in the refused views) */
 };
-extern const char *const store_db_names[8];
+extern const char *const store_db_names[STORE_DB_COUNT];
 int store_stats(struct store *s, struct store_stats *st);
 
 /*
@@ -153,6 +166,8 @@ typedef int (*item_visit_fn)(void *ctx, const struct listing_pos *pos, const voi
 int store_listing_scan(struct store_txn *t, unsigned supplier, enum status_filter view,
     const struct listing_pos *after, uint32_t date_from, uint32_t date_to,
     uint64_t skip, item_visit_fn fn, void *ctx);
+/* The number of entries of a supplier's view, counted (O(entries): for small views such as refused). */
+int store_listing_count(struct store_txn *t, unsigned supplier, enum status_filter view, uint64_t *n);
 /* Visits every sale product of an order (any supplier), by sale_product_id. */
 int store_order_scan(struct store_txn *t, uint64_t increment_id, sale_visit_fn fn, void *ctx);
 /* Visits every sale product, by sale_product_id. */
@@ -186,6 +201,16 @@ typedef int (*log_visit_fn)(void *ctx, const struct log_entry *e);
 int store_log_scan(struct store_txn *t, uint64_t sale_product_id, log_visit_fn fn, void *ctx);
 /* Visits every entry of every sale product, by (sale product, seq). */
 int store_log_scan_all(struct store_txn *t, log_visit_fn fn, void *ctx);
+
+/* store_shipment.c: the parcels of a shipment, kept beside its record. */
+
+/* Writes the package list of a sale product (replacing any); STORE_OK or the sticky error. */
+int store_shipment_put(struct store_txn *t, uint64_t sale_product_id, const struct package_list *l);
+/* STORE_OK with *l, STORE_NOTFOUND when none was named, or the sticky error (STORE_CORRUPT when it does not decode). */
+int store_shipment_get(struct store_txn *t, uint64_t sale_product_id, struct package_list *l);
+typedef int (*shipment_visit_fn)(void *ctx, uint64_t sale_product_id, const struct package_list *l);
+/* Visits every package list, by sale_product_id (the integrity check); one that does not decode is STORE_CORRUPT. */
+int store_shipment_scan(struct store_txn *t, shipment_visit_fn fn, void *ctx);
 
 /* Writes event seq (JSON text); an existing seq is STORE_CORRUPT. */
 int store_event_put(struct store_txn *t, uint64_t seq, const char *json, size_t len);

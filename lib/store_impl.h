@@ -16,16 +16,18 @@
 
 #include "store.h"
 
-#define STORE_DBS_MAX 8
+#define STORE_DBS_MAX STORE_DB_COUNT
 
-/* The store's named databases, in the order of store_db_names. */
-enum db { DB_SALE, DB_LISTING, DB_ORDER, DB_LABEL, DB_LOG, DB_EVENT, DB_TOKEN, DB_META, DB__MAX };
+/* The store's named databases, in the order of store_db_names (shipment: since schema 4). */
+enum db { DB_SALE, DB_LISTING, DB_ORDER, DB_LABEL, DB_LOG, DB_EVENT, DB_TOKEN, DB_META, DB_SHIPMENT, DB__MAX };
+_Static_assert(DB__MAX == STORE_DB_COUNT, "store.h counts the store's databases");
 
 /* An environment and its open databases: the store, or the response cache. */
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[STORE_DBS_MAX];
 	unsigned ndbs;
+	unsigned absent;   /* bit i: database i is missing (a schema-3 store opened read-only) */
 	int readonly;
 	char *dir;                /* where it was opened (malloc'd) */
 	dev_t dev;                /* its data file's, at open: a store replaced on disk is another inode */
@@ -62,6 +64,8 @@ struct env_check {
 	/* Runs in the open's transaction, after the databases are open: 0, or a code env_open returns. */
 	int (*fn)(MDB_txn *txn, struct store *s, int create, void *arg);
 	void *arg;
+	/* names[required..) may be missing without create: each is then a bit of s->absent for fn to judge. */
+	unsigned required;
 };
 int env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, int create,
     const char *const *names, unsigned ndbs, char *why, size_t whylen, const struct env_check *check);
@@ -293,7 +297,7 @@ get_str(struct pack *pk, char *out, size_t max)
 }
 
 /* Sale records (store_sale.c), also kept whole in sale-log entries. */
-#define SALE_RECORD_MAX (4 + 8 * 7 + 4 * 2 + 2 * 5 + SKU_MAX + 2 * CARRIER_MAX + LABEL_MAX + TRACKING_MAX)
+#define SALE_RECORD_MAX (4 + 8 * 8 + 4 * 2 + 2 * 6 + SKU_MAX + 2 * CARRIER_MAX + LABEL_MAX + TRACKING_MAX + NOTE_MAX)
 /* Encodes sp into out[SALE_RECORD_MAX]; returns the length, 0 when it does not fit. */
 size_t sale_encode(const struct sale_product *sp, unsigned char *out);
 /* STORE_OK, or STORE_CORRUPT for anything but a record sale_encode wrote. */

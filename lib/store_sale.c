@@ -3,6 +3,7 @@
  * sale product is in, holding its rendered item), the order index and the
  * label index; the scans get-sales, files and the integrity check use.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <lmdb.h>
@@ -10,7 +11,12 @@
 #include "store_impl.h"
 #include "supplier.h"
 
-#define SALE_RECORD_VERSION 1
+/*
+ * Version 2 adds the refusal: its reason in the byte version 1 kept
+ * reserved (always 0 there), refused_at and the note at the end.  Version 1
+ * records (schema 3 stores) still decode: never refused.
+ */
+#define SALE_RECORD_VERSION 2
 #define LISTING_KEY_LEN 22
 #define ORDER_KEY_LEN 16
 #define LABEL_KEY_MAX (LABEL_MAX + 9)
@@ -19,11 +25,10 @@ size_t
 sale_encode(const struct sale_product *sp, unsigned char *out)
 {
 	struct pack pk = { out, 0, SALE_RECORD_MAX, 0 };
+	unsigned char head[4] = { SALE_RECORD_VERSION, (unsigned char)sp->supplier, (unsigned char)sp->status,
+	    (unsigned char)sp->reason };
 
-	put_u8(&pk, SALE_RECORD_VERSION);
-	put_u8(&pk, sp->supplier);
-	put_u8(&pk, sp->status);
-	put_u8(&pk, 0);
+	put_bytes(&pk, head, sizeof(head));
 	put_u64(&pk, sp->increment_id);
 	put_u64(&pk, sp->sale_product_id);
 	put_u32(&pk, sp->quantity);
@@ -38,6 +43,8 @@ sale_encode(const struct sale_product *sp, unsigned char *out)
 	put_str(&pk, sp->label);
 	put_str(&pk, sp->tracking_number);
 	put_str(&pk, sp->ship_carrier);
+	put_u64(&pk, (uint64_t)sp->refused_at);
+	put_str(&pk, sp->note);
 	return pk.bad ? 0 : pk.len;
 }
 
@@ -45,13 +52,15 @@ int
 sale_decode(const void *p, size_t len, struct sale_product *sp)
 {
 	struct pack pk = { (unsigned char *)p, 0, len, 0 };
+	unsigned version = get_u8(&pk);
 
-	memset(sp, 0, sizeof(*sp));
-	if (get_u8(&pk) != SALE_RECORD_VERSION)
+	/* The note is the last member: the bytes past its terminator need no clearing (2 KiB a record). */
+	memset(sp, 0, offsetof(struct sale_product, note) + 1);
+	if (version != 1 && version != SALE_RECORD_VERSION)
 		return STORE_CORRUPT;
 	sp->supplier = get_u8(&pk);
 	sp->status = (enum sale_status)get_u8(&pk);
-	(void)get_u8(&pk);
+	sp->reason = (enum refusal_reason)get_u8(&pk);
 	sp->increment_id = get_u64(&pk);
 	sp->sale_product_id = get_u64(&pk);
 	sp->quantity = get_u32(&pk);
@@ -66,7 +75,12 @@ sale_decode(const void *p, size_t len, struct sale_product *sp)
 	get_str(&pk, sp->label, LABEL_MAX);
 	get_str(&pk, sp->tracking_number, TRACKING_MAX);
 	get_str(&pk, sp->ship_carrier, CARRIER_MAX);
-	if (pk.bad || pk.len != len || sp->status >= STATUS__MAX || supplier_by_id(sp->supplier) == NULL)
+	if (version >= 2) {
+		sp->refused_at = (int64_t)get_u64(&pk);
+		get_str(&pk, sp->note, NOTE_MAX);
+	}
+	if (pk.bad || pk.len != len || sp->status >= STATUS__MAX || sp->reason >= REASON__MAX ||
+	    supplier_by_id(sp->supplier) == NULL)
 		return STORE_CORRUPT;
 	return STORE_OK;
 }
@@ -235,6 +249,18 @@ store_listing_scan(struct store_txn *t, unsigned supplier, enum status_filter vi
 		if (visit_result(t, fn(ctx, &pos, it.val.mv_data, it.val.mv_size)))
 			break;
 	}
+	return t->err;
+}
+
+int
+store_listing_count(struct store_txn *t, unsigned supplier, enum status_filter view, uint64_t *n)
+{
+	unsigned char prefix[2] = { (unsigned char)supplier, (unsigned char)view };
+	struct store_iter it;
+
+	*n = 0;
+	store_foreach(t, DB_LISTING, &it, prefix, 2)
+		(*n)++;
 	return t->err;
 }
 

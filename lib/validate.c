@@ -314,6 +314,22 @@ parse_status_filter(const char *s, size_t len, enum status_filter *out)
 	return i >= 0 ? 0 : -1;
 }
 
+static const char *
+reason_at(int i)
+{
+	return refusal_reason_name((enum refusal_reason)i);
+}
+
+int
+parse_reason(const char *s, size_t len, enum refusal_reason *out)
+{
+	int i = len > 0 ? lookup(s, len, reason_at, REASON__MAX) : -1;
+
+	if (i > 0)
+		*out = (enum refusal_reason)i;
+	return i > 0 ? 0 : -1;
+}
+
 static int
 is_path_char(char c)
 {
@@ -341,6 +357,46 @@ valid_label_path(const char *s, size_t len)
 	return 0;
 }
 
+/* The length of the UTF-8 sequence at s[0..left) and its code point, or 0 when it is not a valid one. */
+static size_t
+utf8_next(const unsigned char *s, size_t left, uint32_t *cp)
+{
+	static const uint32_t min[4] = { 0, 0x80, 0x800, 0x10000 };
+	size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	uint32_t v;
+
+	if (n == 0 || n > left)
+		return 0;
+	v = n == 1 ? s[0] : (uint32_t)(s[0] & (0x7f >> n));
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	/* Shortest form only, no surrogate, nothing past U+10FFFF. */
+	if (v < min[n - 1] || (v >= 0xd800 && v <= 0xdfff) || v > 0x10ffff)
+		return 0;
+	*cp = v;
+	return n;
+}
+
+int
+valid_note(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0;
+
+	if (len == 0 || len > NOTE_MAX)
+		return -1;
+	for (size_t i = 0, n; i < len; i += n, chars++) {
+		uint32_t cp = 0;
+
+		if ((n = utf8_next(p + i, len - i, &cp)) == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return -1;
+	}
+	return chars <= NOTE_CHARS_MAX ? 0 : -1;
+}
+
 int
 only_blanks(const char *s, size_t from, size_t len)
 {
@@ -359,51 +415,4 @@ valid_text(const char *s, size_t len, size_t max)
 		if (s[i] < 0x20 || s[i] > 0x7e)
 			return -1;
 	return 0;
-}
-
-/* Field validators: the table form of the parsers above. */
-
-#define PAGE_MAX 1000000
-
-int
-field_page(struct field *f)
-{
-	return parse_uint(f->val, f->len, 1, PAGE_MAX, &f->parsed.number);
-}
-
-int
-field_date(struct field *f)
-{
-	return parse_date(f->val, f->len, &f->parsed.date);
-}
-
-int
-field_order_ref(struct field *f)
-{
-	return parse_order_ref(f->val, f->len, &f->parsed.ref);
-}
-
-int
-field_menzzo_order_id(struct field *f)
-{
-	return parse_menzzo_order_id(f->val, f->len, &f->parsed.ref.increment_id,
-	    &f->parsed.ref.sale_product_id);
-}
-
-int
-field_status_filter(struct field *f)
-{
-	return parse_status_filter(f->val, f->len, &f->parsed.status);
-}
-
-int
-field_tracking_number(struct field *f)
-{
-	return valid_text(f->val, f->len, TRACKING_MAX);
-}
-
-int
-field_carrier(struct field *f)
-{
-	return valid_text(f->val, f->len, CARRIER_MAX);
 }

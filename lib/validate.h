@@ -52,6 +52,8 @@ void format_price(int64_t cents, char *out);
 
 int parse_status(const char *s, size_t len, enum sale_status *out);
 int parse_status_filter(const char *s, size_t len, enum status_filter *out);
+/* A refusal reason by name (out_of_stock, ...); never REASON_NONE. */
+int parse_reason(const char *s, size_t len, enum refusal_reason *out);
 
 /*
  * A label path relative to the files directory: segments of [A-Za-z0-9._-]
@@ -66,43 +68,14 @@ int valid_label_path(const char *s, size_t len);
  */
 int valid_text(const char *s, size_t len, size_t max);
 
+/*
+ * A refusal's note: 1 to NOTE_CHARS_MAX characters of UTF-8 (shortest
+ * forms, no surrogates, at most U+10FFFF) of which none is a control
+ * character (C0, DEL, C1).
+ */
+int valid_note(const char *s, size_t len);
+
 /* 1 when s[from..len) holds only spaces, tabs, CR and LF (JSON white space), else 0. */
 int only_blanks(const char *s, size_t from, size_t len);
-
-/*
- * Fields: a query parameter or a body field as the request gave it, checked
- * against a whitelist table (kcgi's struct kvalid).  A validator reads
- * f->val[0..f->len), returns 0 and fills f->parsed when the value is valid,
- * -1 otherwise.
- */
-struct field {
-	int set;        /* 0 for a field that was absent; val is then NULL */
-	char *val;      /* decoded, NUL-terminated, no NUL inside */
-	size_t len;
-	union {
-		uint64_t number;
-		uint32_t date;
-		struct order_ref ref;
-		enum status_filter status;
-	} parsed;
-};
-
-typedef int (*field_validator)(struct field *f);
-
-/* One row of a whitelist: the field's name, its validator, and the 400 it raises when invalid. */
-struct field_rule {
-	const char *name;
-	field_validator valid;
-	const char *code;    /* machine code of the 400 */
-	const char *message; /* the sentence for the supplier */
-};
-
-int field_page(struct field *f);             /* 1 .. 1000000, in parsed.number */
-int field_date(struct field *f);             /* parse_date, in parsed.date */
-int field_order_ref(struct field *f);        /* parse_order_ref, in parsed.ref */
-int field_menzzo_order_id(struct field *f);  /* a full menzzo_order_id, in parsed.ref */
-int field_status_filter(struct field *f);    /* parse_status_filter, in parsed.status */
-int field_tracking_number(struct field *f);  /* valid_text, 1 .. TRACKING_MAX */
-int field_carrier(struct field *f);          /* valid_text, 1 .. CARRIER_MAX */
 
 #endif

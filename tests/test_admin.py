@@ -12,7 +12,7 @@ import termios
 from harness import ADMIN, ROOT, Store, check_sanitizer, sale
 
 STATS_NAMES = ["map_size", "used_bytes", "page_size", "readers", "last_txn",
-               "sale", "listing", "order", "label", "log", "event", "token", "meta"]
+               "sale", "listing", "order", "label", "log", "event", "token", "meta", "shipment", "refused"]
 
 
 def human(n):
@@ -51,8 +51,8 @@ def test_stats_human_readable_and_json():
         assert out.count("\n") == 1 and p.stderr == b""
         st = json.loads(out)
         assert list(st) == ["map_size", "used_bytes", "page_size", "readers_used", "readers_max",
-                            "last_txn", "entries"], st
-        assert list(st["entries"]) == STATS_NAMES[5:], st
+                            "last_txn", "entries", "refused"], st
+        assert list(st["entries"]) == STATS_NAMES[5:-1] and st["refused"] == 0, st
         assert all(isinstance(v, int) for k, v in st.items() if k != "entries")
         assert all(isinstance(v, int) for v in st["entries"].values())
         assert st["map_size"] == 4 << 30 and st["used_bytes"] % st["page_size"] == 0
@@ -61,7 +61,8 @@ def test_stats_human_readable_and_json():
         # The same store, the same figures, in both forms.
         assert human(st["used_bytes"]) == text["used_bytes"] and human(st["page_size"]) == text["page_size"]
         assert f"{st['readers_max']}" == text["readers"].split("/")[1]
-        assert {k: str(v) for k, v in st["entries"].items()} == {k: text[k] for k in STATS_NAMES[5:]}
+        assert {k: str(v) for k, v in st["entries"].items()} == {k: text[k] for k in STATS_NAMES[5:-1]}
+        assert str(st["refused"]) == text["refused"]
 
 
 def test_token_list_json():

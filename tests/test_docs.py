@@ -195,6 +195,48 @@ def test_openapi_covers_every_endpoint_and_code():
         assert f"`{code}`" in readme, f"README.md does not explain {code}"
 
 
+def test_openapi_request_bodies():
+    """The described request bodies take what the endpoints take and refuse what they refuse."""
+    def body_schema(path, ctype="application/json"):
+        return resolve(spec()["paths"][path]["post"]["requestBody"])["content"][ctype]["schema"]
+
+    def ok(schema, body):
+        try:
+            validate(body, schema, "request body")
+            return True
+        except AssertionError:
+            return False
+
+    ack, ship = body_schema("/api/notio/acknowledge-sale"), body_schema("/api/notio/ship-sale")
+    oid = "15000012345_789"
+    for body in ({"menzzo_order_id": oid}, {"menzzo_order_id": oid, "accepted": True},
+                 {"menzzo_order_id": oid, "accepted": False, "reason": "out_of_stock", "note": "Épuisé 📦"},
+                 {"items": [{"menzzo_order_id": oid}, {"menzzo_order_id": oid, "accepted": False, "reason": "other"}]},
+                 {"items": [{"menzzo_order_id": oid}] * 100}):
+        assert ok(ack, body), body
+    for body in ({"menzzo_order_id": oid, "accepted": "false", "reason": "other"},
+                 {"menzzo_order_id": oid, "accepted": False}, {"menzzo_order_id": oid, "reason": "other"},
+                 {"menzzo_order_id": oid, "accepted": False, "reason": "sold_out"},
+                 {"menzzo_order_id": oid, "accepted": False, "reason": "other", "note": "x" * 501},
+                 {"menzzo_order_id": oid, "accepted": False, "reason": "other", "note": "bell\u0007"},
+                 {"items": []}, {"items": [{"menzzo_order_id": oid}] * 101},
+                 {"items": [{"menzzo_order_id": oid}], "menzzo_order_id": oid}, {"items": ["x"]}):
+        assert not ok(ack, body), body
+    for body in ({"menzzo_order_id": oid, "tracking_number": "T", "carrier": "DPD"},
+                 {"menzzo_order_id": oid, "packages": [{"tracking_number": "T"}, {"tracking_number": "U", "carrier": "D"}]},
+                 {"items": [{"menzzo_order_id": oid, "packages": [{"tracking_number": "T"}]}]}):
+        assert ok(ship, body), body
+    for body in ({"menzzo_order_id": oid, "packages": []}, {"menzzo_order_id": oid, "packages": [{"carrier": "D"}]},
+                 {"menzzo_order_id": oid, "packages": [{"tracking_number": "T"}], "tracking_number": "T"},
+                 {"menzzo_order_id": oid, "packages": [{"tracking_number": "T"}] * 51},
+                 {"items": [{"menzzo_order_id": oid}], "packages": [{"tracking_number": "T"}]}):
+        assert not ok(ship, body), body
+    form = body_schema("/api/notio/acknowledge-sale", "application/x-www-form-urlencoded")
+    assert ok(form, {"menzzo_order_id": oid, "accepted": "false", "reason": "other"})
+    assert not ok(form, {"menzzo_order_id": oid, "accepted": "no", "reason": "other"})
+    assert "packages" not in resolve(body_schema("/api/notio/ship-sale", "application/x-www-form-urlencoded"))["properties"]
+
+
 # --- (b) real responses match the description ------------------------------------------------
 
 def test_openapi_describes_real_responses():
@@ -250,6 +292,13 @@ def test_openapi_describes_real_responses():
             assert r.status == 200 and res["status"] == "shipped" and res["changed"] is False
             r, res = call("POST", "/api/asir-group/ship-sale", token=asir, body={"menzzo_order_id": b})
             assert r.status == 200 and res["acknowledged_at"] == res["prepared_at"]
+            r, res = call("POST", "/api/asir-group/ship-sale", token=asir,
+                          body={"menzzo_order_id": pending[4], "packages": [{"tracking_number": "XY1"},
+                                                                            {"tracking_number": "XY2", "carrier": "DPD"}]})
+            assert r.status == 200 and res["changed"] is True
+            r, err = call("POST", "/api/asir-group/ship-sale", token=asir, body=f"menzzo_order_id={pending[5]}&packages=X",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+            assert r.status == 400 and err["code"] == "invalid_body"
 
             # label files
             label = items[2]["link_to_label"][len(s.env["MENZZO_BASE_URL"]):]
@@ -304,6 +353,38 @@ def test_openapi_describes_real_responses():
             assert r.status == 409 and err["code"] == "cancelled"
             r, err = call("POST", "/api/asir-group/ship-sale", token=asir, body={"menzzo_order_id": c})
             assert r.status == 409
+            # a refusal, its repeat, and the 409s around it
+            d = pending[3]
+            refusal = {"menzzo_order_id": d, "accepted": False, "reason": "out_of_stock", "note": "Épuisé"}
+            r, res = call("POST", "/api/asir-group/acknowledge-sale", token=asir, body=refusal)
+            assert r.status == 200 and res["status"] == "refused" and res["changed"] is True, res
+            r, res = call("POST", "/api/asir-group/acknowledge-sale", token=asir,
+                          body=f"menzzo_order_id={d}&accepted=false&reason=other",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+            assert r.status == 200 and res["changed"] is False and res["note"] == "Épuisé"
+            r, err = call("POST", "/api/asir-group/ship-sale", token=asir, body={"menzzo_order_id": d})
+            assert r.status == 409 and err["code"] == "refused"
+            r, err = call("POST", "/api/asir-group/acknowledge-sale", token=asir, body={"menzzo_order_id": d})
+            assert r.status == 409 and err["code"] == "refused"
+            r, err = call("POST", "/api/asir-group/acknowledge-sale", token=asir, body=dict(refusal, menzzo_order_id=a))
+            assert r.status == 409 and err["code"] == "already_shipped"
+            r, err = call("POST", "/api/asir-group/acknowledge-sale", token=asir, body=dict(refusal, accepted="false"))
+            assert r.status == 400 and err["code"] == "invalid_body"
+            r, got = call("GET", "/api/asir-group/get-sales?status=refused", token=asir)
+            assert [i["menzzo_order_id"] for i in got] == [d] and got[0]["refused_at"] == res["refused_at"]
+            # batches, every kind of result in them
+            e, f = pending[6], pending[7]
+            r, res = call("POST", "/api/asir-group/acknowledge-sale", token=asir,
+                          body={"items": [{"menzzo_order_id": e}, {"menzzo_order_id": e}, dict(refusal, menzzo_order_id=f),
+                                          {"menzzo_order_id": d}, {"menzzo_order_id": "015_7"}, {"menzzo_order_id": 5},
+                                          {"menzzo_order_id": "15000012345_1"}, dict(refusal, menzzo_order_id=a)]})
+            assert r.status == 200 and [x["success"] for x in res["results"]] == [True, True, True] + [False] * 5, res
+            r, res = call("POST", "/api/asir-group/ship-sale", token=asir,
+                          body={"items": [{"menzzo_order_id": e, "packages": [{"tracking_number": "B1"}]},
+                                          {"menzzo_order_id": f}, {"menzzo_order_id": c}]})
+            assert r.status == 200 and [x.get("code") for x in res["results"]] == [None, "refused", "cancelled"], res
+            r, err = call("POST", "/api/asir-group/ship-sale", token=asir, body={"items": []})
+            assert r.status == 400 and err["code"] == "invalid_body"
             # 413
             r, err = call("POST", "/api/asir-group/ship-sale", token=asir, body="x" * 70000,
                           headers={"Content-Type": "application/x-www-form-urlencoded"})

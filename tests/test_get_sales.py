@@ -120,7 +120,9 @@ def test_golden_money_and_nulls():
             assert text in body, text
         items = {i["menzzo_order_id"]: i for i in r.json()}
         assert list(items["9_5"]) == ["menzzo_order_id", "sku", "quantity", "price", "link_to_label",
-                                      "order_date", "carrier", "status", "acknowledged_at", "prepared_at"]
+                                      "order_date", "carrier", "status", "acknowledged_at", "prepared_at",
+                                      "refused_at"]
+        assert all(item["refused_at"] is None for item in items.values())
         assert items["9_5"]["link_to_label"] is None and items["9_5"]["acknowledged_at"] is None
         for item in items.values():
             for k in ("acknowledged_at", "prepared_at"):

@@ -583,7 +583,7 @@ load_sale(struct admin *a, uint64_t inc, uint64_t id, struct store_txn **t, stru
 	return store_fail(rc);
 }
 
-/* show ID [--json]: the output is JSON with or without it. */
+/* show ID [--json]: the output is JSON with or without it; the shipment's packages last. */
 static int
 cmd_show(struct admin *a, int argc, char **argv)
 {
@@ -591,13 +591,20 @@ cmd_show(struct admin *a, int argc, char **argv)
 	struct sale_product sp;
 	uint64_t inc = 0, id = 0;
 	int rc;
+	struct package_list packages;
+	struct json_object *o;
 
 	if ((rc = id_command(a, argc, argv, OPT_JSON, &inc, &id)) >= 0)
 		return rc;
 	if (load_sale(a, inc, id, &t, &sp))
 		return 1;
+	rc = store_shipment_get(t, id, &packages);
 	store_abort(t);
-	return print_json(sale_full_json(&sp));
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return store_fail(rc);
+	o = sale_full_json(&sp);
+	json_object_object_add(o, "packages", packages_json(&sp, rc == STORE_OK ? &packages : NULL));
+	return print_json(o);
 }
 
 static int
@@ -639,10 +646,11 @@ cmd_log(struct admin *a, int argc, char **argv)
 	return rc == STORE_OK ? 0 : store_fail(rc);
 }
 
+/* cancel ID and reopen ID: a change made by the maintainer, whatever the supplier. */
 static int
-cmd_cancel(struct admin *a, int argc, char **argv)
+admin_change(struct admin *a, int argc, char **argv, enum sale_action what, const char *done, const char *repeat)
 {
-	struct action act = { .what = ACTION_CANCEL, .supplier = -1, .user = a->user };
+	struct action act = { .what = what, .supplier = -1, .user = a->user };
 	struct sale_product sp;
 	int err = STORE_OK, rc;
 
@@ -653,16 +661,31 @@ cmd_cancel(struct admin *a, int argc, char **argv)
 	act.now = a->now;
 	switch (sale_apply(a->store, &act, &sp, &err)) {
 	case ACTION_CHANGED:
-		printf("%" PRIu64 "_%" PRIu64 " cancelled\n", act.increment_id, act.sale_product_id);
+		printf("%" PRIu64 "_%" PRIu64 " %s\n", act.increment_id, act.sale_product_id, done);
 		return 0;
 	case ACTION_UNCHANGED:
-		printf("%" PRIu64 "_%" PRIu64 " was already cancelled\n", act.increment_id, act.sale_product_id);
+		printf("%" PRIu64 "_%" PRIu64 " %s\n", act.increment_id, act.sale_product_id, repeat);
 		return 0;
 	case ACTION_NOT_FOUND:
 		return fail("no sale product %" PRIu64 "_%" PRIu64, act.increment_id, act.sale_product_id);
+	case ACTION_NOT_REFUSED:
+		return fail("%" PRIu64 "_%" PRIu64 " is %s, not refused: nothing to reopen", act.increment_id,
+		    act.sale_product_id, status_name(sp.status));
 	default:
 		return store_fail(err);
 	}
+}
+
+static int
+cmd_cancel(struct admin *a, int argc, char **argv)
+{
+	return admin_change(a, argc, argv, ACTION_CANCEL, "cancelled", "was already cancelled");
+}
+
+static int
+cmd_reopen(struct admin *a, int argc, char **argv)
+{
+	return admin_change(a, argc, argv, ACTION_REOPEN, "reopened: pending again", "was not refused");
 }
 
 /* events [--after SEQ] [--limit N] [--json]: JSON Lines with or without --json. */
@@ -753,17 +776,19 @@ cmd_stats(struct admin *a, int argc, char **argv)
 		json_object_object_add(j, "readers_used", json_object_new_uint64(st.readers_used));
 		json_object_object_add(j, "readers_max", json_object_new_uint64(st.readers_max));
 		json_object_object_add(j, "last_txn", json_object_new_uint64(st.last_txn));
-		for (int i = 0; i < 8; i++)
+		for (int i = 0; i < STORE_DB_COUNT; i++)
 			json_object_object_add(e, store_db_names[i], json_object_new_uint64(st.entries[i]));
 		json_object_object_add(j, "entries", e);
+		json_object_object_add(j, "refused", json_object_new_uint64(st.refused));
 		return print_json(j);
 	}
 	stats_size("map_size", st.map_size);
 	stats_size("used_bytes", st.used_bytes);
 	stats_size("page_size", st.page_size);
 	printf("readers\t%u/%u\nlast_txn\t%" PRIu64 "\n", st.readers_used, st.readers_max, st.last_txn);
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < STORE_DB_COUNT; i++)
 		printf("%s\t%" PRIu64 "\n", store_db_names[i], st.entries[i]);
+	printf("refused\t%" PRIu64 "\n", st.refused);
 	return 0;
 }
 
@@ -902,17 +927,24 @@ static const struct command commands[] = {
 	    "Issue (printed once, last line), list or revoke API tokens. Tokens are stored only as hashes.\n"
 	    "--json: one JSON object a line (id, supplier, label, created, expires, state).", cmd_token },
 	{ "import", "import [FILE|-]", "Upsert sale products from JSON Lines; report bad lines as `line N: reason`;\n"
-	    "exit 1 if any line was rejected. Valid lines commit in one transaction.\n"
+	    "exit 1 if any line was rejected. Valid lines commit in one transaction. A line may carry\n"
+	    "status refused with reason, refused_at and note (migrations).\n"
 	    "On a terminal, standard error shows the progress.", cmd_import },
 	{ "show", "show ID [--json]", "Print a sale product (ID = menzzo_order_id) as JSON.", cmd_show },
 	{ "log", "log ID [--json]", "Print the sale log of a sale product, oldest first, one JSON object a line.", cmd_log },
-	{ "cancel", "cancel ID", "Cancel a sale product (final); writes a sale-log entry and an event.", cmd_cancel },
+	{ "cancel", "cancel ID", "Cancel a sale product (final; refused ones too); writes a sale-log entry and an event.",
+	    cmd_cancel },
+	{ "reopen", "reopen ID", "Put a refused sale product back to pending (refused_at and acknowledged_at null\n"
+	    "again); writes a sale-log entry (reopened) and an event (sale.reopened). The sale log keeps\n"
+	    "the refusal.", cmd_reopen },
 	{ "events", "events [--after SEQ] [--limit N] [--json]", "Print the event outbox as JSON Lines, oldest first.",
 	    cmd_events },
 	{ "cache", "cache purge [--all]", "Remove expired cached responses (all of them with --all).", cmd_cache },
-	{ "stats", "stats [--json]", "Print the store's size (human-readable) and entry counts, one tab-separated\n"
-	    "pair a line; --json: one JSON object with exact byte counts.", cmd_stats },
-	{ "check", "check", "Check records against indexes, sale log and events; exit 1 on any disagreement.", cmd_check },
+	{ "stats", "stats [--json]", "Print the store's size (human-readable), entry counts and the number of\n"
+	    "refused sale products, one tab-separated pair a line; --json: one JSON object with exact\n"
+	    "byte counts.", cmd_stats },
+	{ "check", "check", "Check records (refused ones included) against indexes, sale log, events and\n"
+	    "shipments; exit 1 on any disagreement.", cmd_check },
 	{ "backup", "backup DIR", "Write a hot, consistent, compacted copy of the store into DIR (never overwrites).", cmd_backup },
 	{ "demo", "demo", "Load the demo data set (sale products, label PDFs, one token per supplier).", cmd_demo },
 };

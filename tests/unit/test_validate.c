@@ -122,7 +122,7 @@ static void
 forms(void)
 {
 	/* Rules without validators: the parsers' syntax alone. */
-	static const struct field_rule names[] = { { "menzzo_order_id", NULL, NULL, NULL }, { "carrier", NULL, NULL, NULL } };
+	static const struct field_rule names[] = { { .name = "menzzo_order_id" }, { .name = "carrier" } };
 	struct field f[2];
 	int bad = -1;
 
@@ -156,6 +156,87 @@ forms(void)
 	    "deep nesting refused");
 	CHECK(json_fields_parse(S("{\"menzzo_order_id\": '1_2'}"), names, 2, f, &bad) == PARSE_BAD_BODY,
 	    "single-quoted string refused");
+}
+
+/* Field kinds: booleans, arrays of objects read against their own table, per-field bounds. */
+static void
+field_kinds(void)
+{
+	static const struct field_rule pkg[] = {
+		{ .name = "tracking_number" },
+		{ .name = "carrier", .valid = field_carrier, .code = "invalid_body", .message = "carrier" },
+	};
+	static const struct field_rule rules[] = {
+		{ "flag", field_boolean, "invalid_body", "flag", .kind = FIELD_BOOLEAN },
+		{ "list", NULL, "invalid_body", "list", .kind = FIELD_ARRAY, .element = pkg, .element_rules = 2,
+		    .min_items = 1, .max_items = 3 },
+		{ .name = "note", .max_len = 2000 },
+	};
+	struct field f[3];
+	char note[2048], body[2200];
+	int bad = -1;
+
+	memset(f, 0, sizeof(f));
+	CHECK(json_fields_parse(S("{\"flag\": false, \"list\": [{\"tracking_number\": \"T1\"}, "
+	    "{\"carrier\": \" bad\"}, {\"x\": 1}]}"), rules, 3, f, &bad) == PARSE_OK, "boolean and array read");
+	CHECK(f[0].set && strcmp(f[0].val, "false") == 0 && f[0].parsed.flag == 0, "a JSON false is the text false");
+	CHECK(f[1].set && f[1].val == NULL && f[1].list != NULL, "an array's elements are listed");
+	if (f[1].list != NULL) {
+		const struct field_element *e = f[1].list->e;
+
+		CHECK(f[1].list->n == 3, "three elements");
+		CHECK(e[0].res == PARSE_OK && strcmp(e[0].f[0].val, "T1") == 0, "an element's field");
+		CHECK(e[1].res == PARSE_INVALID && e[1].bad == 1, "an invalid element is kept, with its own result");
+		CHECK(e[2].res == PARSE_OK && !e[2].f[0].set, "unknown members of an element are ignored");
+	}
+	fields_free(f, 3);
+	CHECK(f[1].list == NULL && !f[1].set, "fields_free frees and zeroes the elements");
+	CHECK(json_fields_parse(S("{\"flag\": \"false\"}"), rules, 3, f, &bad) == PARSE_BAD_FIELD && bad == 0,
+	    "a string is no boolean");
+	fields_free(f, 3);
+	CHECK(json_fields_parse(S("{\"flag\": 0}"), rules, 3, f, &bad) == PARSE_BAD_FIELD && bad == 0,
+	    "a number is no boolean");
+	fields_free(f, 3);
+	CHECK(json_fields_parse(S("{\"list\": []}"), rules, 3, f, &bad) == PARSE_BAD_FIELD && bad == 1,
+	    "fewer elements than min_items");
+	fields_free(f, 3);
+	CHECK(json_fields_parse(S("{\"list\": [{}, {}, {}, {}]}"), rules, 3, f, &bad) == PARSE_BAD_FIELD && bad == 1,
+	    "more elements than max_items");
+	fields_free(f, 3);
+	CHECK(json_fields_parse(S("{\"list\": [{}, 1]}"), rules, 3, f, &bad) == PARSE_BAD_FIELD && bad == 1,
+	    "an element that is no object");
+	fields_free(f, 3);
+	CHECK(json_fields_parse(S("{\"list\": {\"a\": 1}}"), rules, 3, f, &bad) == PARSE_BAD_FIELD && bad == 1,
+	    "an object is no array");
+	fields_free(f, 3);
+	CHECK(json_fields_parse(S("{\"list\": [{\"carrier\": 1}], \"flag\": \"x\"}"), rules, 3, f, &bad) ==
+	    PARSE_BAD_FIELD && bad == 0 && f[1].list != NULL && f[1].list->e[0].res == PARSE_BAD_FIELD,
+	    "the first field that cannot be read is named; the others are still read");
+	fields_free(f, 3);
+	CHECK(json_fields_parse(S("{\"list\": [{\"carrier\": \"A\", \"carrier\": \"B\"}]}"), rules, 3, f, &bad) ==
+	    PARSE_BAD_BODY, "a key given twice inside an element");
+	fields_free(f, 3);
+	CHECK(form_parse(S("flag=true"), rules, 3, f, &bad) == PARSE_OK && f[0].parsed.flag == 1, "form true");
+	fields_free(f, 3);
+	CHECK(form_parse(S("flag=yes"), rules, 3, f, &bad) == PARSE_INVALID && bad == 0, "form yes is no boolean");
+	fields_free(f, 3);
+	CHECK(form_parse(S("flag=true&list=1"), rules, 3, f, &bad) == PARSE_NEEDS_JSON && bad == 1,
+	    "a form cannot carry an array");
+	fields_free(f, 3);
+	memset(note, 'n', 1500);
+	note[1500] = '\0';
+	snprintf(body, sizeof(body), "{\"note\": \"%s\"}", note);
+	CHECK(json_fields_parse(body, strlen(body), rules, 3, f, &bad) == PARSE_OK && f[2].len == 1500,
+	    "a row's own bound above FIELD_VALUE_MAX");
+	fields_free(f, 3);
+	snprintf(body, sizeof(body), "note=%s", note);
+	CHECK(form_parse(body, strlen(body), rules, 3, f, &bad) == PARSE_OK && f[2].len == 1500, "in a form too");
+	fields_free(f, 3);
+	memset(note, 'n', 2001);
+	note[2001] = '\0';
+	snprintf(body, sizeof(body), "{\"note\": \"%s\"}", note);
+	CHECK(json_fields_parse(body, strlen(body), rules, 3, f, &bad) == PARSE_BAD_FIELD && bad == 2, "and enforced");
+	fields_free(f, 3);
 }
 
 /* 1 when json_text_duplicate_key finds want (NULL: finds none) in text. */
@@ -226,6 +307,7 @@ main(void)
 	ids();
 	prices_and_text();
 	forms();
+	field_kinds();
 	duplicate_keys();
 	bearer();
 	fault_body();
