@@ -15,8 +15,8 @@
 #include "cache.h"
 #include "store_impl.h"
 
-enum cache_db { CDB_ENTRY, CDB_EXPIRY, CDB__MAX };
-static const char *const cache_db_names[CDB__MAX] = { "entry", "expiry" };
+enum cache_db { CDB_ENTRY, CDB_EXPIRY, CDB_BUCKET, CDB__MAX };
+static const char *const cache_db_names[CDB__MAX] = { "entry", "expiry", "bucket" };
 
 #define CACHE_SWEEP 64
 #define CACHE_KEY_MAX 500
@@ -26,6 +26,8 @@ static const char *const cache_db_names[CDB__MAX] = { "entry", "expiry" };
 
 struct cache {
 	struct store s;
+	int dbs_open;    /* the databases' handles are the environment's (a transaction that opened them ended well) */
+	int all_opened;  /* the transaction under way opened every database */
 	char dir[4096];  /* the directory holding cache.<boot id>, for the free-space floor */
 };
 
@@ -75,18 +77,67 @@ cache_open(struct cache **cp, const char *dir, size_t size, int create)
 		return STORE_UNAVAILABLE;
 	if (lstat(path, &st) == 0 ? !S_ISDIR(st.st_mode) : errno != ENOENT)
 		return STORE_UNAVAILABLE;
-	if (create && below_floor(dir))
-		return STORE_FULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return STORE_NOMEM;
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
-	rc = env_open(&c->s, path, size, MDB_NOSYNC | MDB_NOMETASYNC, create, cache_db_names, CDB__MAX, why, sizeof(why), NULL);
+	/*
+	 * This boot's cache is opened as it is, and created only when missing.
+	 * Its databases are opened by the first transaction (cache_begin): a
+	 * transaction of their own would cost a request nearly as much as the
+	 * rate limit's.
+	 */
+	rc = env_open(&c->s, path, size, MDB_NOSYNC | MDB_NOMETASYNC, 0, NULL, CDB__MAX, why, sizeof(why), NULL);
+	if (create && rc == ENOENT) {
+		memset(&c->s, 0, sizeof(c->s));
+		rc = below_floor(dir) ? ENOSPC : env_open(&c->s, path, size, MDB_NOSYNC | MDB_NOMETASYNC, 1, NULL, CDB__MAX,
+		    why, sizeof(why), NULL);
+	}
 	if (rc != 0) {
 		free(c);
 		return rc == ENOENT || rc == MDB_NOTFOUND ? STORE_NOTFOUND : map_err(rc);
 	}
 	*cp = c;
 	return STORE_OK;
+}
+
+/*
+ * Begins a transaction of the cache with its databases open: the first
+ * one opens them (a write one creating those missing: a cache an earlier
+ * release created has no bucket database).  STORE_NOTFOUND for a read when
+ * the cache has no entries database yet.
+ */
+static int
+cache_begin(struct cache *c, int write, struct store_txn **tp)
+{
+	int rc = store_begin(&c->s, write, tp), lr = 0;
+
+	if (rc != STORE_OK || c->dbs_open)
+		return rc;
+	c->all_opened = 1;
+	for (unsigned i = 0; i < CDB__MAX && lr == 0; i++)
+		if ((lr = mdb_dbi_open((*tp)->txn, cache_db_names[i], write ? MDB_CREATE : 0, &c->s.dbi[i])) ==
+		    MDB_NOTFOUND && i == CDB_BUCKET) {
+			lr = 0; /* only rate limits need it, and they write: their transaction will open it */
+			c->all_opened = 0;
+		}
+	if (lr != 0) {
+		store_abort(*tp);
+		*tp = NULL;
+		rc = map_err(lr);
+		return rc != STORE_OK ? rc : STORE_UNAVAILABLE;
+	}
+	return STORE_OK;
+}
+
+/* Ends t (committing a write when nothing failed, ending a read); the handles its beginning opened become the cache's. */
+static int
+cache_end(struct cache *c, struct store_txn *t)
+{
+	int rc = store_commit(t);
+
+	if (rc == STORE_OK && c->all_opened)
+		c->dbs_open = 1;
+	return rc;
 }
 
 void
@@ -145,11 +196,12 @@ cache_get(struct cache *c, const void *key, size_t keylen, int64_t now, struct c
 	MDB_val v;
 	int rc;
 
-	if ((rc = store_begin(&c->s, 0, &t)) != STORE_OK)
+	if ((rc = cache_begin(c, 0, &t)) != STORE_OK)
 		return rc;
 	if ((rc = txn_get(t, CDB_ENTRY, key, keylen, &v)) == STORE_OK)
 		rc = entry_decode(&v, now, e);
-	store_abort(t);
+	/* A read ends with a commit, which keeps the handles it may have opened. */
+	cache_end(c, t);
 	return rc;
 }
 
@@ -239,7 +291,7 @@ evict(struct cache *c, int all)
 	struct store_txn *t;
 	MDB_stat ms;
 
-	if (store_begin(&c->s, 1, &t) != STORE_OK)
+	if (cache_begin(c, 1, &t) != STORE_OK)
 		return;
 	if (all || mdb_stat(t->txn, c->s.dbi[CDB_EXPIRY], &ms) != 0) {
 		int rc;
@@ -248,7 +300,7 @@ evict(struct cache *c, int all)
 			txn_fail(t, rc);
 	} else
 		sweep(t, INT64_MAX, ms.ms_entries / 4 + 1);
-	store_commit(t);
+	cache_end(c, t);
 }
 
 int
@@ -266,12 +318,51 @@ cache_put(struct cache *c, const struct cache_key *k, int64_t expires_at,
 	for (int attempt = 0; attempt < 3; attempt++) {
 		if (attempt > 0)
 			evict(c, attempt == 2);
-		if ((rc = store_begin(&c->s, 1, &t)) != STORE_OK)
+		if ((rc = cache_begin(c, 1, &t)) != STORE_OK)
 			return rc;
 		drop_older_generations(t, k);
 		sweep(t, now, CACHE_SWEEP);
 		entry_put(t, k, expires_at, link, body, body_len);
-		if ((rc = store_commit(t)) != STORE_FULL)
+		if ((rc = cache_end(c, t)) != STORE_FULL)
+			break;
+	}
+	return rc;
+}
+
+/* One read-modify-write of a bucket in t. */
+static void
+bucket_update(struct store_txn *t, uint32_t id, cache_bucket_fn decide, void *ctx)
+{
+	unsigned char key[4], val[8];
+	uint64_t state = 0;
+	MDB_val v;
+	int rc;
+
+	be32_put(key, id);
+	if ((rc = txn_get(t, CDB_BUCKET, key, 4, &v)) == STORE_OK && v.mv_size == 8)
+		state = be64_get(v.mv_data);
+	else if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return;
+	if (decide(ctx, &state)) {
+		be64_put(val, state);
+		txn_put(t, CDB_BUCKET, key, 4, val, 8, 0);
+	}
+}
+
+int
+cache_bucket(struct cache *c, uint32_t id, cache_bucket_fn decide, void *ctx)
+{
+	struct store_txn *t;
+	int rc = STORE_OK;
+
+	/* A full cache makes room as for an entry, each attempt a transaction of its own. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (attempt > 0)
+			evict(c, attempt == 2);
+		if ((rc = cache_begin(c, 1, &t)) != STORE_OK)
+			return rc;
+		bucket_update(t, id, decide, ctx);
+		if ((rc = cache_end(c, t)) != STORE_FULL)
 			break;
 	}
 	return rc;
@@ -302,7 +393,7 @@ count_entries(const char *path)
 	MDB_stat ms = { 0 };
 	char why[8];
 
-	if (env_open(&s, path, (size_t)1 << 20, MDB_RDONLY, 0, cache_db_names, CDB__MAX, why, sizeof(why), NULL) != 0)
+	if (env_open(&s, path, (size_t)1 << 20, MDB_RDONLY, 0, cache_db_names, CDB_EXPIRY + 1, why, sizeof(why), NULL) != 0)
 		return 0;
 	if (txn_begin(s.env, MDB_RDONLY, &txn) == 0) {
 		if (mdb_stat(txn, s.dbi[CDB_ENTRY], &ms) != 0)
@@ -323,9 +414,9 @@ purge_expired(const char *dir, int64_t now, uint64_t *removed)
 
 	if (rc != STORE_OK || c == NULL)
 		return rc == STORE_NOTFOUND ? STORE_OK : rc;
-	if ((rc = store_begin(&c->s, 1, &t)) == STORE_OK) {
+	if ((rc = cache_begin(c, 1, &t)) == STORE_OK) {
 		uint64_t n = sweep(t, now, 0);
-		if ((rc = store_commit(t)) == STORE_OK)
+		if ((rc = cache_end(c, t)) == STORE_OK)
 			*removed = n;
 	}
 	if (rc == STORE_OK)

@@ -11,6 +11,7 @@
 #include "cache.h"
 #include "cgi.h"
 #include "fault.h"
+#include "ratelimit.h"
 
 void
 cgi_store_error(struct cgi *c, int err)
@@ -95,6 +96,8 @@ authenticate(struct cgi *c, enum endpoint_auth mode)
 		unauthorized(c, 1, "The token is unknown, revoked or expired.");
 		return -1;
 	}
+	if (ratelimit_admit(c) != 0)
+		return -1;
 	if (mode == AUTH_OWN_SUPPLIER && c->token.supplier != supplier_id(c->supplier)) {
 		response_error(&c->res, 403, "wrong_supplier",
 		    "This token belongs to another supplier.");

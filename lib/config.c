@@ -52,6 +52,27 @@ parse_size(const char *s, size_t *out)
 	return 0;
 }
 
+#define RATE_LIMIT_MAX 1000000U
+
+/* "RATE,BURST", both 1 .. RATE_LIMIT_MAX, or "0": no limit. */
+static int
+parse_rate_limit(const char *s, unsigned *rate, unsigned *burst)
+{
+	const char *comma = strchr(s, ',');
+	uint64_t r, b;
+
+	if (strcmp(s, "0") == 0) {
+		*rate = *burst = 0;
+		return 0;
+	}
+	if (comma == NULL || parse_uint(s, (size_t)(comma - s), 1, RATE_LIMIT_MAX, &r) ||
+	    parse_uint(comma + 1, strlen(comma + 1), 1, RATE_LIMIT_MAX, &b))
+		return -1;
+	*rate = (unsigned)r;
+	*burst = (unsigned)b;
+	return 0;
+}
+
 int
 config_load(struct config *c, char *err, size_t errlen)
 {
@@ -90,6 +111,11 @@ config_load(struct config *c, char *err, size_t errlen)
 	v = env_or("MENZZO_CACHE_SIZE", "16M");
 	if (parse_size(v, &c->cache_size) || c->cache_size < ((size_t)1 << 20) || c->cache_size > ((size_t)1 << 30)) {
 		snprintf(err, errlen, "MENZZO_CACHE_SIZE must be a size in bytes (K, M or G suffix allowed) from 1M to 1G");
+		return -1;
+	}
+	if (parse_rate_limit(env_or("MENZZO_RATE_LIMIT", "20,1000"), &c->rate_limit_rate, &c->rate_limit_burst)) {
+		snprintf(err, errlen, "MENZZO_RATE_LIMIT must be RATE,BURST (requests a second and bucket size, "
+		    "1 to %u each) or 0", RATE_LIMIT_MAX);
 		return -1;
 	}
 	for (size_t i = 0; i < supplier_count; i++) {

@@ -17,6 +17,8 @@ struct config {
 	const char *cache_dir; /* MENZZO_CACHE_DIR, default data_dir: where cache.<boot id> lives */
 	size_t cache_size;     /* MENZZO_CACHE_SIZE in bytes, 1M-1G, default 16M: the cache's own budget */
 	long cache_ttl[SUPPLIER_COUNT]; /* MENZZO_CACHE_TTL_<ENV_NAME> in seconds, else the table's */
+	unsigned rate_limit_rate;  /* MENZZO_RATE_LIMIT=RATE,BURST: requests a second, per token; 0: no limit */
+	unsigned rate_limit_burst; /* the bucket's size (default 20,1000) */
 };
 
 /*

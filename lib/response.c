@@ -18,6 +18,7 @@ reason(int status)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 413: return "Content Too Large";
+	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	}
@@ -47,6 +48,7 @@ void
 response_free(struct response *r)
 {
 	buf_free(&r->headers);
+	buf_free(&r->kept);
 	buf_free(&r->body);
 }
 
@@ -61,6 +63,15 @@ response_header(struct response *r, const char *name, const char *fmt, ...)
 	buf_vaddf(&r->headers, fmt, ap);
 	va_end(ap);
 	buf_add(&r->headers, "\r\n", 2);
+}
+
+void
+response_keep_headers(struct response *r)
+{
+	buf_add(&r->kept, r->headers.p, r->headers.len);
+	r->headers.len = 0;
+	if (r->headers.p)
+		r->headers.p[0] = '\0';
 }
 
 void
@@ -194,7 +205,8 @@ response_head(const struct response *r, struct buf *out)
 	    buf_adds(out, "\r\nX-Request-Id: ") || buf_adds(out, r->request_id) ||
 	    buf_adds(out, "\r\nX-Content-Type-Options: nosniff\r\nCache-Control: ") ||
 	    buf_adds(out, r->cache_control[0] ? r->cache_control : "no-store") || buf_add(out, "\r\n", 2) ||
-	    buf_add(out, r->headers.p, r->headers.len) || buf_add(out, "\r\n", 2);
+	    buf_add(out, r->headers.p, r->headers.len) || buf_add(out, r->kept.p, r->kept.len) ||
+	    buf_add(out, "\r\n", 2);
 
 	return rc ? -1 : 0;
 }

@@ -20,6 +20,7 @@ struct response {
 	const char *content_type;
 	char cache_control[64];  /* "no-store" unless set */
 	struct buf headers;      /* extra "Name: value\r\n" lines */
+	struct buf kept;         /* extra lines that an error keeps (the request's, not the answer's) */
 	struct buf body;
 	char request_id[REQUEST_ID_LEN + 1];
 };
@@ -32,6 +33,13 @@ void response_free(struct response *r);
 void response_header(struct response *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Makes the extra headers added so far the request's rather than its
+ * answer's (the rate limit's): every response sent for the request carries
+ * them, an error set afterwards included.
+ */
+void response_keep_headers(struct response *r);
+
 /* Sets status and a JSON body (serialised plainly, '/' not escaped). */
 void response_json(struct response *r, int status, struct json_object *obj);
 /* Sets status and body bytes as they are. */
@@ -43,7 +51,7 @@ void response_take(struct response *r, int status, struct buf *body);
  * Sets an error response: {"success": false, "error": message, "code": code}
  * with this status, and writes one line with the request id, status, code and
  * message to standard error (the server's error log).  Any earlier body or
- * extra headers are dropped.
+ * extra headers are dropped (not the kept ones).
  */
 void response_error(struct response *r, int status, const char *code, const char *message);
 /*

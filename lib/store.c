@@ -211,6 +211,11 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 	    (rc = check_data_size(s->env, dir, why, whylen)) != 0)
 		goto fail;
 	mdb_reader_check(s->env, &dead);
+	if (names == NULL) {
+		/* The caller opens the databases in its first transaction. */
+		s->ndbs = ndbs;
+		return 0;
+	}
 	if ((rc = txn_begin(s->env, create ? 0 : MDB_RDONLY, &txn)) != 0)
 		goto fail;
 	for (unsigned i = 0; i < ndbs && rc == 0; i++) {
@@ -221,7 +226,7 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 			rc = 0;
 		}
 	}
-	if (rc == 0 && check != NULL)
+	if (rc == 0 && check != NULL && check->fn != NULL)
 		rc = check->fn(txn, s, create, check->arg);
 	if (rc != 0) {
 		mdb_txn_abort(txn);

@@ -54,14 +54,16 @@ int txn_fail(struct store_txn *t, int rc);
  * Creates and opens an environment in dir with ndbs named databases (names;
  * MDB_CREATE for each with create).  The directory is made 0700 with create;
  * without it a missing directory or data file is ENOENT and nothing is
- * created.  The lock file is allocated for real first; a data file shorter
+ * created.  With names NULL, room is made for ndbs databases but none is
+ * opened: the caller opens them in a transaction of its own (check is then
+ * not run).  The lock file is allocated for real first; a data file shorter
  * than its meta page says is refused (MDB_CORRUPTED).  Returns 0 or an
  * LMDB/system code, with why[0..whylen) naming the cause where these checks
  * found it (else left as it was).  check, when not NULL, runs in the same
  * transaction as the databases' open.
  */
 struct env_check {
-	/* Runs in the open's transaction, after the databases are open: 0, or a code env_open returns. */
+	/* Runs in the open's transaction, after the databases are open: 0, or a code env_open returns; may be NULL. */
 	int (*fn)(MDB_txn *txn, struct store *s, int create, void *arg);
 	void *arg;
 	/* names[required..) may be missing without create: each is then a bit of s->absent for fn to judge. */

@@ -106,7 +106,7 @@ def validate(instance, schema, what):
 
 # Headers the API itself sets: whenever one is present, the description must list it.
 API_HEADERS = ("x-request-id", "x-content-type-options", "cache-control", "x-cache", "link",
-               "retry-after", "www-authenticate", "allow", "content-disposition")
+               "retry-after", "www-authenticate", "allow", "content-disposition", "ratelimit-policy", "ratelimit")
 
 
 def check_against_spec(method, path, r):
@@ -394,6 +394,15 @@ def test_openapi_describes_real_responses():
         r = s.cgi("asir-group/acknowledge-sale", method="POST", token=asir, body="menzzo_order_id=1_1",
                   env={"CONTENT_LENGTH": "40"})
         assert r.status == 400 and check_against_spec("POST", "/api/asir-group/acknowledge-sale", r)["code"] == "bad_body"
+        tight, limited = {"MENZZO_RATE_LIMIT": "1,1"}, s.token("notio")
+        for _ in range(5):  # the second within the second is throttled; a slow machine may need a third
+            r = s.cgi("notio/get-sales", token=limited, env=tight)
+            if r.status == 429:
+                break
+            check_against_spec("GET", "/api/notio/get-sales", r)
+        assert r.status == 429 and check_against_spec("GET", "/api/notio/get-sales", r)["code"] == "rate_limited"
+        r = s.cgi("notio/ship-sale", method="POST", token=limited, body={"menzzo_order_id": "1_1"}, env=tight)
+        assert r.status == 429 and check_against_spec("POST", "/api/notio/ship-sale", r)
         nowhere = {"MENZZO_DATA_DIR": os.path.join(s.dir, "nowhere")}
         for path, spec_path in (("health", "/api/health"), ("notio/get-sales", "/api/notio/get-sales")):
             r = s.cgi(path, token=notio, env=nowhere)
