@@ -1,16 +1,16 @@
 /*
- * The store's environment, transactions and errors, and the iteration
- * primitive: what every other store*.c file (and cache.c) builds on.
+ * The store: its errors, its format version (checked at open, upgraded in
+ * place from the one before), its transactions and the iteration
+ * primitive: what every other store*.c file (and cache.c) builds on.  The
+ * LMDB environment under it is store_env.c's.
  */
 #include <sys/stat.h>
 
 #include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -82,200 +82,6 @@ int
 store_txn_error(const struct store_txn *t)
 {
 	return t->err;
-}
-
-int
-make_dirs(const char *dir, mode_t mode)
-{
-	char path[4096];
-	size_t len = strlen(dir);
-
-	if (len == 0 || len >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(path, dir, len + 1);
-	for (char *p = path + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(path, mode) != 0 && errno != EEXIST)
-				return -1;
-			*p = c;
-			if (c == '\0')
-				break;
-		}
-	}
-	return 0;
-}
-
-int
-txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
-{
-	int rc = mdb_txn_begin(env, NULL, flags, txn);
-
-	if (rc == MDB_MAP_RESIZED) {
-		if ((rc = mdb_env_set_mapsize(env, 0)) == 0)
-			rc = mdb_txn_begin(env, NULL, flags, txn);
-	} else if (rc == MDB_READERS_FULL) {
-		int dead;
-		mdb_reader_check(env, &dead);
-		rc = mdb_txn_begin(env, NULL, flags, txn);
-	}
-	return rc;
-}
-
-/*
- * LMDB maps its lock file and writes into it at open: a sparse one faults
- * (SIGBUS) the moment the disk is full.  Before LMDB opens it, the file gets
- * LOCK_FILE_SIZE bytes allocated for real (every opener of the project's
- * environments does this, so all map the same size), and an existing one
- * found sparse is filled in: a full disk is then ENOSPC here, not a fault
- * later.  A file that cannot be opened for writing is left to LMDB.
- */
-#define LOCK_FILE_SIZE ((off_t)64 << 10)
-
-static int
-allocate_lock_file(const char *dir)
-{
-	char path[4096];
-	struct stat st;
-	int fd, rc = 0;
-
-	if (snprintf(path, sizeof(path), "%s/lock.mdb", dir) >= (int)sizeof(path))
-		return ENAMETOOLONG;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
-		return errno == EROFS || errno == EACCES ? 0 : errno;
-	if (fstat(fd, &st) != 0)
-		rc = errno;
-	else if (st.st_size < LOCK_FILE_SIZE || (off_t)st.st_blocks * 512 < st.st_size)
-		rc = posix_fallocate(fd, 0, st.st_size < LOCK_FILE_SIZE ? LOCK_FILE_SIZE : st.st_size);
-	close(fd);
-	return rc == EOPNOTSUPP || rc == EINVAL ? 0 : rc; /* a file system without fallocate: nothing to do */
-}
-
-/* A data file shorter than its meta page says (truncated) would fault when its end is read: refuse it. */
-static int
-check_data_size(MDB_env *env, const char *dir, char *why, size_t whylen)
-{
-	MDB_envinfo info;
-	MDB_stat ms;
-	struct stat st;
-	int fd;
-	uint64_t need;
-
-	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &ms) != 0 || mdb_env_get_fd(env, &fd) != 0 ||
-	    fstat(fd, &st) != 0)
-		return 0;
-	need = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
-	if ((uint64_t)st.st_size >= need)
-		return 0;
-	snprintf(why, whylen, "%s: store damaged or truncated: data.mdb is %lld bytes, its last page ends at %llu",
-	    dir, (long long)st.st_size, (unsigned long long)need);
-	return MDB_CORRUPTED;
-}
-
-int
-env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, int create,
-    const char *const *names, unsigned ndbs, char *why, size_t whylen, const struct env_check *check)
-{
-	char path[4096];
-	struct stat st;
-	MDB_txn *txn;
-	int rc, dead, fd;
-
-	if (create) {
-		if (make_dirs(dir, 0700) != 0)
-			return errno ? errno : EACCES;
-	} else {
-		/* An endpoint never creates a store: a missing data file is ENOENT, not a new store. */
-		if (stat(dir, &st) != 0)
-			return errno;
-		if (!S_ISDIR(st.st_mode))
-			return ENOTDIR;
-		if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path))
-			return ENAMETOOLONG;
-		if (stat(path, &st) != 0)
-			return errno;
-	}
-	if ((rc = allocate_lock_file(dir)) != 0) {
-		snprintf(why, whylen, "%s: cannot allocate lock.mdb: %s", dir, strerror(rc));
-		return rc;
-	}
-	if ((rc = mdb_env_create(&s->env)) != 0)
-		return rc;
-	if ((rc = mdb_env_set_maxdbs(s->env, ndbs)) != 0 ||
-	    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
-	    (rc = mdb_env_set_maxreaders(s->env, 254)) != 0 ||
-	    (rc = mdb_env_open(s->env, dir, env_flags, 0600)) != 0 ||
-	    (rc = check_data_size(s->env, dir, why, whylen)) != 0)
-		goto fail;
-	mdb_reader_check(s->env, &dead);
-	if (names == NULL) {
-		/* The caller opens the databases in its first transaction. */
-		s->ndbs = ndbs;
-		return 0;
-	}
-	if ((rc = txn_begin(s->env, create ? 0 : MDB_RDONLY, &txn)) != 0)
-		goto fail;
-	for (unsigned i = 0; i < ndbs && rc == 0; i++) {
-		rc = mdb_dbi_open(txn, names[i], create ? MDB_CREATE : 0, &s->dbi[i]);
-		/* A database a later format added: the check decides whether its absence is an old format. */
-		if (rc == MDB_NOTFOUND && check != NULL && i >= check->required) {
-			s->absent |= 1u << i;
-			rc = 0;
-		}
-	}
-	if (rc == 0 && check != NULL && check->fn != NULL)
-		rc = check->fn(txn, s, create, check->arg);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		goto fail;
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		goto fail;
-	s->ndbs = ndbs;
-	if (mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0) {
-		s->dev = st.st_dev;
-		s->ino = st.st_ino;
-	}
-	if ((s->dir = strdup(dir)) == NULL) {
-		rc = ENOMEM;
-		goto fail;
-	}
-	return 0;
-fail:
-	mdb_env_close(s->env);
-	s->env = NULL;
-	return rc;
-}
-
-void
-env_close(struct store *s)
-{
-	if (s->spare != NULL) {
-		mdb_txn_abort(s->spare->txn);
-		free(s->spare);
-		s->spare = NULL;
-	}
-	if (s->env != NULL)
-		mdb_env_close(s->env);
-	s->env = NULL;
-	free(s->dir);
-	s->dir = NULL;
-}
-
-int
-store_stale(struct store *s)
-{
-	char path[4200];
-	struct stat st;
-
-	if (s->broken)
-		return 1;
-	if (s->dir == NULL || snprintf(path, sizeof(path), "%s/data.mdb", s->dir) >= (int)sizeof(path))
-		return 0;
-	return stat(path, &st) != 0 || st.st_dev != s->dev || st.st_ino != s->ino;
 }
 
 /*
