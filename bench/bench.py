@@ -12,14 +12,22 @@ absolute figure is asserted anywhere; targets are ratios of the same run).
 2. Direct runs: build/bench/spawn runs every variant BENCH_N times, one run of
    each per round (A B C, B C A, ...), with the CGI environment; wall time per
    spawn (posix_spawn to waitpid, output read) and peak RSS (wait4).
-3. Through lighttpd: the project's lighttpd.conf serves each store; the same
+3. Batches: acknowledge-sale of 100 pending sale products as 100 single
+   requests against one batch of 100, interleaved in the same run (wall time
+   of the 100 spawns against the one), and the durable commits each costs
+   (fdatasync, fsync and msync counted under strace -f -c).
+4. Through lighttpd: the project's lighttpd.conf serves each store; the same
    configuration with CGI_DIR pointing at copies of the baseline serves the
    baseline; wrk runs alternate between them.
-4. Writes bench/RESULTS.md and prints it.
+5. Writes bench/RESULTS.md and prints it.
+
+The rate limit is on in every run (MENZZO_RATE_LIMIT=1000000,1000000: the
+same work per request as the default, a bucket the bench never empties),
+except in the variants named "rate limit off", which measure what it costs.
 
 Settings (environment): BENCH_N (300), BENCH_WRK_DURATION (10), BENCH_WRK_ROUNDS (3),
 BENCH_WRK_THREADS (2), BENCH_WRK_CONNECTIONS (8), BENCH_BIG (1000000), BENCH_SMALL (10000),
-BENCH_SHIP_POOL (60000), BENCH_SKIP_WRK (0).
+BENCH_SHIP_POOL (60000), BENCH_SKIP_WRK (0), BENCH_BATCH_ROUNDS (20).
 """
 import datetime
 import hashlib
@@ -62,6 +70,9 @@ SMALL = setting("BENCH_SMALL", 10000)
 SHIP_POOL = setting("BENCH_SHIP_POOL", 60000)
 SKIP_WRK = setting("BENCH_SKIP_WRK", 0)
 FASTCGI_PROCS = setting("BENCH_FASTCGI_PROCS", 2)
+BATCH_ROUNDS = setting("BENCH_BATCH_ROUNDS", 20)
+BATCH = 100
+RATE_LIMIT_ON = "1000000,1000000"
 WARMUP = 5
 DATE_QUERY = "date_from=2025-06-01&date_to=2025-06-30"
 
@@ -190,7 +201,7 @@ def cgi_env(store, method="GET", query="", token=None, extra=None):
     e = {"GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1", "REQUEST_METHOD": method,
          "QUERY_STRING": query, "REMOTE_ADDR": "127.0.0.1", "SERVER_NAME": "127.0.0.1",
          "MENZZO_DATA_DIR": store.db, "MENZZO_FILES_DIR": store.files,
-         "MENZZO_BASE_URL": "http://127.0.0.1:8080"}
+         "MENZZO_BASE_URL": "http://127.0.0.1:8080", "MENZZO_RATE_LIMIT": RATE_LIMIT_ON}
     if token:
         e["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     e.update(extra or {})
@@ -209,6 +220,8 @@ def write_plan(path, variants):
                 f.write(f"bodies {v['bodies']}\n")
             if v.get("expect"):
                 f.write(f"expect {v['expect']}\n")
+            if v.get("repeat"):
+                f.write(f"repeat {v['repeat']}\n")
             f.write("end\n")
 
 
@@ -244,6 +257,13 @@ def run_direct(small, big, ship):
         add(f"get-sales notio deep cursor {tag}", gs("notio"),
             cgi_env(st, query=f"last_menzzo_order_number={cursor_id}", token=st.tokens["notio"]),
             "gs-cursor", store=tag, expect='"status":"')
+        # The same listing and the same cache HIT without the rate limit: what the limit costs.
+        off = {"MENZZO_RATE_LIMIT": "0"}
+        add(f"get-sales notio {tag}, rate limit off", gs("notio"), cgi_env(st, token=st.tokens["notio"], extra=off),
+            "gs-default-off", store=tag, expect='"status":"', twin=f"get-sales notio {tag}")
+        add(f"get-sales asir-group cache HIT {tag}, rate limit off", gs("asir-group"),
+            cgi_env(st, token=st.tokens["asir-group"], extra=off), "gs-hit-off", store=tag, expect="X-Cache: HIT",
+            twin=f"get-sales asir-group cache HIT {tag}")
 
     # ship-sale / acknowledge-sale: a different pending sale product each run (fsync on).
     asir = [f"{r[2]}_{r[3]}" for r in ship.open_of("asir-group")]
@@ -251,6 +271,7 @@ def run_direct(small, big, ship):
     runs = N + WARMUP
     ship_ids, ship.wrk_ids = asir[:runs], asir[runs:]
     ack_ids = notio[:runs]
+    ship.batch_ids = notio[runs:]
     body_file = lambda name, ids: _write_lines(os.path.join(WORK, name),
                                                [json.dumps({"menzzo_order_id": i}) for i in ids])
     ct = {"CONTENT_TYPE": "application/json"}
@@ -313,6 +334,83 @@ def run_direct(small, big, ship):
     return list(by.values()), floor
 
 
+def commits_of(store, token, body):
+    """fdatasync + fsync + msync of one acknowledge-sale with this body, counted under strace -f -c (None without strace)."""
+    if shutil.which("strace") is None:
+        return None
+    out = os.path.join(WORK, "strace-commits.txt")
+    env = dict(cgi_env(store, "POST", token=token, extra={"CONTENT_TYPE": "application/json",
+                                                            "CONTENT_LENGTH": str(len(body))}), PATH="/usr/bin:/bin")
+    p = subprocess.run(["strace", "-f", "-c", "-o", out, "-e", "trace=fdatasync,fsync,msync",
+                        os.path.join(CGI_DIR, "notio", "acknowledge-sale")], input=body.encode(), env=env,
+                       capture_output=True)
+    if not p.stdout.startswith(b"Status: 200"):
+        log(f"WARNING: the traced acknowledge-sale answered {p.stdout[:80]!r}")
+    calls = 0
+    for line in open(out):
+        m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$", line)
+        if m and m.group(2) != "total":
+            calls += int(m.group(1))
+    return calls
+
+
+def run_batches(ship):
+    """acknowledge-sale of BATCH pending sale products: BATCH single requests against one batch, interleaved;
+    each run of either changes BATCH different sale products (fsync on)."""
+    ids = ship.batch_ids
+    need = (BATCH_ROUNDS + 1) * BATCH * 2 + 2 * BATCH
+    if len(ids) < need:
+        sys.exit(f"bench: the ship pool has {len(ids)} spare notio sale products, the batches need {need}")
+    per = (BATCH_ROUNDS + 1) * BATCH
+    singles, batched, traced = ids[:per], ids[per:2 * per], ids[2 * per:2 * per + 2 * BATCH]
+    ct = {"CONTENT_TYPE": "application/json"}
+    exe = os.path.join(CGI_DIR, "notio", "acknowledge-sale")
+    tok = ship.tokens["notio"]
+    single_bodies = _write_lines(os.path.join(WORK, "bodies-ack-single.txt"),
+                                 [json.dumps({"menzzo_order_id": i}) for i in singles])
+    batch_bodies = _write_lines(os.path.join(WORK, "bodies-ack-batch.txt"),
+                                [json.dumps({"items": [{"menzzo_order_id": i} for i in batched[k:k + BATCH]]})
+                                 for k in range(0, per, BATCH)])
+    variants = [
+        dict(name=f"acknowledge {BATCH} sale products: {BATCH} single requests", exe=exe,
+             env=cgi_env(ship, "POST", token=tok, extra=ct), bodies=single_bodies, repeat=BATCH,
+             expect='"changed":true'),
+        dict(name=f"acknowledge {BATCH} sale products: one batch", exe=exe,
+             env=cgi_env(ship, "POST", token=tok, extra=ct), bodies=batch_bodies, expect='"success":true'),
+    ]
+    plan = os.path.join(WORK, "batch.plan")
+    write_plan(plan, variants)
+    log(f"batches: {BATCH} single acknowledges against one batch of {BATCH}, {BATCH_ROUNDS} rounds (+1 warm-up)")
+    p = subprocess.run([SPAWN, "-w", "1", "-e", os.path.join(WORK, "batch-stderr.log"), plan, str(BATCH_ROUNDS)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"bench: spawn failed: {p.stderr}")
+    by = {v["name"]: dict(v, wall=[], cpu=[], bad=0, missing=0) for v in variants}
+    for line in p.stdout.splitlines():
+        if line.startswith("#"):
+            continue
+        name, rnd, ns, rss, http, code, found, nbytes, cpu_us, minflt = line.split("\t")
+        r = by[name]
+        r["wall"].append(int(ns))
+        r["cpu"].append(int(cpu_us))
+        r["bad"] += http != "200" or code != "0"
+        r["missing"] += found != "1"
+    single = json.dumps({"menzzo_order_id": traced[0]})
+    batch = json.dumps({"items": [{"menzzo_order_id": i} for i in traced[1:1 + BATCH]]})
+    commits = {variants[0]["name"]: None if (c := commits_of(ship, tok, single)) is None else c * BATCH,
+               variants[1]["name"]: commits_of(ship, tok, batch)}
+    out = []
+    for v in variants:
+        r = by[v["name"]]
+        r["median"] = statistics.median(r["wall"])
+        r["cpu_median"] = statistics.median(r["cpu"])
+        r["commits"] = commits[v["name"]]
+        if r["bad"] or r["missing"]:
+            log(f"WARNING: {r['name']}: {r['bad']} run(s) not 200/exit 0, {r['missing']} without {v['expect']!r}")
+        out.append(r)
+    return out
+
+
 def _write_lines(path, lines):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -338,7 +436,8 @@ class Lighttpd:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PORT": str(self.port), "HOST": "127.0.0.1",
                "CGI_DIR": cgi_dir, "MENZZO_DATA_DIR": store.db, "MENZZO_FILES_DIR": store.files,
                "MENZZO_BASE_URL": "http://127.0.0.1:8080", "MENZZO_MODE": mode,
-               "FASTCGI_PROCS": str(FASTCGI_PROCS), "FASTCGI_SOCKET_DIR": os.path.join(WORK, f"run-{name}")}
+               "FASTCGI_PROCS": str(FASTCGI_PROCS), "FASTCGI_SOCKET_DIR": os.path.join(WORK, f"run-{name}"),
+               "MENZZO_RATE_LIMIT": RATE_LIMIT_ON}
         self.logpath = os.path.join(WORK, f"lighttpd-{name}.log")
         self.logf = open(self.logpath, "wb")
         conf = os.path.join(ROOT, "lighttpd.conf")
@@ -543,7 +642,7 @@ def verdict(ok):
     return "**met**" if ok else "**missed**"
 
 
-def report(mach, imports, direct, floor, wrk, elapsed):
+def report(mach, imports, direct, floor, wrk, elapsed, batches):
     d = {r["name"]: r for r in direct}
     base = d["baseline (page)"]["median"]
     base_post = d["baseline (ship-sale body)"]["median"]
@@ -576,6 +675,9 @@ def report(mach, imports, direct, floor, wrk, elapsed):
     cgi_rss = [r for r in direct if not r["kind"].startswith("baseline")]
     worst_rss = max(r["rss_max"] for r in cgi_rss)
     imp_min = min(s["lines_per_s"] for s in imports.values())
+    limit_cost = {r["twin"]: d[r["twin"]]["median"] / r["median"] for r in direct if r.get("twin")}
+    worst_limit = max(limit_cost.values())
+    best_limit = min(limit_cost.values())
 
     w("## Targets")
     w("")
@@ -603,6 +705,13 @@ def report(mach, imports, direct, floor, wrk, elapsed):
           f"{verdict(p99 <= 1.0)} |")
     w(f"| import ≥ 100 000 lines/s | {imp_min:,.0f} lines/s (slowest import) | {verdict(imp_min >= 100000)} |")
     w(f"| peak RSS of every CGI ≤ 4 MB | {worst_rss / 1024:.1f} MiB (largest) | {verdict(worst_rss <= 4096)} |")
+    w(f"| get-sales direct median, rate limit on vs off ≤ 5% apart | {(worst_limit - 1) * 100:+.1f}% "
+      f"({max(limit_cost, key=limit_cost.get)}; best {(best_limit - 1) * 100:+.1f}%, "
+      f"{min(limit_cost, key=limit_cost.get)}) | {verdict(worst_limit <= 1.05)} |")
+    if batches:
+        b1, b2 = batches
+        w(f"| acknowledge {BATCH}: one batch faster than {BATCH} single requests | {b1['median'] / b2['median']:.1f}× "
+          f"({b1['median'] / 1e6:.1f} ms against {b2['median'] / 1e6:.1f} ms) | {verdict(b2['median'] < b1['median'])} |")
     w("")
 
     w("## Direct runs (CGI spawned with its environment)")
@@ -629,6 +738,36 @@ def report(mach, imports, direct, floor, wrk, elapsed):
       "near it.")
     w("")
 
+    w("## The rate limit's cost (direct runs, same run)")
+    w("")
+    w("| variant | limit on: median ms | limit off: median ms | on / off |")
+    w("|---|---|---|---|")
+    for name, ratio in limit_cost.items():
+        off = [r for r in direct if r.get("twin") == name][0]
+        w(f"| {name} | {d[name]['median'] / 1e6:.3f} | {off['median'] / 1e6:.3f} | {ratio:.3f}× "
+          f"({(ratio - 1) * 100:+.1f}%) |")
+    w("")
+    w(f"On: `MENZZO_RATE_LIMIT={RATE_LIMIT_ON}`, the work of the default (one read-modify-write of the token's "
+      "bucket in the cache environment, no fsync) with a bucket the bench never empties; off: `MENZZO_RATE_LIMIT=0`. "
+      "asir-group's listing opens the cache environment anyway (its responses are cached): the limit adds one "
+      "transaction there. notio's is not cached: the limit opens the cache environment for that one transaction.")
+    w("")
+    if batches:
+        w(f"## Batches: acknowledge-sale of {BATCH} sale products (direct runs, same run)")
+        w("")
+        w("| variant | median ms (all of it) | CPU ms | durable commits (fdatasync + fsync + msync) | checks |")
+        w("|---|---|---|---|---|")
+        for r in batches:
+            check = "ok" if not (r["bad"] or r["missing"]) else f"{r['bad']} bad, {r['missing']} unexpected"
+            commits = "–" if r["commits"] is None else str(r["commits"])
+            w(f"| {r['name']} | {r['median'] / 1e6:.1f} | {r['cpu_median'] / 1e3:.1f} | {commits} | {check} |")
+        w("")
+        w(f"Each run changes {BATCH} different pending sale products (fsync on): the single requests as "
+          f"{BATCH} spawns one after the other (their wall times summed), the batch as one spawn with "
+          f"`{{\"items\": [...]}}`; {BATCH_ROUNDS} rounds, interleaved. Commits were counted on one more run "
+          "of each with `strace -f -c -e trace=fdatasync,fsync,msync` (the singles: one request's count times "
+          f"{BATCH}).")
+        w("")
     if wrk:
         w("## Behind lighttpd (wrk)")
         w("")
@@ -702,8 +841,9 @@ def main():
                f"ship pool ({SHIP_POOL:,} pending lines)": ship.import_stats}
 
     direct, floor = run_direct(small, big, ship)
+    batches = run_batches(ship)
     wrk = None if SKIP_WRK else run_wrk(small, big, ship)
-    text = report(mach, imports, direct, floor, wrk, time.perf_counter() - t0)
+    text = report(mach, imports, direct, floor, wrk, time.perf_counter() - t0, batches)
     with open(RESULTS, "w") as f:
         f.write(text)
     print()
