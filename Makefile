@@ -96,7 +96,7 @@ valgrind:
 	@$(MAKE) --no-print-directory $(addprefix build/vg/,$(EXES)) build/asan/helpers/hold_reader
 	MENZZO_VALGRIND=1 $(PYTHON) tests/run.py test_foundation.test_health test_foundation.test_auth \
 	    test_foundation.test_get_sales test_foundation.test_import test_foundation.test_store \
-	    test_get_sales test_actions test_crash.test_security
+	    test_get_sales test_actions test_crash.test_security test_refusals test_packages test_batches test_upgrade
 
 clean:
 	rm -rf build bin $(foreach s,$(SUPPLIERS),cgi-bin/$(s)) cgi-bin/files cgi-bin/health

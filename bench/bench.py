@@ -16,10 +16,15 @@ absolute figure is asserted anywhere; targets are ratios of the same run).
    requests against one batch of 100, interleaved in the same run (wall time
    of the 100 spawns against the one), and the durable commits each costs
    (fdatasync, fsync and msync counted under strace -f -c).
-4. Through lighttpd: the project's lighttpd.conf serves each store; the same
+4. The rate limit in a FastCGI responder: notio's get-sales responders,
+   limit on and off, started as a web server starts them (tests/fcgi.py)
+   and sent the same requests in interleaved rounds; the responder's own
+   CPU time per request (/proc/PID/stat), which the client's cost does not
+   blur.
+5. Through lighttpd: the project's lighttpd.conf serves each store; the same
    configuration with CGI_DIR pointing at copies of the baseline serves the
    baseline; wrk runs alternate between them.
-5. Writes bench/RESULTS.md and prints it.
+6. Writes bench/RESULTS.md and prints it.
 
 The rate limit is on in every run (MENZZO_RATE_LIMIT=1000000,1000000: the
 same work per request as the default, a bucket the bench never empties),
@@ -27,7 +32,8 @@ except in the variants named "rate limit off", which measure what it costs.
 
 Settings (environment): BENCH_N (300), BENCH_WRK_DURATION (10), BENCH_WRK_ROUNDS (3),
 BENCH_WRK_THREADS (2), BENCH_WRK_CONNECTIONS (8), BENCH_BIG (1000000), BENCH_SMALL (10000),
-BENCH_SHIP_POOL (60000), BENCH_SKIP_WRK (0), BENCH_BATCH_ROUNDS (20).
+BENCH_SHIP_POOL (60000), BENCH_SKIP_WRK (0), BENCH_BATCH_ROUNDS (20), BENCH_FCGI_ROUNDS (10),
+BENCH_FCGI_REQUESTS (2000).
 """
 import datetime
 import hashlib
@@ -71,6 +77,8 @@ SHIP_POOL = setting("BENCH_SHIP_POOL", 60000)
 SKIP_WRK = setting("BENCH_SKIP_WRK", 0)
 FASTCGI_PROCS = setting("BENCH_FASTCGI_PROCS", 2)
 BATCH_ROUNDS = setting("BENCH_BATCH_ROUNDS", 20)
+FCGI_ROUNDS = setting("BENCH_FCGI_ROUNDS", 10)
+FCGI_REQUESTS = setting("BENCH_FCGI_REQUESTS", 2000)
 BATCH = 100
 RATE_LIMIT_ON = "1000000,1000000"
 WARMUP = 5
@@ -352,6 +360,53 @@ def commits_of(store, token, body):
         if m and m.group(2) != "total":
             calls += int(m.group(1))
     return calls
+
+
+def responder_cpu_ns(pid):
+    """The CPU time a (single-threaded) process has run, in nanoseconds: /proc/PID/schedstat's first field
+    (the scheduler's own account, finer than the clock ticks of /proc/PID/stat)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0])
+
+
+def run_responder_limit(small, big):
+    """get-sales notio as FastCGI responders, rate limit on and off, for both stores: the same requests
+    in interleaved rounds (the order alternating); the responders' CPU time per request and the client's
+    wall time per request."""
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    import fcgi  # the tests' FastCGI client and responder starter
+    exe = os.path.join(CGI_DIR, "notio", "get-sales")
+    variants = []
+    for tag, st in (("10k", small), ("1M", big)):
+        for limit, value in (("on", RATE_LIMIT_ON), ("off", "0")):
+            env = dict(cgi_env(st, token=st.tokens["notio"], extra={"MENZZO_RATE_LIMIT": value}),
+                       PATH="/usr/bin:/bin")
+            variants.append({"store": tag, "limit": limit, "env": env, "cpu_ns": 0, "requests": 0, "wall": []})
+    # A responder of each variant per round, started afresh: what differs from one process to another
+    # (its placement, its memory's layout) falls on all variants alike instead of on one.
+    for rnd in range(FCGI_ROUNDS):
+        order = variants if rnd % 2 == 0 else variants[::-1]
+        for v in order:
+            r = fcgi.Responder(exe, v["env"])
+            try:
+                for i in range(200 + FCGI_REQUESTS):  # 200 to warm: store and cache opened, pages mapped
+                    if i == 200:
+                        t0, c0 = time.perf_counter_ns(), responder_cpu_ns(r.proc.pid)
+                    out, _, _ = r.request(v["env"])
+                    if not out.startswith(b"Status: 200"):
+                        sys.exit(f"bench: a FastCGI get-sales answered {out[:200]!r}")
+                v["cpu_ns"] += responder_cpu_ns(r.proc.pid) - c0
+                v["requests"] += FCGI_REQUESTS
+                v["wall"].append((time.perf_counter_ns() - t0) / FCGI_REQUESTS)
+            finally:
+                r.stop()
+        log(f"FastCGI rate-limit round {rnd + 1}/{FCGI_ROUNDS}: " + ", ".join(
+            f"{v['store']} {v['limit']} {v['wall'][-1] / 1e3:.0f} us" for v in variants))
+    out = {}
+    for v in variants:
+        out[(v["store"], v["limit"])] = {"cpu_us": v["cpu_ns"] / 1e3 / v["requests"],
+                                         "wall_us": statistics.median(v["wall"]) / 1e3, "requests": v["requests"]}
+    return out
 
 
 def run_batches(ship):
@@ -642,7 +697,7 @@ def verdict(ok):
     return "**met**" if ok else "**missed**"
 
 
-def report(mach, imports, direct, floor, wrk, elapsed, batches):
+def report(mach, imports, direct, floor, wrk, elapsed, batches, fcgi_limit):
     d = {r["name"]: r for r in direct}
     base = d["baseline (page)"]["median"]
     base_post = d["baseline (ship-sale body)"]["median"]
@@ -708,6 +763,11 @@ def report(mach, imports, direct, floor, wrk, elapsed, batches):
     w(f"| get-sales direct median, rate limit on vs off ≤ 5% apart | {(worst_limit - 1) * 100:+.1f}% "
       f"({max(limit_cost, key=limit_cost.get)}; best {(best_limit - 1) * 100:+.1f}%, "
       f"{min(limit_cost, key=limit_cost.get)}) | {verdict(worst_limit <= 1.05)} |")
+    fl = {tag: fcgi_limit[(tag, "on")]["cpu_us"] / fcgi_limit[(tag, "off")]["cpu_us"] for tag in ("10k", "1M")}
+    fworst = max(fl, key=fl.get)
+    w(f"| get-sales FastCGI responder CPU per request, rate limit on vs off ≤ 5% apart | "
+      f"{(fl[fworst] - 1) * 100:+.1f}% (notio {fworst}; {(min(fl.values()) - 1) * 100:+.1f}% on the other) | "
+      f"{verdict(fl[fworst] <= 1.05)} |")
     if batches:
         b1, b2 = batches
         w(f"| acknowledge {BATCH}: one batch faster than {BATCH} single requests | {b1['median'] / b2['median']:.1f}× "
@@ -751,6 +811,23 @@ def report(mach, imports, direct, floor, wrk, elapsed, batches):
       "bucket in the cache environment, no fsync) with a bucket the bench never empties; off: `MENZZO_RATE_LIMIT=0`. "
       "asir-group's listing opens the cache environment anyway (its responses are cached): the limit adds one "
       "transaction there. notio's is not cached: the limit opens the cache environment for that one transaction.")
+    w("")
+    w("## The rate limit's cost in a FastCGI responder (same run)")
+    w("")
+    w("| variant | limit on: responder CPU µs / request | limit off | on / off | client wall µs / request, on | off |")
+    w("|---|---|---|---|---|---|")
+    for tag in ("10k", "1M"):
+        on, off = fcgi_limit[(tag, "on")], fcgi_limit[(tag, "off")]
+        w(f"| get-sales notio {tag} | {on['cpu_us']:.1f} | {off['cpu_us']:.1f} | {on['cpu_us'] / off['cpu_us']:.3f}× "
+          f"({(on['cpu_us'] / off['cpu_us'] - 1) * 100:+.1f}%) | {on['wall_us']:.0f} | {off['wall_us']:.0f} |")
+    w("")
+    w(f"Responders of notio's get-sales (10k and 1M stores, limit on and off), started as a web server "
+      f"starts one (a listening socket as standard input): {FCGI_ROUNDS} rounds, in each a fresh responder "
+      f"of every variant (the order alternating) warmed with 200 requests, then sent {FCGI_REQUESTS:,}; CPU: the time the responder ran "
+      "(/proc/PID/schedstat) over all rounds, divided by the requests; wall: the median over the rounds of the "
+      "client's time per request (a Python client, one connection per request, so most of it is the client's). "
+      "A responder opens the cache environment once: what the limit costs each request is its one write "
+      "transaction (no fsync).")
     w("")
     if batches:
         w(f"## Batches: acknowledge-sale of {BATCH} sale products (direct runs, same run)")
@@ -842,8 +919,9 @@ def main():
 
     direct, floor = run_direct(small, big, ship)
     batches = run_batches(ship)
+    fcgi_limit = run_responder_limit(small, big)
     wrk = None if SKIP_WRK else run_wrk(small, big, ship)
-    text = report(mach, imports, direct, floor, wrk, time.perf_counter() - t0, batches)
+    text = report(mach, imports, direct, floor, wrk, time.perf_counter() - t0, batches, fcgi_limit)
     with open(RESULTS, "w") as f:
         f.write(text)
     print()

@@ -26,8 +26,8 @@ static const char *const cache_db_names[CDB__MAX] = { "entry", "expiry", "bucket
 
 struct cache {
 	struct store s;
-	int dbs_open;    /* the databases' handles are the environment's (a transaction that opened them ended well) */
-	int all_opened;  /* the transaction under way opened every database */
+	unsigned opened;   /* the databases (1 << cache_db) whose handles are the environment's */
+	unsigned opening;  /* those the transaction under way opened: the environment's once it ends well */
 	char dir[4096];  /* the directory holding cache.<boot id>, for the free-space floor */
 };
 
@@ -100,29 +100,33 @@ cache_open(struct cache **cp, const char *dir, size_t size, int create)
 	return STORE_OK;
 }
 
+#define ENTRIES ((1u << CDB_ENTRY) | (1u << CDB_EXPIRY))
+#define BUCKETS (1u << CDB_BUCKET)
+
 /*
- * Begins a transaction of the cache with its databases open: the first
- * one opens them (a write one creating those missing: a cache an earlier
- * release created has no bucket database).  STORE_NOTFOUND for a read when
- * the cache has no entries database yet.
+ * Begins a transaction of the cache with the databases of need (a mask of
+ * 1 << cache_db) open: a transaction opens those no earlier one opened (a
+ * write one creating those missing: a cache an earlier release created has
+ * no bucket database), and only those, so that a rate limit's transaction
+ * in a fresh process opens one database, not three.  STORE_NOTFOUND for a
+ * read of a database not created yet.
  */
 static int
-cache_begin(struct cache *c, int write, struct store_txn **tp)
+cache_begin(struct cache *c, int write, unsigned need, struct store_txn **tp)
 {
 	int rc = store_begin(&c->s, write, tp), lr = 0;
 
-	if (rc != STORE_OK || c->dbs_open)
+	c->opening = 0;
+	if (rc != STORE_OK)
 		return rc;
-	c->all_opened = 1;
 	for (unsigned i = 0; i < CDB__MAX && lr == 0; i++)
-		if ((lr = mdb_dbi_open((*tp)->txn, cache_db_names[i], write ? MDB_CREATE : 0, &c->s.dbi[i])) ==
-		    MDB_NOTFOUND && i == CDB_BUCKET) {
-			lr = 0; /* only rate limits need it, and they write: their transaction will open it */
-			c->all_opened = 0;
-		}
+		if ((need & ~c->opened & (1u << i)) != 0 &&
+		    (lr = mdb_dbi_open((*tp)->txn, cache_db_names[i], write ? MDB_CREATE : 0, &c->s.dbi[i])) == 0)
+			c->opening |= 1u << i;
 	if (lr != 0) {
 		store_abort(*tp);
 		*tp = NULL;
+		c->opening = 0; /* an aborted transaction's handles are closed with it */
 		rc = map_err(lr);
 		return rc != STORE_OK ? rc : STORE_UNAVAILABLE;
 	}
@@ -135,8 +139,9 @@ cache_end(struct cache *c, struct store_txn *t)
 {
 	int rc = store_commit(t);
 
-	if (rc == STORE_OK && c->all_opened)
-		c->dbs_open = 1;
+	if (rc == STORE_OK)
+		c->opened |= c->opening;
+	c->opening = 0;
 	return rc;
 }
 
@@ -196,7 +201,7 @@ cache_get(struct cache *c, const void *key, size_t keylen, int64_t now, struct c
 	MDB_val v;
 	int rc;
 
-	if ((rc = cache_begin(c, 0, &t)) != STORE_OK)
+	if ((rc = cache_begin(c, 0, ENTRIES, &t)) != STORE_OK)
 		return rc;
 	if ((rc = txn_get(t, CDB_ENTRY, key, keylen, &v)) == STORE_OK)
 		rc = entry_decode(&v, now, e);
@@ -291,7 +296,7 @@ evict(struct cache *c, int all)
 	struct store_txn *t;
 	MDB_stat ms;
 
-	if (cache_begin(c, 1, &t) != STORE_OK)
+	if (cache_begin(c, 1, ENTRIES, &t) != STORE_OK)
 		return;
 	if (all || mdb_stat(t->txn, c->s.dbi[CDB_EXPIRY], &ms) != 0) {
 		int rc;
@@ -318,7 +323,7 @@ cache_put(struct cache *c, const struct cache_key *k, int64_t expires_at,
 	for (int attempt = 0; attempt < 3; attempt++) {
 		if (attempt > 0)
 			evict(c, attempt == 2);
-		if ((rc = cache_begin(c, 1, &t)) != STORE_OK)
+		if ((rc = cache_begin(c, 1, ENTRIES, &t)) != STORE_OK)
 			return rc;
 		drop_older_generations(t, k);
 		sweep(t, now, CACHE_SWEEP);
@@ -359,7 +364,7 @@ cache_bucket(struct cache *c, uint32_t id, cache_bucket_fn decide, void *ctx)
 	for (int attempt = 0; attempt < 3; attempt++) {
 		if (attempt > 0)
 			evict(c, attempt == 2);
-		if ((rc = cache_begin(c, 1, &t)) != STORE_OK)
+		if ((rc = cache_begin(c, 1, BUCKETS, &t)) != STORE_OK)
 			return rc;
 		bucket_update(t, id, decide, ctx);
 		if ((rc = cache_end(c, t)) != STORE_FULL)
@@ -414,7 +419,7 @@ purge_expired(const char *dir, int64_t now, uint64_t *removed)
 
 	if (rc != STORE_OK || c == NULL)
 		return rc == STORE_NOTFOUND ? STORE_OK : rc;
-	if ((rc = cache_begin(c, 1, &t)) == STORE_OK) {
+	if ((rc = cache_begin(c, 1, ENTRIES, &t)) == STORE_OK) {
 		uint64_t n = sweep(t, now, 0);
 		if ((rc = cache_end(c, t)) == STORE_OK)
 			*removed = n;

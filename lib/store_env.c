@@ -77,6 +77,10 @@ allocate_lock_file(const char *dir)
 
 	if (snprintf(path, sizeof(path), "%s/lock.mdb", dir) >= (int)sizeof(path))
 		return ENAMETOOLONG;
+	/* The usual case, a file allocated by an earlier opener, costs one lstat (a symbolic link goes on to be refused). */
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= LOCK_FILE_SIZE &&
+	    (off_t)st.st_blocks * 512 >= st.st_size)
+		return 0;
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
 		return errno == EROFS || errno == EACCES ? 0 : errno;
 	if (fstat(fd, &st) != 0)
@@ -108,13 +112,38 @@ check_data_size(MDB_env *env, const char *dir, char *why, size_t whylen)
 	return MDB_CORRUPTED;
 }
 
+/* The named databases, in one transaction (names NULL: the caller opens them in its first). */
+static int
+open_dbs(struct store *s, const char *const *names, unsigned ndbs, int create, const struct env_check *check)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(s->env, create ? 0 : MDB_RDONLY, &txn)) != 0)
+		return rc;
+	for (unsigned i = 0; i < ndbs && rc == 0; i++) {
+		rc = mdb_dbi_open(txn, names[i], create ? MDB_CREATE : 0, &s->dbi[i]);
+		/* A database a later format added: the check decides whether its absence is an old format. */
+		if (rc == MDB_NOTFOUND && check != NULL && i >= check->required) {
+			s->absent |= 1u << i;
+			rc = 0;
+		}
+	}
+	if (rc == 0 && check != NULL && check->fn != NULL)
+		rc = check->fn(txn, s, create, check->arg);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
 int
 env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, int create,
     const char *const *names, unsigned ndbs, char *why, size_t whylen, const struct env_check *check)
 {
 	char path[4096];
 	struct stat st;
-	MDB_txn *txn;
 	int rc, dead, fd;
 
 	if (create) {
@@ -144,30 +173,10 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 	    (rc = check_data_size(s->env, dir, why, whylen)) != 0)
 		goto fail;
 	mdb_reader_check(s->env, &dead);
-	if (names == NULL) {
-		/* The caller opens the databases in its first transaction. */
-		s->ndbs = ndbs;
-		return 0;
-	}
-	if ((rc = txn_begin(s->env, create ? 0 : MDB_RDONLY, &txn)) != 0)
-		goto fail;
-	for (unsigned i = 0; i < ndbs && rc == 0; i++) {
-		rc = mdb_dbi_open(txn, names[i], create ? MDB_CREATE : 0, &s->dbi[i]);
-		/* A database a later format added: the check decides whether its absence is an old format. */
-		if (rc == MDB_NOTFOUND && check != NULL && i >= check->required) {
-			s->absent |= 1u << i;
-			rc = 0;
-		}
-	}
-	if (rc == 0 && check != NULL && check->fn != NULL)
-		rc = check->fn(txn, s, create, check->arg);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		goto fail;
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if (names != NULL && (rc = open_dbs(s, names, ndbs, create, check)) != 0)
 		goto fail;
 	s->ndbs = ndbs;
+	/* The file's identity, for store_stale: a store restored or a cache purged is a new inode. */
 	if (mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0) {
 		s->dev = st.st_dev;
 		s->ino = st.st_ino;

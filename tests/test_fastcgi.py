@@ -219,6 +219,37 @@ def test_a_store_replaced_on_disk_is_reopened():
         s.close()
 
 
+def test_a_purged_cache_is_reopened_and_buckets_start_full():
+    """cache purge --all deletes the cache's files under a responder that has them open: its next request
+    neither serves a page from the deleted file nor counts against the deleted buckets; it opens the new
+    cache, which its next requests fill."""
+    s, tok = fixture()
+    try:
+        env = dict(s.env, MENZZO_RATE_LIMIT="1,10", MENZZO_CACHE_TTL_ASIR_GROUP="600")  # the fixture caches nothing
+        r = Responder(os.path.join(CGI_DIR, "asir-group", "get-sales"), env)
+        try:
+            def get():
+                out = r.request(params(token=tok["asir-group"]))[0]
+                head = out.split(b"\r\n\r\n", 1)[0].decode()
+                assert head.startswith("Status: 200"), out[:300]
+                return (re.search(r"X-Cache: (\w+)", head).group(1),
+                        int(re.search(r'RateLimit: "per-token";r=(\d+)', head).group(1)))
+            assert get() == ("MISS", 9) and get() == ("HIT", 8) and get() == ("HIT", 7)
+            s.admin("cache", "purge", "--all")
+            assert not [n for n in os.listdir(s.env["MENZZO_DATA_DIR"]) if n.startswith("cache.")]
+            got = get()
+            assert got == ("MISS", 9), ("the deleted cache was still used", got)
+            assert get() == ("HIT", 8)
+            assert [n for n in os.listdir(s.env["MENZZO_DATA_DIR"]) if n.startswith("cache.")], \
+                "the new cache is on disk"
+        finally:
+            code, err = r.stop()
+        check_sanitizer(err, "responder")
+        assert code == 0, err
+    finally:
+        s.close()
+
+
 def test_an_import_that_grows_the_map_while_responders_serve():
     """The responder opened the store with a small map; an import from a process with a larger one
     grows the file past it: the responder adopts the new size (MDB_MAP_RESIZED) and reads everything."""
