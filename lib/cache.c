@@ -123,6 +123,7 @@ cache_begin(struct cache *c, int write, unsigned need, struct store_txn **tp)
 		if ((need & ~c->opened & (1u << i)) != 0 &&
 		    (lr = mdb_dbi_open((*tp)->txn, cache_db_names[i], write ? MDB_CREATE : 0, &c->s.dbi[i])) == 0)
 			c->opening |= 1u << i;
+	(*tp)->opened_dbs = c->opening != 0;
 	if (lr != 0) {
 		store_abort(*tp);
 		*tp = NULL;

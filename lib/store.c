@@ -226,6 +226,7 @@ store_begin(struct store *s, int write, struct store_txn **tp)
 	}
 	t->s = s;
 	t->write = write;
+	t->opened_dbs = 0;
 	t->err = STORE_OK;
 	*tp = t;
 	return STORE_OK;
@@ -248,7 +249,7 @@ txn_end(struct store_txn *t, int commit)
 	int err = t->err;
 
 	close_cursors(t);
-	if (!t->write && t->s->spare == NULL && !t->s->broken) {
+	if (!t->write && !t->opened_dbs && t->s->spare == NULL && !t->s->broken) {
 		/* A read transaction commits nothing: keep it, reset, for the next one. */
 		mdb_txn_reset(t->txn);
 		t->s->spare = t;

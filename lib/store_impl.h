@@ -43,6 +43,7 @@ struct store_txn {
 	MDB_cursor *cur[STORE_DBS_MAX];
 	int err;
 	int write;
+	int opened_dbs;  /* it opened database handles: a read then commits (a reset would close them) */
 };
 
 /* The one place LMDB and system codes become store_results. */

@@ -11,6 +11,7 @@ import inspect
 import os
 import subprocess
 import sys
+import threading
 import time
 import traceback
 
@@ -53,11 +54,21 @@ def main(argv):
         else:
             print(f"ok   {name}")
 
+    # An assertion in a test's worker thread fails that test: it must not only print a traceback.
+    thread_errors = []
+
+    def thread_failed(args):
+        thread_errors.append("".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback)))
+    threading.excepthook = thread_failed
+
     def run_test(name, fn):
         nonlocal passed, failed
         t0 = time.time()
+        del thread_errors[:]
         try:
             fn()
+            if thread_errors:
+                raise AssertionError(f"{len(thread_errors)} worker thread(s) failed; the first:\n{thread_errors[0]}")
         except MissingTool as e:
             failed += 1
             failures.append(f"{name}: {e}")

@@ -28,7 +28,7 @@ def _spawn_cgi(store, path, body, token):
 
 def test_sigkill_writers_lose_nothing():
     rng = random.Random(20260115)
-    with Store() as s:
+    with Store(MENZZO_RATE_LIMIT="0") as s:    # four writers flat out: over the default rate limit
         n = 300
         s.import_lines([sale(1000 + i // 2, 1 + i, order_date="2026-01-%02d" % (1 + i % 28)) for i in range(n)])
         tok = s.token("asir-group")
@@ -126,7 +126,8 @@ def test_sigkill_responders_lose_nothing():
         answered, errors, kills = {}, [], 0
         lock = threading.Lock()
         deadline = time.time() + 10
-        with Lighttpd(s, env={"FASTCGI_PROCS": "2"}) as web:
+        # four clients as fast as they can for 10 s: far over the default rate limit, which is not what this tests
+        with Lighttpd(s, env={"FASTCGI_PROCS": "2", "MENZZO_RATE_LIMIT": "0"}) as web:
             def worker(seed):
                 r = random.Random(seed)
                 while time.time() < deadline:
