@@ -93,7 +93,7 @@ test:
 # The CGI-direct tests again, on the optimised build under valgrind memcheck.
 valgrind:
 	@sh tools/install-deps.sh test
-	@$(MAKE) --no-print-directory $(addprefix build/vg/,$(EXES)) build/asan/helpers/hold_reader
+	@$(MAKE) --no-print-directory $(addprefix build/vg/,$(EXES)) $(filter build/asan/helpers/%,$(UNIT_TESTS))
 	MENZZO_VALGRIND=1 $(PYTHON) tests/run.py test_foundation.test_health test_foundation.test_auth \
 	    test_foundation.test_get_sales test_foundation.test_import test_foundation.test_store \
 	    test_get_sales test_actions test_crash.test_security test_refusals test_packages test_batches test_upgrade
