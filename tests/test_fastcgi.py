@@ -1,6 +1,7 @@
 """The executables as persistent FastCGI responders (SPEC §7): many requests through one process, no
 state carried from one request to the next, the same bytes out as plain CGI, and a store that changes
 under the process.  tests/fcgi.py starts a responder as a web server would and speaks FastCGI to it."""
+import contextlib
 import json
 import os
 import re
@@ -45,29 +46,48 @@ def normalised(out):
     return re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"T", out)
 
 
+def body_of(out):
+    """The JSON body of a responder's output."""
+    return json.loads(out.split(b"\r\n\r\n", 1)[1])
+
+
 def cgi_output(s, exe, p, body=b"", env=None):
     r = s.run([os.path.join(CGI_DIR, exe)], input=body, env=dict(with_length(p, body), **(env or {})))
     assert r.returncode == 0, r.stderr
     return r.stdout
 
 
+@contextlib.contextmanager
 def fixture():
-    s = Store(MENZZO_CACHE_TTL_ASIR_GROUP="0")
-    s.import_lines([sale(10 + i, 100 + i, supplier=("asir-group", "notio")[i % 2], label=f"labels/{i}.pdf")
-                    for i in range(60)])
-    os.makedirs(os.path.join(s.env["MENZZO_FILES_DIR"], "labels"), exist_ok=True)
-    for i in range(60):
-        with open(os.path.join(s.env["MENZZO_FILES_DIR"], "labels", f"{i}.pdf"), "wb") as f:
-            f.write(b"%PDF-1.4\n% label " + str(i).encode() + b"\n%%EOF\n")
-    return s, {sup: s.token(sup) for sup in ("asir-group", "notio")}
+    """A store of 60 sale products of both suppliers, with labels, and a token of each (closed at the end)."""
+    with Store(MENZZO_CACHE_TTL_ASIR_GROUP="0") as s:
+        s.import_lines([sale(10 + i, 100 + i, supplier=("asir-group", "notio")[i % 2], label=f"labels/{i}.pdf")
+                        for i in range(60)])
+        os.makedirs(os.path.join(s.env["MENZZO_FILES_DIR"], "labels"), exist_ok=True)
+        for i in range(60):
+            with open(os.path.join(s.env["MENZZO_FILES_DIR"], "labels", f"{i}.pdf"), "wb") as f:
+                f.write(b"%PDF-1.4\n% label " + str(i).encode() + b"\n%%EOF\n")
+        yield s, {sup: s.token(sup) for sup in ("asir-group", "notio")}
+
+
+@contextlib.contextmanager
+def serving(exe, env, what="responder"):
+    """A responder of exe started as a web server starts one; when the block ends it must exit 0, its
+    sanitizer report (if any) clean."""
+    r = Responder(exe, env)
+    try:
+        yield r
+    finally:
+        code, err = r.stop()
+    check_sanitizer(err, what)
+    assert code == 0, (what, code, err[-2000:])
 
 
 def test_interleaved_requests_answer_as_cgi_byte_for_byte():
     """Both suppliers' tokens, bad tokens and every error path, interleaved on one responder per
     executable: each answer is what the same request gets from plain CGI on a copy of the store (but for
     the request id and the time of day)."""
-    s, tok = fixture()
-    try:
+    with fixture() as (s, tok):
         twin = os.path.join(s.dir, "twin")
         shutil.copytree(s.env["MENZZO_DATA_DIR"], twin)
         big = b'{"menzzo_order_id": "' + b"1" * 70000 + b'"}'
@@ -104,8 +124,7 @@ def test_interleaved_requests_answer_as_cgi_byte_for_byte():
             "health": [params(), params(method="POST")],
         }
         for exe, reqs in cases.items():
-            r = Responder(os.path.join(CGI_DIR, exe), s.env)
-            try:
+            with serving(os.path.join(CGI_DIR, exe), s.env, f"responder {exe}") as r:
                 for rnd in range(3):  # the same requests again: nothing of one carries into the next
                     for req in reqs:
                         p, body = req if isinstance(req, tuple) else (req, b"")
@@ -113,22 +132,14 @@ def test_interleaved_requests_answer_as_cgi_byte_for_byte():
                         # plain CGI, the same request, on the twin store that saw the same requests
                         want = cgi_output(s, exe, p, body, env={"MENZZO_DATA_DIR": twin})
                         assert normalised(out) == normalised(want), (exe, rnd, p, out[:300], want[:300])
-            finally:
-                code, err = r.stop()
-            check_sanitizer(err, f"responder {exe}")
-            assert code == 0, (exe, code, err[-2000:])
-    finally:
-        s.close()
 
 
 def test_many_requests_one_responder_memory_stays_flat():
     """100 000 requests to one responder (the deployed build): its resident set grows less than 1 MiB
     between the 1 000th request and the last; then a sanitizer build, a shorter run, exits clean."""
-    s, tok = fixture()
-    try:
+    with fixture() as (s, tok):
         env = dict(s.env, MENZZO_PAGE_SIZE="5")
-        r = Responder(os.path.join(OPT_CGI_DIR, "asir-group", "get-sales"), env)
-        try:
+        with serving(os.path.join(OPT_CGI_DIR, "asir-group", "get-sales"), env) as r:
             queries = ("", "page=2", "status=all", "page=0", "order_number=10")
             toks = (tok["asir-group"], tok["notio"], "bogus")
             n = int(os.environ.get("MENZZO_FASTCGI_REQUESTS", "100000"))
@@ -141,28 +152,16 @@ def test_many_requests_one_responder_memory_stays_flat():
             grown = r.rss_kib() - base
             print(f"    {n} requests: RSS {base} KiB after 1000, grew {grown} KiB by the end")
             assert grown < 1024, f"RSS grew {grown} KiB"
-        finally:
-            code, err = r.stop()
-        assert code == 0, err
-        r = Responder(os.path.join(CGI_DIR, "asir-group", "get-sales"), env)
-        try:
+        with serving(os.path.join(CGI_DIR, "asir-group", "get-sales"), env, "sanitizer-built responder at exit") as r:
             for i in range(3000):
                 r.request(params(query=("", "page=0", "status=all")[i % 3], token=(tok["asir-group"], "x")[i % 2]))
-        finally:
-            code, err = r.stop()
-        check_sanitizer(err, "sanitizer-built responder at exit")
-        assert code == 0, err
-    finally:
-        s.close()
 
 
 def test_a_request_that_fails_half_way_leaves_the_next_one_correct():
-    s, tok = fixture()
-    try:
-        r = Responder(os.path.join(CGI_DIR, "asir-group", "ship-sale"), s.env)
+    with fixture() as (s, tok):
         good = (params(method="POST", token=tok["asir-group"], content_type="application/json"),
                 b'{"menzzo_order_id": "10_100"}')
-        try:
+        with serving(os.path.join(CGI_DIR, "asir-group", "ship-sale"), s.env) as r:
             # a client gone after sending its request
             ask(r, *good, close_early=True)
             # 413, a body shorter than its Content-Length, a malformed body
@@ -179,31 +178,23 @@ def test_a_request_that_fails_half_way_leaves_the_next_one_correct():
             assert out.startswith(b"Status: 503"), out[:200]
             shutil.move(db + ".away", db)
             out = ask(r, *good)[0]
-            body = json.loads(out.split(b"\r\n\r\n", 1)[1])
+            body = body_of(out)
             assert body["success"] is True and body["menzzo_order_id"] == "10_100", body
             out = ask(r, *good)[0]
-            assert json.loads(out.split(b"\r\n\r\n", 1)[1])["changed"] is False
-        finally:
-            code, err = r.stop()
-        check_sanitizer(err, "responder")
-        assert code == 0, err
+            assert body_of(out)["changed"] is False
         assert [json.loads(l)["action"] for l in s.admin("log", "10_100").stdout.splitlines()] == \
             ["imported", "shipped"], "the client that hung up may or may not have shipped; once only"
-    finally:
-        s.close()
 
 
 def test_a_store_replaced_on_disk_is_reopened():
     """A store restored from a backup (a new inode) is read on the next request, not the old file."""
-    s, tok = fixture()
-    try:
+    with fixture() as (s, tok):
         backup = os.path.join(s.dir, "backup")
         s.admin("backup", backup)
-        r = Responder(os.path.join(CGI_DIR, "notio", "get-sales"), s.env)
-        try:
+        with serving(os.path.join(CGI_DIR, "notio", "get-sales"), s.env) as r:
             def ids():
                 out = r.request(params(query="status=all", token=tok["notio"]))[0]
-                return [i["menzzo_order_id"] for i in json.loads(out.split(b"\r\n\r\n", 1)[1])]
+                return [i["menzzo_order_id"] for i in body_of(out)]
             before = ids()
             s.import_lines([sale(900, 9000, supplier="notio")])
             assert "900_9000" in ids(), "a change by another process is seen"
@@ -211,23 +202,15 @@ def test_a_store_replaced_on_disk_is_reopened():
             shutil.rmtree(db)
             shutil.copytree(backup, db)
             assert ids() == before, "the restored store is served"
-        finally:
-            code, err = r.stop()
-        check_sanitizer(err, "responder")
-        assert code == 0, err
-    finally:
-        s.close()
 
 
 def test_a_purged_cache_is_reopened_and_buckets_start_full():
     """cache purge --all deletes the cache's files under a responder that has them open: its next request
     neither serves a page from the deleted file nor counts against the deleted buckets; it opens the new
     cache, which its next requests fill."""
-    s, tok = fixture()
-    try:
+    with fixture() as (s, tok):
         env = dict(s.env, MENZZO_RATE_LIMIT="1,10", MENZZO_CACHE_TTL_ASIR_GROUP="600")  # the fixture caches nothing
-        r = Responder(os.path.join(CGI_DIR, "asir-group", "get-sales"), env)
-        try:
+        with serving(os.path.join(CGI_DIR, "asir-group", "get-sales"), env) as r:
             def get():
                 out = r.request(params(token=tok["asir-group"]))[0]
                 head = out.split(b"\r\n\r\n", 1)[0].decode()
@@ -242,22 +225,14 @@ def test_a_purged_cache_is_reopened_and_buckets_start_full():
             assert get() == ("HIT", 8)
             assert [n for n in os.listdir(s.env["MENZZO_DATA_DIR"]) if n.startswith("cache.")], \
                 "the new cache is on disk"
-        finally:
-            code, err = r.stop()
-        check_sanitizer(err, "responder")
-        assert code == 0, err
-    finally:
-        s.close()
 
 
 def test_an_import_that_grows_the_map_while_responders_serve():
     """The responder opened the store with a small map; an import from a process with a larger one
     grows the file past it: the responder adopts the new size (MDB_MAP_RESIZED) and reads everything."""
-    s, tok = fixture()
-    try:
+    with fixture() as (s, tok):
         small = dict(s.env, MENZZO_MAP_SIZE="1M")
-        r = Responder(os.path.join(CGI_DIR, "notio", "get-sales"), small)
-        try:
+        with serving(os.path.join(CGI_DIR, "notio", "get-sales"), small) as r:
             assert r.request(params(token=tok["notio"]))[0].startswith(b"Status: 200")
             lines = [sale(5000 + i, 50000 + i, supplier="notio", sku="X" * 60) for i in range(6000)]
             p = s.admin("import", "-", input="".join(json.dumps(l) + "\n" for l in lines),
@@ -266,11 +241,5 @@ def test_an_import_that_grows_the_map_while_responders_serve():
             assert os.path.getsize(os.path.join(s.env["MENZZO_DATA_DIR"], "data.mdb")) > 1 << 20
             out = r.request(params(query="order_number=10999", token=tok["notio"]))[0]
             assert out.startswith(b"Status: 200"), out[:300]
-            items = json.loads(out.split(b"\r\n\r\n", 1)[1])
+            items = body_of(out)
             assert [i["menzzo_order_id"] for i in items] == ["10999_55999"], items
-        finally:
-            code, err = r.stop()
-        check_sanitizer(err, "responder")
-        assert code == 0, err
-    finally:
-        s.close()
