@@ -64,6 +64,31 @@ def check_sanitizer(text, what):
             raise SanitizerReport(f"{what}: sanitizer report:\n{text[-4000:]}")
 
 
+def stop_process(proc, timeout=10):
+    """Stops a server the test started, by its PID: SIGTERM, then SIGKILL after timeout seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def pids_of(exe):
+    """The PIDs of the running processes whose executable is exe (a web server's FastCGI responders)."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.readlink(f"/proc/{pid}/exe") == exe:
+                    pids.append(int(pid))
+            except OSError:
+                pass  # gone meanwhile, or not ours to read
+    return pids
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
@@ -276,13 +301,7 @@ class Lighttpd:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_process(self.proc)
         self.logf.close()
         check_sanitizer(open(self.log, errors="replace").read(), "a CGI under lighttpd")
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from harness import CGI_DIR, ROOT, MissingTool, check_sanitizer, demo_store, free_port, require
+from harness import CGI_DIR, ROOT, MissingTool, check_sanitizer, demo_store, free_port, pids_of, require, stop_process
 from test_docs import APACHE, APACHE_MODULES, spec, validate, wait_port
 
 SAMPLE = os.path.join(ROOT, "docs", "apache", "menzzo-fcgid.conf")
@@ -30,17 +30,12 @@ def directive(sample, name):
 def responders(exe):
     """{pid: uid} of the running processes whose executable is exe."""
     found = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+    for pid in pids_of(exe):
         try:
-            if os.readlink(f"/proc/{pid}/exe") != exe:
-                continue
             with open(f"/proc/{pid}/status") as f:
-                uid = int(re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1))
+                found[pid] = int(re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1))
         except (OSError, AttributeError):
-            continue  # gone meanwhile, or not ours to read
-        found[int(pid)] = uid
+            continue  # gone meanwhile
     return found
 
 
@@ -234,13 +229,7 @@ FcgidProcessTableFile {top}/fcgid_shm
         after = set(responders(get_sales))
         assert after and not (before & after), (before, after)
     finally:
-        if proc is not None and proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process(proc, 15)
         left = [pid for d, _, fs in os.walk(os.path.join(top, "cgi-bin")) for f in fs
                 for pid in responders(os.path.join(d, f))]
         text = "".join(open(f, errors="replace").read() for f in (log, vhost_log) if os.path.exists(f))

@@ -12,7 +12,7 @@ import threading
 import time
 
 import harness
-from harness import ASAN, CGI_DIR, Lighttpd, Store, parse_cgi_output, sale
+from harness import ASAN, CGI_DIR, Lighttpd, Store, parse_cgi_output, pids_of, sale
 
 HOLD_READER = os.path.join(ASAN, "helpers", "hold_reader")
 
@@ -100,19 +100,6 @@ def verify_answered(s, answered):
     return lost
 
 
-def responders_of(exe):
-    """The pids of the processes running exe (lighttpd's FastCGI responders)."""
-    pids = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                if os.readlink(f"/proc/{pid}/exe") == exe:
-                    pids.append(int(pid))
-            except OSError:
-                pass
-    return pids
-
-
 def test_sigkill_responders_lose_nothing():
     """The same bar for FastCGI responders under lighttpd: SIGKILLed under load, restarted by lighttpd;
     no change answered 200 is lost, check is clean, and the service goes on answering."""
@@ -155,7 +142,7 @@ def test_sigkill_responders_lose_nothing():
             exes = [os.path.join(CGI_DIR, "asir-group", e) for e in ("ship-sale", "acknowledge-sale")]
             while time.time() < deadline:
                 time.sleep(rng.random() * 0.05)
-                for pid in responders_of(rng.choice(exes)):
+                for pid in pids_of(rng.choice(exes)):
                     try:
                         os.kill(pid, signal.SIGKILL)
                         kills += 1

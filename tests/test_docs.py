@@ -7,7 +7,6 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -19,7 +18,7 @@ import requests
 import yaml
 
 from harness import (ADMIN, CGI_DIR, ROOT, Lighttpd, Store, check_sanitizer, demo_store, free_port, node_tool,
-                     require)
+                     require, stop_process)
 
 OPENAPI = os.path.join(ROOT, "docs", "openapi.yaml")
 MAN_PAGE = os.path.join(ROOT, "docs", "menzzo-admin.1")
@@ -725,13 +724,7 @@ SetEnv ASAN_OPTIONS {s.env["ASAN_OPTIONS"]}
                          "/api/asir-group/get-sales.c", "/api/db/data.mdb"):
                 assert requests.get(base + path, timeout=30).status_code in (403, 404), (port, path)
     finally:
-        if proc is not None and proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process(proc, 15)
         log = os.path.join(s.dir, "apache-error.log")
         text = open(log, errors="replace").read() if os.path.exists(log) else ""
         s.close()
