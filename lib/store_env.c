@@ -93,22 +93,19 @@ allocate_lock_file(const char *dir)
 
 /* A data file shorter than its meta page says (truncated) would fault when its end is read: refuse it. */
 static int
-check_data_size(MDB_env *env, const char *dir, char *why, size_t whylen)
+check_data_size(MDB_env *env, const struct stat *st, const char *dir, char *why, size_t whylen)
 {
 	MDB_envinfo info;
 	MDB_stat ms;
-	struct stat st;
-	int fd;
 	uint64_t need;
 
-	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &ms) != 0 || mdb_env_get_fd(env, &fd) != 0 ||
-	    fstat(fd, &st) != 0)
+	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &ms) != 0)
 		return 0;
 	need = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
-	if ((uint64_t)st.st_size >= need)
+	if ((uint64_t)st->st_size >= need)
 		return 0;
 	snprintf(why, whylen, "%s: store damaged or truncated: data.mdb is %lld bytes, its last page ends at %llu",
-	    dir, (long long)st.st_size, (unsigned long long)need);
+	    dir, (long long)st->st_size, (unsigned long long)need);
 	return MDB_CORRUPTED;
 }
 
@@ -150,11 +147,7 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 		if (make_dirs(dir, 0700) != 0)
 			return errno ? errno : EACCES;
 	} else {
-		/* An endpoint never creates a store: a missing data file is ENOENT, not a new store. */
-		if (stat(dir, &st) != 0)
-			return errno;
-		if (!S_ISDIR(st.st_mode))
-			return ENOTDIR;
+		/* An endpoint never creates a store: a missing data file is ENOENT (ENOTDIR under a file), not a new store. */
 		if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path))
 			return ENAMETOOLONG;
 		if (stat(path, &st) != 0)
@@ -169,18 +162,19 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 	if ((rc = mdb_env_set_maxdbs(s->env, ndbs)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 254)) != 0 ||
-	    (rc = mdb_env_open(s->env, dir, env_flags, 0600)) != 0 ||
-	    (rc = check_data_size(s->env, dir, why, whylen)) != 0)
+	    (rc = mdb_env_open(s->env, dir, env_flags, 0600)) != 0)
 		goto fail;
+	/* One fstat: the size against the last page (a truncated file), and the identity, for store_stale. */
+	if (mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0) {
+		if ((rc = check_data_size(s->env, &st, dir, why, whylen)) != 0)
+			goto fail;
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+	}
 	mdb_reader_check(s->env, &dead);
 	if (names != NULL && (rc = open_dbs(s, names, ndbs, create, check)) != 0)
 		goto fail;
 	s->ndbs = ndbs;
-	/* The file's identity, for store_stale: a store restored or a cache purged is a new inode. */
-	if (mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0) {
-		s->dev = st.st_dev;
-		s->ino = st.st_ino;
-	}
 	if ((s->dir = strdup(dir)) == NULL) {
 		rc = ENOMEM;
 		goto fail;
