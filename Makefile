@@ -68,6 +68,9 @@ build/asan/helpers/%: tests/helpers/%.c build/asan/libmenzzo.a
 	@mkdir -p $(@D)
 	$(call say,LD,$@)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANITIZE) $< build/asan/libmenzzo.a $(LDFLAGS) $(LDLIBS) -o $@
 
+# paused_open stops inside LMDB's exclusive open: LMDB's static library, its open() wrapped.
+build/asan/helpers/paused_open: LDFLAGS += -Wl,--wrap=open $(shell $(CC) -print-file-name=liblmdb.a)
+
 # test_faults injects LMDB failures under the library.
 build/asan/tests/test_faults: LDFLAGS += -Wl,--wrap=mdb_get,--wrap=mdb_put
 

@@ -4,6 +4,7 @@
  * the close, and whether the file under an open environment was replaced.
  * Both the store (store.c) and the cache (cache.c) open theirs here.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -67,6 +68,8 @@ txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
  * later.  A file that cannot be opened for writing is left to LMDB.
  */
 #define LOCK_FILE_SIZE ((off_t)64 << 10)
+/* The reader slots such a file holds in LMDB 0.9 (a 128-byte header, then 64-byte slots). */
+#define READERS_MAX 1022
 
 static int
 allocate_lock_file(const char *dir)
@@ -91,22 +94,67 @@ allocate_lock_file(const char *dir)
 	return rc == EOPNOTSUPP || rc == EINVAL ? 0 : rc; /* a file system without fallocate: nothing to do */
 }
 
-/* A data file shorter than its meta page says (truncated) would fault when its end is read: refuse it. */
+/*
+ * A data file shorter than its meta page says (truncated) would fault when
+ * its end is read: refuse it.  The last page is read before the file's size:
+ * a commit only ever grows the file, and writes its pages before the meta
+ * page that names them, so a commit between the two readings makes the file
+ * longer than the page read, never shorter (read the other way round, a
+ * healthy store that another process was growing looked truncated).
+ */
 static int
-check_data_size(MDB_env *env, const struct stat *st, const char *dir, char *why, size_t whylen)
+check_data_size(MDB_env *env, const char *dir, dev_t *dev, ino_t *ino, char *why, size_t whylen)
 {
 	MDB_envinfo info;
 	MDB_stat ms;
+	struct stat st;
 	uint64_t need;
+	int fd;
 
-	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &ms) != 0)
+	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &ms) != 0 || mdb_env_get_fd(env, &fd) != 0 ||
+	    fstat(fd, &st) != 0)
 		return 0;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
 	need = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
-	if ((uint64_t)st->st_size >= need)
+	if ((uint64_t)st.st_size >= need)
 		return 0;
 	snprintf(why, whylen, "%s: store damaged or truncated: data.mdb is %lld bytes, its last page ends at %llu",
-	    dir, (long long)st->st_size, (unsigned long long)need);
+	    dir, (long long)st.st_size, (unsigned long long)need);
 	return MDB_CORRUPTED;
+}
+
+/*
+ * LMDB's first opener of an environment (the one that gets the exclusive
+ * lock on lock.mdb) resets the shared lock region, its transaction id
+ * included, and only sets that id from the newest meta page once the data
+ * file is open.  An opener killed in between leaves the region reset; an
+ * opener that was waiting for it then trusts the region, and its write
+ * transaction starts from transaction 0: it commits (200) a meta page older
+ * than the newest, and the next opener reads the newest one, without that
+ * change (the write lost), or the writer reuses live pages (the store
+ * damaged).  So every opener of the project's environments holds an
+ * exclusive flock on the environment's directory around mdb_env_open: the
+ * opener after a killed one waits for the lock (the kernel drops it with
+ * its holder), finds nobody else inside, gets LMDB's exclusive lock itself
+ * and initialises the region in full.  LMDB itself never flocks the
+ * directory.  Returns the descriptor to close once open, -1 when the
+ * directory cannot be opened for reading (the open then goes on without it:
+ * LMDB says why it cannot open either).
+ */
+static int
+open_lock(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	return fd;
 }
 
 /* The named databases, in one transaction (names NULL: the caller opens them in its first). */
@@ -141,7 +189,7 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 {
 	char path[4096];
 	struct stat st;
-	int rc, dead, fd;
+	int rc, dead, lockfd = -1;
 
 	if (create) {
 		if (make_dirs(dir, 0700) != 0)
@@ -153,24 +201,25 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 		if (stat(path, &st) != 0)
 			return errno;
 	}
+	lockfd = open_lock(dir);
 	if ((rc = allocate_lock_file(dir)) != 0) {
 		snprintf(why, whylen, "%s: cannot allocate lock.mdb: %s", dir, strerror(rc));
-		return rc;
+		goto fail;
 	}
 	if ((rc = mdb_env_create(&s->env)) != 0)
-		return rc;
+		goto fail;
+	/* 1022 reader slots: what fills the 64 KiB lock file (LMDB gives an opener every slot the file holds). */
 	if ((rc = mdb_env_set_maxdbs(s->env, ndbs)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
-	    (rc = mdb_env_set_maxreaders(s->env, 254)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(s->env, READERS_MAX)) != 0 ||
 	    (rc = mdb_env_open(s->env, dir, env_flags, 0600)) != 0)
 		goto fail;
-	/* One fstat: the size against the last page (a truncated file), and the identity, for store_stale. */
-	if (mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0) {
-		if ((rc = check_data_size(s->env, &st, dir, why, whylen)) != 0)
-			goto fail;
-		s->dev = st.st_dev;
-		s->ino = st.st_ino;
-	}
+	if (lockfd >= 0)
+		close(lockfd);
+	lockfd = -1;
+	/* The size against the last page (a truncated file), and the file's identity, for store_stale. */
+	if ((rc = check_data_size(s->env, dir, &s->dev, &s->ino, why, whylen)) != 0)
+		goto fail;
 	mdb_reader_check(s->env, &dead);
 	if (names != NULL && (rc = open_dbs(s, names, ndbs, create, check)) != 0)
 		goto fail;
@@ -181,7 +230,10 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 	}
 	return 0;
 fail:
-	mdb_env_close(s->env);
+	if (lockfd >= 0)
+		close(lockfd);
+	if (s->env != NULL)
+		mdb_env_close(s->env);
 	s->env = NULL;
 	return rc;
 }

@@ -264,10 +264,14 @@ class Lighttpd:
         self.access_log = os.path.join(store.dir, "access.log")
         e = dict(store.env)
         e.update({"PORT": str(self.port), "HOST": "127.0.0.1", "CGI_DIR": CGI_DIR, "ACCESS_LOG": self.access_log,
-                  "MENZZO_MODE": MODE, "FASTCGI_PROCS": "1", "FASTCGI_SOCKET_DIR": os.path.join(store.dir, "run")})
+                  "MENZZO_MODE": MODE, "FASTCGI_PROCS": "1"})
         e.update(env or {})
-        self.logf = open(self.log, "wb")
-        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", "lighttpd.conf"], cwd=ROOT, env=e,
+        self.env = e
+        self.logf = open(self.log, "ab")
+        self._start()
+
+    def _start(self):
+        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", "lighttpd.conf"], cwd=ROOT, env=self.env,
                                      stdout=self.logf, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -280,6 +284,20 @@ class Lighttpd:
                 time.sleep(0.05)
         self.stop()
         raise AssertionError("lighttpd did not start")
+
+    def kill_and_restart(self, orphans=()):
+        """SIGKILLs lighttpd, then 50 ms later the processes of the executables orphans that it left behind,
+        and starts it again on the same port."""
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        time.sleep(0.05)
+        for exe in orphans:
+            for pid in pids_of(exe):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self._start()
 
     def request(self, method, path, headers=None, body=None, token=None):
         h = dict(headers or {})

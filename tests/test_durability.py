@@ -1,0 +1,273 @@
+"""Durability (SPEC §11): a change answered 200 is in the store whatever process is killed afterwards, in
+both modes; a batch is all or nothing; a healthy store is never reported damaged.
+
+- an opener killed inside LMDB's exclusive set-up of the lock region, while a writer waits to open the
+  same store: the writer's answered change survives (deterministic: the helper stops exactly there);
+- a kill storm through lighttpd: clients send batches and singles while the endpoints' processes and
+  lighttpd itself are SIGKILLed at random; every answered change is found afterwards, no batch is half
+  applied, check is clean;
+- 60 writers and menzzo-admin opening the store at once: none is told the store is damaged.
+
+MENZZO_KILL_RUNS=N (default 1) repeats the storm N times with other seeds and prints each run's figures.
+"""
+import json
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+
+import harness
+from harness import ASAN, CGI_DIR, Lighttpd, Store, parse_cgi_output, pids_of, sale
+
+PAUSED_OPEN = os.path.join(ASAN, "helpers", "paused_open")
+
+
+def _blocked_in_a_lock(pid):
+    """Whether the process sleeps in the kernel waiting for a file lock (flock or fcntl)."""
+    try:
+        with open(f"/proc/{pid}/wchan") as f:
+            wchan = f.read()
+    except OSError:
+        return False
+    return "lock" in wchan or "setlk" in wchan
+
+
+def _spawn(store, path, body, token):
+    data = json.dumps(body).encode()
+    env = dict(store.env, REQUEST_METHOD="POST", CONTENT_LENGTH=str(len(data)), GATEWAY_INTERFACE="CGI/1.1",
+               CONTENT_TYPE="application/json", HTTP_AUTHORIZATION=f"Bearer {token}", QUERY_STRING="")
+    p = subprocess.Popen([os.path.join(CGI_DIR, path)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdin.write(data)
+    p.stdin.close()
+    p.stdin = None    # all sent: communicate() only reads
+    return p
+
+
+def test_an_opener_killed_inside_lmdbs_exclusive_open_loses_no_write():
+    """The first opener of a store resets LMDB's shared lock region and is killed before it sets the region's
+    transaction id; a writer waiting to open the store then commits.  Its answered change must be there for
+    the next reader, whatever the newest transaction id was (odd or even: both meta pages are exercised)."""
+    for later in (1, 2):
+        with Store(MENZZO_RATE_LIMIT="0") as s:
+            s.import_lines([sale(500, 1)])
+            tok = s.token("asir-group")
+            for k in range(later):    # commits after the ones the writer needs: the newest id odd, then even
+                s.import_lines([sale(600 + k, 10 + k)])
+            opener = subprocess.Popen([PAUSED_OPEN], env=s.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                assert opener.stdout.readline().strip() == b"paused", "the helper did not stop inside LMDB's open"
+                writer = _spawn(s, "asir-group/ship-sale", {"menzzo_order_id": "500_1"}, tok)
+                # The writer must be waiting for the opener before the opener dies: that is the case under test.
+                deadline = time.time() + 60
+                while not _blocked_in_a_lock(writer.pid):
+                    assert writer.poll() is None, "the writer did not wait for the opener inside LMDB's open"
+                    assert time.time() < deadline, "the writer never reached the lock"
+                    time.sleep(0.01)
+            finally:
+                opener.kill()
+                opener.wait()
+                opener.stdout.close()
+                opener.stderr.close()
+            out, err = writer.communicate(timeout=60)
+            harness.check_sanitizer(err.decode(errors="replace"), "ship-sale")
+            r = parse_cgi_output(out)
+            assert r.status == 200 and r.json()["changed"] is True, r
+            shown = json.loads(s.admin("show", "500_1").stdout)
+            assert shown["status"] == "shipped" and shown["prepared_at"] == r.json()["prepared_at"], \
+                f"the answered shipment is lost: {shown}"
+            p = s.admin("check", check=False)
+            assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
+
+
+# The kill storm.
+
+BATCH = 8
+CLIENTS = 3
+
+
+class Storm:
+    """Clients sending batches and singles to lighttpd while a killer SIGKILLs the writers and lighttpd."""
+
+    def __init__(self, store, web, tok, ids, seed, seconds, lighttpd_kills):
+        self.s, self.web, self.tok = store, web, tok
+        self.rng = random.Random(seed)
+        self.deadline = time.time() + seconds
+        self.lighttpd_kills_planned = lighttpd_kills
+        self.seconds = seconds
+        self.lock = threading.Lock()
+        self.answered = {}    # menzzo_order_id -> the result of an item answered 200 with changed: true
+        self.sent = []        # every request sent: (kind, [ids]) — the batches checked for all-or-nothing
+        self.kills = self.lighttpd_kills = self.errors = 0
+        # each client its own sale products, each used once: an item's state afterwards is the request's alone
+        self.pools = [ids[i::CLIENTS] for i in range(CLIENTS)]
+
+    def body(self, r, action, chosen):
+        items = []
+        for oid in chosen:
+            if action == "acknowledge-sale" and r.random() < 0.3:
+                items.append({"menzzo_order_id": oid, "accepted": False, "reason": "out_of_stock"})
+            elif action == "ship-sale":
+                items.append({"menzzo_order_id": oid, "packages": [
+                    {"tracking_number": f"TN{oid.replace('_', '')}{k}", "carrier": "DHL"} for k in range(3)]})
+            else:
+                items.append({"menzzo_order_id": oid})
+        return items[0] if len(items) == 1 else {"items": items}
+
+    def client(self, n):
+        r = random.Random(self.rng.random())
+        pool = self.pools[n]
+        while time.time() < self.deadline and pool:
+            size = BATCH if r.random() < 0.6 else 1
+            chosen, pool[:size] = pool[:size], []
+            action = r.choice(["acknowledge-sale", "ship-sale"])
+            with self.lock:
+                self.sent.append((action, chosen))
+            try:
+                resp = self.web.request("POST", f"/api/asir-group/{action}", token=self.tok,
+                                        body=self.body(r, action, chosen))
+            except OSError:
+                with self.lock:
+                    self.errors += 1    # lighttpd killed under the request, or not yet restarted
+                time.sleep(0.02)
+                continue
+            if resp.status != 200:
+                # a writer killed mid-request: lighttpd's own answer, never a 200
+                assert resp.status in (500, 502, 503, 504), resp
+                with self.lock:
+                    self.errors += 1
+                # a responder restarting: do not spend the sale products on its 503s
+                time.sleep(0.1 if harness.MODE == "fastcgi" else 0.02)
+                continue
+            j = resp.json()
+            results = j["results"] if "results" in j else [j]
+            assert [x["menzzo_order_id"] for x in results] == chosen, (chosen, j)
+            with self.lock:
+                for x in results:
+                    assert x["success"] is True and x["changed"] is True, (resp.headers, x)
+                    self.answered[x["menzzo_order_id"]] = x
+
+    def killer(self):
+        """Every 0-30 ms (plain CGI; 0-50 ms for responders, which lighttpd restarts more slowly) SIGKILLs one
+        running acknowledge-sale or ship-sale process; lighttpd itself now and then."""
+        exes = [os.path.join(CGI_DIR, "asir-group", e) for e in ("acknowledge-sale", "ship-sale")]
+        pause = 0.03 if harness.MODE == "cgi" else 0.05
+        next_lighttpd = time.time() + self.seconds / (self.lighttpd_kills_planned + 1)
+        while time.time() < self.deadline:
+            time.sleep(self.rng.random() * pause)
+            running = pids_of(exes[0]) + pids_of(exes[1])
+            if running:
+                try:
+                    os.kill(self.rng.choice(running), signal.SIGKILL)
+                    self.kills += 1
+                except ProcessLookupError:
+                    pass
+            if time.time() >= next_lighttpd and self.lighttpd_kills < self.lighttpd_kills_planned:
+                next_lighttpd += self.seconds / (self.lighttpd_kills_planned + 1)
+                self.web.kill_and_restart(orphans=exes)
+                self.lighttpd_kills += 1
+
+    def run(self):
+        threads = [threading.Thread(target=self.client, args=(i,)) for i in range(CLIENTS)]
+        for t in threads:
+            t.start()
+        self.killer()
+        for t in threads:
+            t.join()
+
+
+def listing(s, tok):
+    """Every sale product of asir-group, as get-sales lists it with status=all (run directly, page by page)."""
+    found, cursor = {}, None
+    while True:
+        q = "status=all" + (f"&last_menzzo_order_number={cursor}" if cursor else "")
+        r = s.cgi("asir-group/get-sales", query=q, token=tok)
+        assert r.status == 200, r
+        page = r.json()
+        for item in page:
+            found[item["menzzo_order_id"]] = item
+        if "link" not in r.headers:
+            return found
+        cursor = page[-1]["menzzo_order_id"]
+
+
+def verify(storm, s, tok):
+    """(lost, partial): answered changes missing from the store, and requests applied in part."""
+    p = s.admin("check", check=False)
+    assert p.returncode == 0 and b"0 problem(s)" in p.stdout, p.stdout.decode() + p.stderr.decode()
+    now = listing(s, tok)
+    lost = 0
+    for oid, x in storm.answered.items():
+        item = now[oid]
+        same = item["status"] == x["status"] and item["acknowledged_at"] == x["acknowledged_at"] and \
+            item["prepared_at"] == x["prepared_at"]
+        if not same:
+            print(f"    LOST {oid}: answered {x}, stored {item}")
+        lost += not same
+    partial = 0
+    for action, chosen in storm.sent:
+        applied = {now[oid]["status"] != "pending" for oid in chosen}
+        if len(applied) > 1:
+            print(f"    PARTIAL {action} {chosen}: {[now[o]['status'] for o in chosen]}")
+        partial += len(applied) > 1
+    return lost, partial
+
+
+def storm_once(start, seed, seconds, lighttpd_kills):
+    n = 12000
+    with Store(MENZZO_RATE_LIMIT="0") as s:    # clients flat out: the rate limit is not what this tests
+        s.import_lines([sale(100000 + i // 4, 1 + i, order_date="2026-01-%02d" % (1 + i % 28)) for i in range(n)])
+        tok = s.token("asir-group")
+        ids = ["%d_%d" % (100000 + i // 4, 1 + i) for i in range(n)]
+        random.Random(seed).shuffle(ids)
+        with start(s) as web:
+            storm = Storm(s, web, tok, ids, seed, seconds, lighttpd_kills)
+            storm.run()
+        lost, partial = verify(storm, s, tok)
+        print(f"    kill storm [{harness.MODE}] seed {seed}: {storm.kills} writer kills, {storm.lighttpd_kills} "
+              f"lighttpd kills, {len(storm.sent)} requests ({storm.errors} failed), {len(storm.answered)} changes "
+              f"answered 200, {lost} lost, {partial} half-applied, check clean")
+        return storm, lost, partial
+
+
+def test_kill_storm_loses_no_answered_change():
+    runs = int(os.environ.get("MENZZO_KILL_RUNS", "1"))
+    base = int(os.environ.get("MENZZO_KILL_SEED", "20261205"))
+    total_lost = total_partial = 0
+    for k in range(runs):
+        storm, lost, partial = storm_once(lambda s: Lighttpd(s, env={"FASTCGI_PROCS": "2"}), base + k, 25, 10)
+        assert storm.kills > 20 and storm.lighttpd_kills == 10, "the test must actually kill"
+        assert len(storm.answered) > 50, "the clients must actually get changes through"
+        total_lost += lost
+        total_partial += partial
+    assert total_lost == 0 and total_partial == 0, (total_lost, total_partial)
+
+
+# A healthy store under many openers.
+
+def test_many_writers_and_admin_opens_never_see_a_damaged_store():
+    """60 acknowledge-sale CGIs and 10 menzzo-admin runs at once, on a fresh store whose file grows under
+    them: not one is refused as damaged or truncated, every acknowledgement is answered 200."""
+    for round_ in range(3):
+        with Store(MENZZO_RATE_LIMIT="0") as s:
+            s.import_lines([sale(9000 + i, 1 + i, sku="S" * 60, carrier="C" * 30) for i in range(60)])
+            tok = s.token("asir-group")
+            procs = [_spawn(s, "asir-group/acknowledge-sale", {"menzzo_order_id": f"{9000 + i}_{1 + i}"}, tok)
+                     for i in range(60)]
+            # readers (show) and writers (reopen of a pending one: it opens the store to write, then says no)
+            admins = [subprocess.Popen([harness.ADMIN, cmd, "9000_1"], env=s.env, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE) for cmd in ("show", "reopen") * 5]
+            for p in procs:
+                out, err = p.communicate(timeout=120)
+                text = err.decode(errors="replace")
+                harness.check_sanitizer(text, "acknowledge-sale")
+                assert "damaged" not in text, text
+                assert p.returncode == 0, (p.returncode, text)
+                r = parse_cgi_output(out)
+                assert r.status == 200 and r.json()["changed"] is True, (r, text)
+            for p in admins:
+                out, err = p.communicate(timeout=120)
+                assert b"damaged" not in out + err, (out, err)
+            assert s.admin("check").returncode == 0
