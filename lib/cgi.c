@@ -1,9 +1,13 @@
+#include <sys/prctl.h>
+
+#include <errno.h>
 #include <limits.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 
@@ -293,10 +297,17 @@ on_stop(int sig)
 /*
  * A responder: requests one after another until the web server stops it
  * (SIGTERM or SIGUSR1: the request under way is finished first, then the
- * process exits cleanly).
+ * process exits cleanly).  It belongs to the process that started it (the
+ * web server: lighttpd, Apache's mod_fcgid): when that one dies, even by
+ * SIGKILL, the kernel sends this one SIGTERM (PR_SET_PDEATHSIG), and it
+ * exits the same way, saying so in the error log.  parent is the process
+ * that started it, read first thing in cgi_main.  (A web server that dies
+ * within the instant between its fork and that line leaves the responder
+ * running: nothing tells it apart from one started by process 1, as
+ * lighttpd is in a container.)
  */
 static int
-respond(struct cgi *c, const struct endpoint *ep)
+respond(struct cgi *c, const struct endpoint *ep, pid_t parent)
 {
 	FCGX_Request fr;
 	struct sigaction sa;
@@ -307,6 +318,9 @@ respond(struct cgi *c, const struct endpoint *ep)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a client gone is a write error, not a death */
+	/* PR_SET_PDEATHSIG was set in cgi_main, before this check: a parent that died in between is seen here. */
+	if (getppid() != parent)
+		stopping = 1;
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 		return 1;
 	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
@@ -315,6 +329,9 @@ respond(struct cgi *c, const struct endpoint *ep)
 		serve(c, ep, &src, 1, fcgi_write, &fr);
 		FCGX_Finish_r(&fr);
 	}
+	if (getppid() != parent)
+		fprintf(stderr, "menzzo: responder %ld: its web server (process %ld) is gone: exiting\n",
+		    (long)getpid(), (long)parent);
 	FCGX_Free(&fr, 1);
 	fault_guard_disarm();
 	return 0;
@@ -323,20 +340,25 @@ respond(struct cgi *c, const struct endpoint *ep)
 int
 cgi_main(const struct endpoint *ep, const char *supplier_slug)
 {
+	pid_t parent = getppid();
+	int cgi = FCGX_IsCGI(), status;
 	struct cgi c;
-	int status;
 
+	/* A responder ends with its web server: asked first thing, so that the window before is short. */
+	if (!cgi && prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+		fprintf(stderr, "menzzo: responder %ld: cannot ask to end with the web server: %s\n", (long)getpid(),
+		    strerror(errno));
 	memset(&c, 0, sizeof(c));
 	if (auth_init() != 0) {
 		fputs("Status: 500 Internal Server Error\r\n\r\n", stdout);
 		return 1;
 	}
 	process_init(&c, supplier_slug);
-	if (FCGX_IsCGI()) {
+	if (cgi) {
 		/* Plain CGI, or a run by hand: one request from the environment and standard input. */
 		status = serve(&c, ep, &request_cgi_source, 0, stdout_write, NULL) == 0 && fflush(stdout) == 0 ? 0 : 1;
 	} else
-		status = respond(&c, ep);
+		status = respond(&c, ep, parent);
 	cache_close(c.cache);
 	store_close(c.store);
 	return status;

@@ -6,10 +6,13 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 
+import harness
 from fcgi import Responder
-from harness import ADMIN, ASAN, CGI_DIR, ROOT, Store, check_sanitizer, sale
+from harness import ADMIN, ASAN, CGI_DIR, ROOT, Lighttpd, Store, check_sanitizer, pids_of, sale
 
 OPT_CGI_DIR = os.path.join(ROOT, "cgi-bin")  # the deployed build: for memory figures, not distorted by ASan
 
@@ -243,3 +246,46 @@ def test_an_import_that_grows_the_map_while_responders_serve():
             assert out.startswith(b"Status: 200"), out[:300]
             items = body_of(out)
             assert [i["menzzo_order_id"] for i in items] == ["10999_55999"], items
+
+
+def test_responders_exit_when_lighttpd_is_killed():
+    """SIGKILL of lighttpd: its responders (which would otherwise hold the store open and answer a
+    later server's requests) exit within 2 s, each saying so in the error log."""
+    if harness.MODE != "fastcgi":
+        return
+    with Store() as s:
+        web = Lighttpd(s)
+        try:
+            exes = [os.path.join(CGI_DIR, path) for path in ("health", "files", "asir-group/get-sales",
+                                                             "notio/ship-sale")]
+            # each responder past its start (a web server killed within its first instant is not this case)
+            assert web.request("GET", "/api/health").status == 200
+            for path in ("/api/files/x.pdf", "/api/asir-group/get-sales"):
+                assert web.request("GET", path).status == 401
+            assert web.request("POST", "/api/notio/ship-sale").status == 401
+            pids = [pid for exe in exes for pid in pids_of(exe)]
+            assert len(pids) >= len(exes), "lighttpd starts a responder of each executable"
+            os.kill(web.proc.pid, signal.SIGKILL)
+            web.proc.wait()
+            gone_by = time.time() + 2
+            while any(os.path.exists(f"/proc/{pid}") and _alive(pid) for pid in pids) and time.time() < gone_by:
+                time.sleep(0.02)
+            left = [pid for pid in pids if os.path.exists(f"/proc/{pid}") and _alive(pid)]
+            assert not left, f"responders still alive 2 s after lighttpd was killed: {left}"
+            log = open(web.log, errors="replace").read()
+            for pid in pids:
+                assert f"responder {pid}: its web server (process {web.proc.pid}) is gone: exiting" in log, log
+        finally:
+            for exe in exes:
+                for pid in pids_of(exe):
+                    os.kill(pid, signal.SIGKILL)
+            web.stop()
+
+
+def _alive(pid):
+    """Whether the process is alive (not a zombie waiting for its reaper)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -1,5 +1,6 @@
-"""make run (tools/run.sh): a busy port is an error before anything else happens, and
-"Serving on ..." is printed only once lighttpd listens."""
+"""make run (tools/run.sh): a busy port is an error before anything else happens,
+"Serving on ..." is printed only once lighttpd listens, and two of them from one checkout each run
+responders of their own."""
 import os
 import shutil
 import signal
@@ -10,7 +11,7 @@ import time
 
 import requests
 
-from harness import ROOT, free_port, require
+from harness import CGI_DIR, ROOT, free_port, require
 
 
 def run_sh(tmp, port, **env):
@@ -83,3 +84,63 @@ def test_run_serves_then_stops_on_a_signal():
     assert p.returncode == 0, f"exit {p.returncode}: {rest}"
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "lighttpd still listens after run.sh ended"
+
+
+def _serving(p):
+    """The lines run.sh printed up to "Serving on ..."."""
+    lines = []
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = p.stdout.readline()
+        assert line, "run.sh ended early: " + "".join(lines)
+        lines.append(line)
+        if line.startswith("Serving on"):
+            return lines
+    raise AssertionError("run.sh did not serve: " + "".join(lines))
+
+
+def _stop(p):
+    if p.poll() is None:
+        os.kill(p.pid, signal.SIGINT)
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    p.stdout.close()
+
+
+def test_two_servers_from_one_checkout_have_responders_of_their_own():
+    """Two make run on two ports of one checkout and one store, with different rate limits: each answers
+    with its own policy (lighttpd would use a responder already listening on a shared socket, and with it
+    the other server's settings), and stopping one leaves the other serving."""
+    require("lighttpd", "lighttpd")
+    tmp = tempfile.mkdtemp(prefix="menzzo-run-")
+    ports = [free_port(), free_port()]
+    servers = []
+    try:
+        first = run_sh(tmp, ports[0], MENZZO_RATE_LIMIT="5,50", CGI_DIR=CGI_DIR)
+        servers.append(first)
+        lines = _serving(first)
+        token = [l.split()[1] for l in lines if l.startswith("  asir-group  mzk_")][0]
+        servers.append(run_sh(tmp, ports[1], MENZZO_RATE_LIMIT="7,70", CGI_DIR=CGI_DIR))
+        _serving(servers[1])
+        auth = {"Authorization": f"Bearer {token}"}
+
+        def policy(port):
+            r = requests.get(f"http://127.0.0.1:{port}/api/asir-group/get-sales", headers=auth, timeout=30)
+            assert r.status_code == 200, (port, r.status_code, r.text)
+            return r.headers["RateLimit-Policy"]
+
+        for _ in range(4):   # every responder of each (two of each executable)
+            assert policy(ports[0]) == '"per-token";q=50;w=10'
+            assert policy(ports[1]) == '"per-token";q=70;w=10'
+        _stop(first)
+        for _ in range(4):
+            assert policy(ports[1]) == '"per-token";q=70;w=10'
+        r = requests.get(f"http://127.0.0.1:{ports[1]}/api/health", timeout=30)
+        assert r.status_code == 200, r.text
+    finally:
+        for p in servers:
+            _stop(p)
+        shutil.rmtree(tmp, ignore_errors=True)

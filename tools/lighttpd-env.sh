@@ -43,9 +43,12 @@ cgi_dir=$(abs "${CGI_DIR:-cgi-bin}")
 # `lighttpd-env.sh endpoints`, inside the /api/ block: how the executables run.
 #   MENZZO_MODE=fastcgi (the default): each one a persistent FastCGI responder
 #     that lighttpd spawns and supervises (bin-path), FASTCGI_PROCS (2) of each,
-#     their Unix sockets in FASTCGI_SOCKET_DIR (the store's directory's parent
-#     /run: data/run for make run); the MENZZO_* environment is their process
-#     environment (bin-environment), read once per process.
+#     their Unix sockets in FASTCGI_SOCKET_DIR (by default a directory of this
+#     server's own, named by its address and port, under the store's
+#     directory's parent: data/run/127.0.0.1-8080 for make run; lighttpd
+#     connects to whatever listens on a socket it finds, so two servers must
+#     never share one); the MENZZO_* environment is their process environment
+#     (bin-environment), read once per process.
 #   MENZZO_MODE=cgi: plain CGI, a process per request.
 if [ "${1:-}" = endpoints ]; then
 	case "${MENZZO_MODE:-fastcgi}" in
@@ -55,7 +58,8 @@ if [ "${1:-}" = endpoints ]; then
 	fastcgi)
 		procs=${FASTCGI_PROCS:-2}
 		case "$procs" in ''|*[!0-9]*|0) echo "lighttpd-env.sh: FASTCGI_PROCS must be a number from 1" >&2; exit 1 ;; esac
-		sockets=$(abs "${FASTCGI_SOCKET_DIR:-$(dirname "$MENZZO_DATA_DIR")/run}")
+		server=$(printf '%s-%s' "${HOST:-127.0.0.1}" "$port" | tr '/' '_')
+		sockets=$(abs "${FASTCGI_SOCKET_DIR:-$(dirname "$MENZZO_DATA_DIR")/run/$server}")
 		mkdir -p "$sockets" && chmod 0700 "$sockets"
 		echo "fastcgi.server = ("
 		# Every built executable: files, health, and the three of each supplier's directory.
