@@ -7,7 +7,7 @@
 
 #include <json-c/json.h>
 
-#include "dupkey.h"
+#include "json_text.h"
 #include "import.h"
 #include "item.h"
 #include "sales.h"
@@ -101,6 +101,16 @@ import_parse_line(const char *line, size_t len, int64_t now, struct import_line 
 		if (valid_text(num, strlen(num), 40) == 0)
 			BAD("field \"%s\" is given twice", num);
 		BAD("a field is given twice");
+	default:
+		BAD("out of memory");
+	}
+	switch (json_text_lone_surrogate(line, len, num, sizeof(num))) {
+	case 0:
+		break;
+	case 1:
+		if (num[0] != '\0' && valid_text(num, strlen(num), 40) == 0)
+			BAD("field \"%s\" holds a lone UTF-16 surrogate escape (no Unicode character)", num);
+		BAD("a lone UTF-16 surrogate escape (no Unicode character)");
 	default:
 		BAD("out of memory");
 	}

@@ -4,7 +4,7 @@
 
 #include <json-c/json.h>
 
-#include "dupkey.h"
+#include "json_text.h"
 #include "request.h"
 
 static const char *
@@ -323,6 +323,21 @@ json_fields_parse(const char *s, size_t len, const struct field_rule *rules, siz
 				*bad = (int)i;
 		json_object_put(obj);
 		return *bad >= 0 ? PARSE_BAD_FIELD : PARSE_BAD_BODY;
+	default:
+		json_object_put(obj);
+		return PARSE_NOMEM;
+	}
+	/* A lone surrogate (I-JSON): the known field it is in is invalid; anywhere else, the body is. */
+	switch (json_text_lone_surrogate(s, len, dup, sizeof(dup))) {
+	case 0:
+		break;
+	case 1:
+		*bad = -1;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(rules[i].name, dup) == 0)
+				*bad = (int)i;
+		json_object_put(obj);
+		return *bad >= 0 ? PARSE_INVALID : PARSE_BAD_BODY;
 	default:
 		json_object_put(obj);
 		return PARSE_NOMEM;

@@ -100,8 +100,11 @@ enum parse_result form_parse(const char *s, size_t len, const struct field_rule 
  * (else PARSE_BAD_FIELD): a text a string free of NUL and within its
  * bound, a boolean true or false, an array a JSON array of min_items to
  * max_items objects, each read against the element table into
- * out[i].list.  Anything but one JSON object (nested at most 8 deep), or
- * any other key given twice in any object of it, is PARSE_BAD_BODY.
+ * out[i].list.  A lone UTF-16 surrogate escape in a known field's value
+ * (its own, or its elements', at any depth) is PARSE_INVALID for that
+ * field.  Anything but one JSON object (nested at most 8 deep), any other
+ * key given twice in any object of it, or a lone surrogate anywhere else,
+ * is PARSE_BAD_BODY.
  */
 enum parse_result json_fields_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
     struct field *out, int *bad);

@@ -224,6 +224,45 @@ def test_duplicate_json_keys_are_refused():
         assert s.admin("show", "2_2", check=False).returncode != 0, "a line with a key given twice was imported"
 
 
+def test_lone_surrogates_are_refused():
+    """RFC 7493 (I-JSON): a \\uD800-\\uDBFF escape not followed by a \\uDC00-\\uDFFF one, or the reverse, is no
+    character; json-c would store U+FFFD in its place.  400 invalid_body naming the field; a pair is fine."""
+    with Store() as s:
+        s.import_lines([sale(1, 1), sale(1, 2), sale(1, 3)])
+        tok = s.token("asir-group")
+        refuse = '{"menzzo_order_id":"1_1","accepted":false,"reason":"other","note":"%s"}'
+        for note in ("\\ud800", "a\\udbffb", "\\udc00", "\\ud800\\u0041", "\\ud83d\\ud83d", "x\\\\\\ud800"):
+            r = s.cgi("asir-group/acknowledge-sale", method="POST", body=refuse % note, content_type="application/json",
+                      token=tok)
+            j = assert_error(r, 400, "invalid_body")
+            assert "note" in j["error"], (note, j)
+        # in a batch item, in a package of a shipment: the field named
+        batch = '{"items":[{"menzzo_order_id":"1_2"},{"menzzo_order_id":"1_1","accepted":false,"reason":"other",' \
+                '"note":"\\udfff"}]}'
+        j = assert_error(s.cgi("asir-group/acknowledge-sale", method="POST", body=batch,
+                               content_type="application/json", token=tok), 400, "invalid_body")
+        assert "note" in j["error"], j
+        ship = '{"menzzo_order_id":"1_1","packages":[{"tracking_number":"T1","carrier":"DHL\\ud800"}]}'
+        j = assert_error(s.cgi("asir-group/ship-sale", method="POST", body=ship, content_type="application/json",
+                               token=tok), 400, "invalid_body")
+        assert "carrier" in j["error"], j
+        # in an unknown member, or in a name: the body is refused
+        for body in ('{"menzzo_order_id":"1_1","x":"\\ud800"}', '{"menzzo_order_id":"1_1","\\ud800":1}'):
+            assert_error(s.cgi("asir-group/ship-sale", method="POST", body=body, content_type="application/json",
+                               token=tok), 400, "invalid_body")
+        for oid in ("1_1", "1_2"):
+            assert json.loads(s.admin("show", oid).stdout)["status"] == "pending", oid
+        # escaped backslashes before a u are no escape; a proper pair (U+1F600) is a character
+        ok = '{"menzzo_order_id":"1_3","accepted":false,"reason":"other","note":"\\\\ud800 \\ud83d\\ude00"}'
+        r = s.cgi("asir-group/acknowledge-sale", method="POST", body=ok, content_type="application/json", token=tok)
+        assert r.status == 200, r
+        assert json.loads(s.admin("show", "1_3").stdout)["note"] == "\\ud800 \U0001F600"
+        # an import line too
+        line = json.dumps(sale(2, 2))[:-1] + ', "label": "labels/\\udc00.pdf"}'
+        p = s.import_lines([line], check=False)
+        assert p.returncode == 1 and b'field "label" holds a lone UTF-16 surrogate' in p.stderr, p.stderr
+
+
 def test_cache_purge_never_follows_a_symlink():
     with Store(MENZZO_CACHE_TTL_ASIR_GROUP="60") as s:
         s.import_lines([sale(1, 1)])

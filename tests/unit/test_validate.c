@@ -4,7 +4,7 @@
 #include <json-c/json.h>
 
 #include "auth.h"
-#include "dupkey.h"
+#include "json_text.h"
 #include "request.h"
 #include "response.h"
 #include "unit.h"

@@ -1,13 +1,16 @@
 /*
- * Duplicate keys (json_text_duplicate_key) on any text json-c takes:
- *   - a key it reports given twice is a key of the tree;
- *   - the tree written out again (json-c keeps one value per key) has no key
- *     given twice, whatever escapes its keys need;
- *   - that text with its root's first key given once more has one, named.
+ * The I-JSON checks (json_text.h) on any text json-c takes:
+ *   - a key reported given twice, or holding a lone surrogate, is a key of
+ *     the tree;
+ *   - the tree written out again (json-c keeps one value per key, and writes
+ *     what a lone surrogate became as UTF-8) has no key given twice and no
+ *     lone surrogate, whatever escapes its keys need;
+ *   - that text with its root's first key given once more has one, named;
+ *     with that key's value a lone surrogate, the surrogate is found in it.
  */
 #include <json-c/json.h>
 
-#include "dupkey.h"
+#include "json_text.h"
 
 #include "fuzz.h"
 
@@ -39,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char key[256];
 	const char *out;
 	size_t outlen;
-	int rc;
+	int rc, dup;
 
 	if (tok == NULL)
 		return 0;
@@ -50,13 +53,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_tokener_free(tok);
 		return 0;
 	}
-	rc = json_text_duplicate_key((const char *)data, json_tokener_get_parse_end(tok), o, key, sizeof(key));
+	dup = json_text_duplicate_key((const char *)data, json_tokener_get_parse_end(tok), o, key, sizeof(key));
+	CHECK(dup == 0 || dup == 1);
+	if (dup == 1 && strlen(key) < sizeof(key) - 1)
+		CHECK(tree_has_key(o, key));
+
+	/* (Checked after the duplicates, as the API does: a value json-c dropped holds keys the tree lacks.) */
+	rc = json_text_lone_surrogate((const char *)data, json_tokener_get_parse_end(tok), key, sizeof(key));
 	CHECK(rc == 0 || rc == 1);
-	if (rc == 1 && strlen(key) < sizeof(key) - 1)
+	if (dup == 0 && rc == 1 && key[0] != '\0' && strlen(key) < sizeof(key) - 1)
 		CHECK(tree_has_key(o, key));
 
 	out = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &outlen);
 	CHECK(json_text_duplicate_key(out, outlen, o, key, sizeof(key)) == 0);
+	CHECK(json_text_lone_surrogate(out, outlen, key, sizeof(key)) == 0);
 	if (json_object_is_type(o, json_type_object) && json_object_object_length(o) > 0) {
 		struct json_object_iterator it = json_object_iter_begin(o);
 		struct json_object *first = json_object_new_string(json_object_iter_peek_name(&it));
@@ -74,6 +84,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(strlen(json_object_iter_peek_name(&it)) >= sizeof(key) - 1 ||
 		    strcmp(key, json_object_iter_peek_name(&it)) == 0);
 		json_object_put(o2);
+		/* {"k":"\udc00",<the members>} */
+		n += 8;
+		CHECK((twice = realloc(twice, n + 1)) != NULL);
+		snprintf(twice, n + 1, "{%s:\"\\udc00\",%s", k, out + 1);
+		CHECK(json_text_lone_surrogate(twice, strlen(twice), key, sizeof(key)) == 1);
+		CHECK(strlen(json_object_iter_peek_name(&it)) >= sizeof(key) - 1 ||
+		    strcmp(key, json_object_iter_peek_name(&it)) == 0);
 		json_object_put(first);
 		free(twice);
 	}
