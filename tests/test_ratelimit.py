@@ -149,12 +149,22 @@ def test_a_bucket_that_cannot_be_kept_never_fails_a_request():
 
 
 def test_concurrent_requests_share_one_bucket():
+    """24 processes at once on one token of 1/s, burst 10: the bucket lets through its 10 and one more for
+    each whole second the run took (GCRA: a token per second), never more; each allowed request sees its
+    own remaining count.  Decided by the rule with the run's own duration, however slow the machine."""
     with store_with(MENZZO_RATE_LIMIT="1,10") as s:
         tok = s.token("asir-group")
+        t0 = time.monotonic()
         results = run_parallel([lambda: s.cgi("asir-group/get-sales", token=tok)] * 24)
-        statuses = sorted(r.status for r in results)
-        assert statuses == [200] * 10 + [429] * 14, statuses
-        assert sorted(limit(r)[2] for r in results if r.status == 200) == list(range(10))
+        took = time.monotonic() - t0
+        allowed = [r for r in results if r.status == 200]
+        assert all(r.status in (200, 429) for r in results), [r.status for r in results]
+        # separate buckets per process would let all 24 through
+        assert 10 <= len(allowed) <= 10 + int(took) + 1, (len(allowed), took)
+        remaining = sorted(limit(r)[2] for r in allowed)
+        assert all(0 <= n < 10 for n in remaining), remaining
+        if len(allowed) == 10:
+            assert remaining == list(range(10)), remaining
         # cache purge --all drops the cache, and with it the buckets: they start full again
         s.admin("cache", "purge", "--all")
         assert limit(s.cgi("asir-group/get-sales", token=tok))[2] == 9
@@ -206,8 +216,9 @@ def test_the_seed_client_loop_is_never_throttled_by_the_default():
               f"({2 * done + 3} requests in {took:.1f} s), not one 429; {left} of {q} left")
         assert done == 300 and (q, w) == (1000, 50)
         assert len(events(s)) == 600
-    # the same loop against a tighter limit is throttled: the test above could fail
-    with Store(MENZZO_RATE_LIMIT="20,100") as s:
+    # the same loop against a tighter limit is throttled: the test above could fail.  1/s with a burst of 100:
+    # 600 requests would need over 8 minutes to pass unthrottled, whatever the machine's speed.
+    with Store(MENZZO_RATE_LIMIT="1,100") as s:
         s.import_lines([sale(700 + i // 2, i) for i in range(1, 321)])
         tok = s.token("asir-group")
         with Lighttpd(s) as web:
@@ -217,4 +228,4 @@ def test_the_seed_client_loop_is_never_throttled_by_the_default():
             except requests.HTTPError as e:
                 assert e.response.status_code == 429 and e.response.json()["code"] == "rate_limited"
             else:
-                raise AssertionError("a limit of 20,100 did not throttle 600 requests sent as fast as possible")
+                raise AssertionError("a limit of 1,100 did not throttle 600 requests sent as fast as possible")
