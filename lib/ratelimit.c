@@ -2,9 +2,9 @@
  * The per-token rate limit (ratelimit.h): the bucket arithmetic, its
  * header fields, and the hook the prologue calls once the token is known.
  */
-#include <time.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "ratelimit.h"
 
 #define NS 1000000000ULL
@@ -58,14 +58,12 @@ int
 ratelimit_admit(struct cgi *c)
 {
 	struct take k = { 0, c->cfg.rate_limit_rate, c->cfg.rate_limit_burst, { 0 } };
-	struct timespec ts;
 	struct cache *cache;
 	int rc;
 
 	if (k.rate == 0)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	k.now_ns = (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+	k.now_ns = clock_monotonic_ns();
 	if ((cache = cgi_cache(c)) == NULL)
 		rc = STORE_UNAVAILABLE;
 	else

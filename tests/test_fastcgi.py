@@ -212,7 +212,8 @@ def test_a_purged_cache_is_reopened_and_buckets_start_full():
     neither serves a page from the deleted file nor counts against the deleted buckets; it opens the new
     cache, which its next requests fill."""
     with fixture() as (s, tok):
-        env = dict(s.env, MENZZO_RATE_LIMIT="1,10", MENZZO_CACHE_TTL_ASIR_GROUP="600")  # the fixture caches nothing
+        # the fixture caches nothing; the test builds' clock stands still (MENZZO_TEST_CLOCK): no refill
+        env = dict(s.env, MENZZO_RATE_LIMIT="1,10", MENZZO_CACHE_TTL_ASIR_GROUP="600", MENZZO_TEST_CLOCK="1000")
         with serving(os.path.join(CGI_DIR, "asir-group", "get-sales"), env) as r:
             def get():
                 out = r.request(params(token=tok["asir-group"]))[0]

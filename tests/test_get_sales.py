@@ -544,20 +544,26 @@ def test_cache_hit_and_invalidation():
 
 
 def test_cache_expiry():
+    """A response is served from the cache for its TTL and never after; the clock is the test builds'
+    (MENZZO_TEST_CLOCK), so that the machine's speed plays no part."""
+    t = int(time.time())
+
+    def at(sec):
+        return {"env": {"MENZZO_TEST_CLOCK": str(sec)}}
     with golden_store(MENZZO_CACHE_TTL_ASIR_GROUP="3") as s:
         tok = s.token("asir-group")
-        r = get(s, tok)
+        r = get(s, tok, **at(t))
         assert cache_state(r) == "MISS" and max_age(r) == 3
-        r = get(s, tok)
-        assert cache_state(r) == "HIT" and 0 < max_age(r) <= 3, r.headers
-        time.sleep(3.3)
-        r = get(s, tok)
+        r = get(s, tok, **at(t + 1))
+        assert cache_state(r) == "HIT" and max_age(r) == 2, r.headers
+        r = get(s, tok, **at(t + 3))
         assert cache_state(r) == "MISS" and max_age(r) == 3, r.headers
+        r = get(s, tok, **at(t + 5))
+        assert cache_state(r) == "HIT" and max_age(r) == 1, r.headers
     with golden_store(MENZZO_CACHE_TTL_ASIR_GROUP="1") as s:
         tok = s.token("asir-group")
-        assert cache_state(get(s, tok)) == "MISS"
-        time.sleep(2.1)
-        r = get(s, tok)
+        assert cache_state(get(s, tok, **at(t))) == "MISS"
+        r = get(s, tok, **at(t + 2))
         assert cache_state(r) == "MISS" and r.body == golden("get-sales.asir-group.open.json")
 
 
@@ -578,10 +584,10 @@ def test_cache_purge_counts():
         assert purge_count(s, "--all") == 3
         assert purge_count(s, "--all") == 0
         assert cache_state(get(s, tok)) == "MISS"  # purged entries are gone
-        short = {"MENZZO_CACHE_TTL_ASIR_GROUP": "2"}
+        # two entries written 3 s before the purges below: expired (the test builds' clock, MENZZO_TEST_CLOCK)
+        short = {"MENZZO_CACHE_TTL_ASIR_GROUP": "2", "MENZZO_TEST_CLOCK": str(int(time.time()) - 3)}
         assert cache_state(get(s, tok, "date_from=2026-01-01", env=short)) == "MISS"
         assert cache_state(get(s, tok, "date_from=2026-01-02", env=short)) == "MISS"
-        time.sleep(3.1)
         assert purge_count(s) == 2
         assert purge_count(s) == 0
         assert purge_count(s, "--all") == 1

@@ -25,6 +25,7 @@
 #include "auth.h"
 #include "cache.h"
 #include "check.h"
+#include "clock.h"
 #include "config.h"
 #include "fault.h"
 #include "item.h"
@@ -978,7 +979,7 @@ main(int argc, char **argv)
 		if (auth_init() != 0)
 			return fail("cannot initialise libsodium");
 		a.cmd = c;
-		a.now = (int64_t)time(NULL);
+		a.now = clock_now();
 		user = getenv("USER");
 		a.user = user != NULL && valid_text(user, strlen(user), 32) == 0 ? user : "admin";
 		rc = c->run(&a, argc - 1, argv + 1);
