@@ -22,15 +22,33 @@ else
 say = @printf '  %-3s %s\n' '$(1)' '$(2)';
 endif
 
+# The programs come from the two tables (lib/suppliers.def, lib/endpoints.def),
+# read by tools/routes.awk: one line per program, "program route id supplier
+# method" (see that file).  Each is cgi-bin/main.c built for its row.
+TABLES    := lib/suppliers.def lib/endpoints.def
+ROUTE_ROWS := $(shell awk -f tools/routes.awk $(TABLES) | awk -F'\t' '{ print $$1 "|" $$3 "|" $$4 }')
+ifeq ($(ROUTE_ROWS),)
+$(error tools/routes.awk could not read $(TABLES))
+endif
+PROGRAMS  := $(foreach r,$(ROUTE_ROWS),$(firstword $(subst |, ,$(r))))
+define program_row
+ENDPOINT_ID.$(word 1,$(1)) := $(word 2,$(1))
+ENDPOINT_SUPPLIER.$(word 1,$(1)) := $(if $(filter -,$(word 3,$(1))),NULL,"$(word 3,$(1))")
+endef
+$(foreach r,$(ROUTE_ROWS),$(eval $(call program_row,$(subst |, ,$(r)))))
 SUPPLIERS := $(shell awk -F'"' '/^SUPPLIER/ { print $$2 }' lib/suppliers.def)
-ENDPOINTS := get-sales acknowledge-sale ship-sale
 LIB_SRC   := $(wildcard lib/*.c)
-LIB_HDR   := $(wildcard lib/*.h) lib/suppliers.def Makefile
+LIB_HDR   := $(wildcard lib/*.h) $(TABLES) Makefile
 ADMIN_SRC := $(wildcard tools/*.c)
-EXES       = $(foreach s,$(SUPPLIERS),$(foreach e,$(ENDPOINTS),cgi-bin/$(s)/$(e))) \
-             cgi-bin/files cgi-bin/health bin/menzzo-admin
+EXES       = $(addprefix cgi-bin/,$(PROGRAMS)) cgi-bin/routes bin/menzzo-admin
+# The Apache samples, made from docs/apache/*.in with the paths of the route table.
+APACHE_SAMPLES := $(patsubst docs/apache/%.in,build/apache/%,$(wildcard docs/apache/*.in))
 
-all: $(EXES)
+all: $(EXES) $(APACHE_SAMPLES)
+
+build/apache/%: docs/apache/%.in cgi-bin/routes
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)sed "s#@API_ROUTES@#$$(cut -f2 cgi-bin/routes | paste -sd '|' -)#" $< > $@.tmp && mv $@.tmp $@
 
 # $(call variant,OBJDIR,EXEPREFIX,FLAGS,LINKFLAGS): the library and executables of one build.
 define variant
@@ -39,14 +57,14 @@ $(1)/lib/%.o: lib/%.c $(LIB_HDR)
 	$$(call say,CC,$$@)$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) -c $$< -o $$@
 $(1)/libmenzzo.a: $(patsubst lib/%.c,$(1)/lib/%.o,$(LIB_SRC))
 	$$(call say,AR,$$@)rm -f $$@ && ar rcs $$@ $$^
-$(foreach e,$(ENDPOINTS),
-$(2)cgi-bin/%/$(e): cgi-bin/$(e).c $(1)/libmenzzo.a $(LIB_HDR)
+$(addprefix $(2)cgi-bin/,$(PROGRAMS)): $(2)cgi-bin/%: cgi-bin/main.c $(1)/libmenzzo.a $(LIB_HDR)
 	@mkdir -p $$(@D)
-	$$(call say,LD,$$@)$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) -DMENZZO_SUPPLIER='"$$*"' $$< $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
-)
-$(2)cgi-bin/files $(2)cgi-bin/health: $(2)cgi-bin/%: cgi-bin/%.c $(1)/libmenzzo.a $(LIB_HDR)
+	$$(call say,LD,$$@)$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) -DMENZZO_ENDPOINT=ENDPOINT_$$(ENDPOINT_ID.$$*) \
+	    '-DMENZZO_SUPPLIER=$$(ENDPOINT_SUPPLIER.$$*)' $$< $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
+# The routes file beside the programs: what tools/lighttpd-env.sh maps.
+$(2)cgi-bin/routes: $(TABLES) tools/routes.awk
 	@mkdir -p $$(@D)
-	$$(call say,LD,$$@)$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) $$< $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
+	$$(call say,GEN,$$@)awk -f tools/routes.awk $(TABLES) > $$@.tmp && mv $$@.tmp $$@
 $(2)bin/menzzo-admin: $(ADMIN_SRC) $(wildcard tools/*.h) $(1)/libmenzzo.a $(LIB_HDR)
 	@mkdir -p $$(@D)
 	$$(call say,LD,$$@)$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) $(ADMIN_SRC) $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
@@ -56,9 +74,10 @@ endef
 # at start-up, nothing to install beside them (bench/PROFILE.md has the figures).
 STATIC ?= -static
 $(eval $(call variant,build/opt,,,$(STATIC)))
-$(eval $(call variant,build/asan,build/asan/,$(SANITIZE),))
+# The builds make test runs have the test hooks (MENZZO_TEST_CLOCK: lib/ratelimit.c).
+$(eval $(call variant,build/asan,build/asan/,$(SANITIZE) -DMENZZO_TEST_HOOKS,))
 # For valgrind, which cannot follow malloc into a static binary.
-$(eval $(call variant,build/vg,build/vg/,-O1,))
+$(eval $(call variant,build/vg,build/vg/,-O1 -DMENZZO_TEST_HOOKS,))
 
 ASAN_EXES := $(addprefix build/asan/,$(EXES))
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(wildcard tests/unit/*.c)) \
@@ -66,7 +85,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(wildcard tests/unit
 
 build/asan/helpers/%: tests/helpers/%.c build/asan/libmenzzo.a
 	@mkdir -p $(@D)
-	$(call say,LD,$@)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANITIZE) $< build/asan/libmenzzo.a $(LDFLAGS) $(LDLIBS) -o $@
+	$(call say,LD,$@)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANITIZE) -DMENZZO_TEST_HOOKS $< build/asan/libmenzzo.a $(LDFLAGS) $(LDLIBS) -o $@
 
 # paused_open stops inside LMDB's exclusive open: LMDB's static library, its open() wrapped.
 build/asan/helpers/paused_open: LDFLAGS += -Wl,--wrap=open $(shell $(CC) -print-file-name=liblmdb.a)
@@ -102,7 +121,7 @@ valgrind:
 	    test_get_sales test_actions test_crash.test_security test_refusals test_packages test_batches test_upgrade
 
 clean:
-	rm -rf build bin $(foreach s,$(SUPPLIERS),cgi-bin/$(s)) cgi-bin/files cgi-bin/health
+	rm -rf build bin $(foreach s,$(SUPPLIERS),cgi-bin/$(s)) $(addprefix cgi-bin/,$(PROGRAMS)) cgi-bin/routes
 
 .PHONY: all deps run test valgrind clean
 
@@ -113,9 +132,10 @@ TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,cert-err34-c,-bugprone-easily-swap
 # Static analysis: cppcheck, then clang-tidy; any finding fails.
 lint:
 	cppcheck --enable=warning,portability,performance --std=c11 --quiet --error-exitcode=1 \
-	    -D_DEFAULT_SOURCE -Ilib lib cgi-bin tools tests/unit tests/helpers
+	    -D_DEFAULT_SOURCE -DMENZZO_ENDPOINT=ENDPOINT_get_sales -DMENZZO_SUPPLIER='"asir-group"' \
+	    -Ilib lib cgi-bin tools tests/unit tests/helpers
 	@out=$$(clang-tidy --quiet -checks='$(TIDY_CHECKS)' lib/*.c cgi-bin/*.c tools/*.c -- \
-	    $(CPPFLAGS) -std=c11 -DMENZZO_SUPPLIER='"asir-group"' 2>&1); \
+	    $(CPPFLAGS) -std=c11 -DMENZZO_ENDPOINT=ENDPOINT_get_sales -DMENZZO_SUPPLIER='"asir-group"' 2>&1); \
 	if printf '%s\n' "$$out" | grep -E 'warning:|error:'; then exit 1; fi; echo "clang-tidy: clean"
 
 .PHONY: lint

@@ -1,9 +1,10 @@
 # make install / make uninstall, included by the top-level Makefile (which
-# sets SUPPLIERS, ENDPOINTS and PREFIX).
+# sets PROGRAMS, from the route table, APACHE_SAMPLES and PREFIX).
 #
 #   make install PREFIX=/usr/local DESTDIR=
 #
-#   $(PREFIX)/lib/menzzo/cgi-bin/   files, health, <supplier>/{get-sales,acknowledge-sale,ship-sale}
+#   $(PREFIX)/lib/menzzo/cgi-bin/   a program per route (files, health, <supplier>/get-sales, ...)
+#                                   and the routes file that lighttpd-env.sh reads
 #   $(PREFIX)/bin/menzzo-admin
 #   $(PREFIX)/share/man/man1/menzzo-admin.1
 #   $(PREFIX)/share/menzzo/         lighttpd.conf, tools/lighttpd-env.sh, www/errors/ (the JSON
@@ -22,16 +23,17 @@ BINDIR      = $(PREFIX)/bin
 CGIDIR      = $(PREFIX)/lib/menzzo/cgi-bin
 MAN1DIR     = $(PREFIX)/share/man/man1
 SHAREDIR    = $(PREFIX)/share/menzzo
-APACHE_SAMPLES := docs/apache/menzzo-vhost.conf docs/apache/htaccess docs/apache/menzzo-fcgid.conf
 ERROR_PAGES    := $(wildcard www/errors/status-*.html)
 
+PROGRAM_DIRS = $(sort $(filter-out .,$(patsubst %/,%,$(dir $(PROGRAMS)))))
+
 install: all
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) \
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(CGIDIR) \
 	    $(DESTDIR)$(SHAREDIR)/tools $(DESTDIR)$(SHAREDIR)/apache \
 	    $(DESTDIR)$(SHAREDIR)/www/errors $(DESTDIR)$(SHAREDIR)/docs \
-	    $(foreach s,$(SUPPLIERS),$(DESTDIR)$(CGIDIR)/$(s))
-	$(foreach s,$(SUPPLIERS),$(INSTALL) $(INSTALL_STRIP) -m 0755 $(addprefix cgi-bin/$(s)/,$(ENDPOINTS)) $(DESTDIR)$(CGIDIR)/$(s)/ && ) true
-	$(INSTALL) $(INSTALL_STRIP) -m 0755 cgi-bin/files cgi-bin/health $(DESTDIR)$(CGIDIR)/
+	    $(addprefix $(DESTDIR)$(CGIDIR)/,$(PROGRAM_DIRS))
+	$(foreach p,$(PROGRAMS),$(INSTALL) $(INSTALL_STRIP) -m 0755 cgi-bin/$(p) $(DESTDIR)$(CGIDIR)/$(p) && ) true
+	$(INSTALL) -m 0644 cgi-bin/routes $(DESTDIR)$(CGIDIR)/
 	$(INSTALL) $(INSTALL_STRIP) -m 0755 bin/menzzo-admin $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 0644 docs/menzzo-admin.1 $(DESTDIR)$(MAN1DIR)/
 	$(INSTALL) -m 0644 lighttpd.conf $(DESTDIR)$(SHAREDIR)/
@@ -41,14 +43,13 @@ install: all
 	$(INSTALL) -m 0644 $(APACHE_SAMPLES) $(DESTDIR)$(SHAREDIR)/apache/
 
 uninstall:
-	rm -f $(foreach s,$(SUPPLIERS),$(addprefix $(DESTDIR)$(CGIDIR)/$(s)/,$(ENDPOINTS))) \
-	    $(DESTDIR)$(CGIDIR)/files $(DESTDIR)$(CGIDIR)/health \
+	rm -f $(addprefix $(DESTDIR)$(CGIDIR)/,$(PROGRAMS) routes) \
 	    $(DESTDIR)$(BINDIR)/menzzo-admin $(DESTDIR)$(MAN1DIR)/menzzo-admin.1 \
 	    $(DESTDIR)$(SHAREDIR)/lighttpd.conf $(DESTDIR)$(SHAREDIR)/tools/lighttpd-env.sh \
 	    $(addprefix $(DESTDIR)$(SHAREDIR)/apache/,$(notdir $(APACHE_SAMPLES))) \
 	    $(addprefix $(DESTDIR)$(SHAREDIR)/www/errors/,$(notdir $(ERROR_PAGES))) \
 	    $(DESTDIR)$(SHAREDIR)/docs/api.html
-	-rmdir $(foreach s,$(SUPPLIERS),$(DESTDIR)$(CGIDIR)/$(s)) $(DESTDIR)$(CGIDIR) \
+	-rmdir $(addprefix $(DESTDIR)$(CGIDIR)/,$(PROGRAM_DIRS)) $(DESTDIR)$(CGIDIR) \
 	    $(DESTDIR)$(PREFIX)/lib/menzzo $(DESTDIR)$(SHAREDIR)/tools $(DESTDIR)$(SHAREDIR)/apache \
 	    $(DESTDIR)$(SHAREDIR)/www/errors $(DESTDIR)$(SHAREDIR)/www $(DESTDIR)$(SHAREDIR)/docs \
 	    $(DESTDIR)$(SHAREDIR) 2>/dev/null

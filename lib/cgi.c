@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "cache.h"
 #include "cgi.h"
+#include "clock.h"
 #include "fault.h"
 #include "ratelimit.h"
 
@@ -202,13 +203,16 @@ run(struct cgi *c, const struct endpoint *ep, const struct request_source *src, 
 	ep->handle(c);
 }
 
-/* The process's part: configuration, read and checked once; the supplier of the executable. */
+/* The process's part: configuration, read and checked once; the supplier of the program. */
 static void
-process_init(struct cgi *c, const char *supplier_slug)
+process_init(struct cgi *c, const struct endpoint *ep, const char *supplier_slug)
 {
 	if (config_load(&c->cfg, c->cfg_err, sizeof(c->cfg_err)) != 0)
 		return;
-	if (supplier_slug != NULL &&
+	if ((ep->scope == SCOPE_SUPPLIER) != (supplier_slug != NULL))
+		snprintf(c->cfg_err, sizeof(c->cfg_err), "endpoint %s is built %s a supplier", ep->id,
+		    supplier_slug != NULL ? "for" : "without");
+	else if (supplier_slug != NULL &&
 	    (c->supplier = supplier_by_slug(supplier_slug, strlen(supplier_slug))) == NULL)
 		snprintf(c->cfg_err, sizeof(c->cfg_err), "supplier %s is not in the supplier table", supplier_slug);
 }
@@ -226,7 +230,7 @@ serve(struct cgi *c, const struct endpoint *ep, const struct request_source *src
 	response_init(&c->res);
 	memset(&c->token, 0, sizeof(c->token));
 	c->store_why[0] = '\0';
-	c->now = (int64_t)time(NULL);
+	c->now = clock_now();
 	run(c, ep, src, fastcgi);
 	if (!fastcgi)
 		fault_guard_disarm();
@@ -353,7 +357,7 @@ cgi_main(const struct endpoint *ep, const char *supplier_slug)
 		fputs("Status: 500 Internal Server Error\r\n\r\n", stdout);
 		return 1;
 	}
-	process_init(&c, supplier_slug);
+	process_init(&c, ep, supplier_slug);
 	if (cgi) {
 		/* Plain CGI, or a run by hand: one request from the environment and standard input. */
 		status = serve(&c, ep, &request_cgi_source, 0, stdout_write, NULL) == 0 && fflush(stdout) == 0 ? 0 : 1;

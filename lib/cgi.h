@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "endpoint.h"
 #include "request.h"
 #include "response.h"
 #include "store.h"
@@ -31,22 +32,6 @@ struct cgi {
 	struct response res;
 	struct token_record token;       /* the authenticated token, when the endpoint needs one */
 	int64_t now;
-};
-
-enum endpoint_auth {
-	AUTH_NONE,          /* health */
-	AUTH_ANY_SUPPLIER,  /* files: any supplier's valid token */
-	AUTH_OWN_SUPPLIER,  /* the executable's supplier's token; another's is a 403 */
-};
-
-/* An endpoint: the table its executable's main() names. */
-struct endpoint {
-	const char *method;     /* the one method served; others get 405 with Allow */
-	enum endpoint_auth auth;
-	int store_flags;        /* STORE_READONLY for endpoints that only read */
-	int reads_body;
-	/* Fills c->res.  Runs after the common prologue succeeded. */
-	void (*handle)(struct cgi *c);
 };
 
 /*

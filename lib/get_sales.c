@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cache.h"
-#include "get_sales.h"
+#include "cgi.h"
 #include "listing.h"
 
 /* Changes whenever the response format changes, so that an upgrade never serves old entries. */
@@ -53,6 +53,13 @@ page_headers(struct cgi *c, const char *next, long max_age, const char *state)
 		    (int)c->cfg.base_url_len, c->cfg.base_url, c->supplier->slug, next);
 }
 
+/*
+ * GET /api/{supplier}/get-sales (SPEC §2.2): the supplier's sale products, a
+ * page at a time, in listing order, through the supplier's response cache.
+ * Raises 400 naming an invalid parameter or an unknown cursor, 503 when the
+ * store is unavailable, 200 with a JSON array, a Link to the next page when
+ * one exists, and X-Cache / Cache-Control as the supplier's cache TTL says.
+ */
 void
 get_sales_handle(struct cgi *c)
 {

@@ -27,6 +27,28 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
                    "SUMMARY: UndefinedBehaviorSanitizer")
 
 
+def _tables():
+    """The supplier slugs (lib/suppliers.def) and the routes (tools/routes.awk over both tables: dicts of
+    program, route, id, supplier or None, method), as the build reads them."""
+    slugs = re.findall(r'^SUPPLIER\("([a-z0-9-]+)"', open(os.path.join(ROOT, "lib", "suppliers.def")).read(), re.M)
+    out = subprocess.run(["awk", "-f", os.path.join(ROOT, "tools", "routes.awk"),
+                          os.path.join(ROOT, "lib", "suppliers.def"), os.path.join(ROOT, "lib", "endpoints.def")],
+                         capture_output=True, text=True, check=True).stdout
+    routes = []
+    for line in out.splitlines():
+        program, route, id_, supplier, method = line.split("\t")
+        routes.append({"program": program, "route": route, "id": id_, "method": method,
+                       "supplier": None if supplier == "-" else supplier})
+    return tuple(slugs), routes
+
+
+# Every supplier's slug, and every program with its route: the tests read the tables, never a list of their own.
+SUPPLIERS, ROUTES = _tables()
+# The endpoint rows: id -> (route as lib/endpoints.def writes it, method, per supplier or not).
+ENDPOINTS = {m.group(1): (m.group(2), m.group(3), m.group(4) == "SCOPE_SUPPLIER") for m in re.finditer(
+    r'^ENDPOINT\((\w+),\s*"([^"]+)",\s*"(\w+)",\s*(\w+)', open(os.path.join(ROOT, "lib", "endpoints.def")).read(), re.M)}
+
+
 class SanitizerReport(AssertionError):
     pass
 
@@ -249,16 +271,18 @@ def demo_store():
         m = re.match(r"token \d+ for ([a-z-]+)", line)
         if m:
             tokens[m.group(1)] = out[i + 1]
-    assert set(tokens) == {"asir-group", "notio"}, out
+    assert set(tokens) == set(SUPPLIERS), out
     return s, tokens
 
 
 class Lighttpd:
     """The project's lighttpd.conf on a free loopback port, serving the sanitizer build in MODE."""
 
-    def __init__(self, store, env=None):
+    def __init__(self, store, env=None, conf="lighttpd.conf", root=ROOT):
+        """conf: the configuration file, started in root (a scratch copy of the project, for instance)."""
         require("lighttpd", "lighttpd")
         self.store = store
+        self.conf, self.root = conf, root
         self.port = free_port()
         self.log = os.path.join(store.dir, "lighttpd.log")
         self.access_log = os.path.join(store.dir, "access.log")
@@ -271,7 +295,7 @@ class Lighttpd:
         self._start()
 
     def _start(self):
-        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", "lighttpd.conf"], cwd=ROOT, env=self.env,
+        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", self.conf], cwd=self.root, env=self.env,
                                      stdout=self.logf, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:

@@ -6,9 +6,8 @@ import re
 import threading
 import time
 
-from harness import Lighttpd, Store, assert_error, sale
+from harness import SUPPLIERS, Lighttpd, Store, assert_error, sale
 
-SUPPLIERS = ("asir-group", "notio")
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 SUCCESS_KEYS = {"success", "menzzo_order_id", "status", "acknowledged_at", "prepared_at", "changed"}
 FORM = "application/x-www-form-urlencoded"

@@ -1,4 +1,4 @@
-"""docs/apache/menzzo-fcgid.conf through a real Apache with mod_fcgid: the executables of the CGI samples,
+"""The Apache sample menzzo-fcgid.conf (docs/apache/menzzo-fcgid.conf.in, filled by make) through a real Apache with mod_fcgid: the executables of the CGI samples,
 run as persistent FastCGI responders, serve the API; their configuration reaches them through the
 process environment (FcgidInitialEnv); a few processes serve many requests; a graceful reload ends
 them; and nothing they write to the error log is a sanitizer report."""
@@ -17,7 +17,7 @@ import requests
 from harness import CGI_DIR, ROOT, MissingTool, check_sanitizer, demo_store, free_port, pids_of, require, stop_process
 from test_docs import APACHE, APACHE_MODULES, spec, validate, wait_port
 
-SAMPLE = os.path.join(ROOT, "docs", "apache", "menzzo-fcgid.conf")
+SAMPLE = os.path.join(ROOT, "build", "apache", "menzzo-fcgid.conf")    # made by make from docs/apache/*.in
 MOD_FCGID = os.path.join(APACHE_MODULES, "mod_fcgid.so")
 
 

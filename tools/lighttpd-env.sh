@@ -40,6 +40,22 @@ menzzo_env() {
 
 cgi_dir=$(abs "${CGI_DIR:-cgi-bin}")
 
+# The programs and their routes, as make wrote them beside the programs from
+# lib/suppliers.def and lib/endpoints.def (tools/routes.awk): "program route
+# ...", tab-separated.  A routed program that is not there stops lighttpd.
+routes="$cgi_dir/routes"
+if [ ! -r "$routes" ]; then
+	echo "lighttpd-env.sh: no $routes: run make (it writes the routes beside the programs)" >&2
+	exit 1
+fi
+programs=$(cut -f1 "$routes")
+for program in $programs; do
+	if [ ! -x "$cgi_dir/$program" ]; then
+		echo "lighttpd-env.sh: $cgi_dir/$program is routed but not built: run make" >&2
+		exit 1
+	fi
+done
+
 # `lighttpd-env.sh endpoints`, inside the /api/ block: how the executables run.
 #   MENZZO_MODE=fastcgi (the default): each one a persistent FastCGI responder
 #     that lighttpd spawns and supervises (bin-path), FASTCGI_PROCS (2) of each,
@@ -53,6 +69,7 @@ cgi_dir=$(abs "${CGI_DIR:-cgi-bin}")
 if [ "${1:-}" = endpoints ]; then
 	case "${MENZZO_MODE:-fastcgi}" in
 	cgi)
+		echo "alias.url = ( \"/api/\" => $(quote "$cgi_dir/" CGI_DIR) )"
 		echo 'cgi.assign = ( "" => "" )'
 		;;
 	fastcgi)
@@ -62,13 +79,10 @@ if [ "${1:-}" = endpoints ]; then
 		sockets=$(abs "${FASTCGI_SOCKET_DIR:-$(dirname "$MENZZO_DATA_DIR")/run/$server}")
 		mkdir -p "$sockets" && chmod 0700 "$sockets"
 		echo "fastcgi.server = ("
-		# Every built executable: files, health, and the three of each supplier's directory.
-		for exe in "$cgi_dir/files" "$cgi_dir/health" "$cgi_dir"/*/get-sales "$cgi_dir"/*/acknowledge-sale \
-		    "$cgi_dir"/*/ship-sale; do
-			[ -x "$exe" ] || continue
-			path=${exe#"$cgi_dir"/}
-			echo "  \"/api/$path\" => (( \"bin-path\" => $(quote "$exe" CGI_DIR),"
-			echo "    \"socket\" => $(quote "$sockets/$(echo "$path" | tr / _).sock" FASTCGI_SOCKET_DIR),"
+		# Every routed program; no alias: a path of the API without a responder is a 404, never a file.
+		for program in $programs; do
+			echo "  \"/api/$program\" => (( \"bin-path\" => $(quote "$cgi_dir/$program" CGI_DIR),"
+			echo "    \"socket\" => $(quote "$sockets/$(echo "$program" | tr / _).sock" FASTCGI_SOCKET_DIR),"
 			echo "    \"max-procs\" => $procs, \"check-local\" => \"disable\","
 			echo "    \"bin-copy-environment\" => ( \"PATH\", \"TZ\", \"ASAN_OPTIONS\", \"UBSAN_OPTIONS\", \"LSAN_OPTIONS\" ),"
 			echo "    \"bin-environment\" => ("
@@ -86,6 +100,8 @@ if [ "${1:-}" = endpoints ]; then
 fi
 
 echo "var.cgi_dir = $(quote "$cgi_dir" CGI_DIR)"
+# The paths of the API: one alternative per routed program (route: a regular expression under /api/).
+printf 'var.api = "^/api/(%s)$"\n' "$(cut -f2 "$routes" | paste -sd '|' -)"
 echo "accesslog.filename = $(quote "$(abs "${ACCESS_LOG:-data/access.log}")" ACCESS_LOG)"
 echo "server.port = $port"
 echo "server.bind = $(quote "${HOST:-127.0.0.1}" HOST)"

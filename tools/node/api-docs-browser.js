@@ -73,8 +73,8 @@ async function main() {
 		report.searchResults = await page.evaluate(() => document.querySelector('[role=search]').parentElement.innerText);
 		if (png) {
 			const shot = await context.newPage();
-			await shot.goto(url + '#tag/AsirGroup/operation/asirGroupGetSales', { waitUntil: 'load' });
-			await shot.waitForSelector('[data-section-id="tag/AsirGroup/operation/asirGroupGetSales"]');
+			await shot.goto(url + '#tag/Sales/operation/getSales', { waitUntil: 'load' });
+			await shot.waitForSelector('[data-section-id="tag/Sales/operation/getSales"]');
 			await shot.waitForTimeout(300);
 			await shot.screenshot({ path: png });
 		}

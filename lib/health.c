@@ -4,8 +4,8 @@
  */
 #include "cgi.h"
 
-static void
-health(struct cgi *c)
+void
+health_handle(struct cgi *c)
 {
 	struct store_txn *t;
 	uint64_t seq;
@@ -20,17 +20,4 @@ health(struct cgi *c)
 		return;
 	}
 	response_raw(&c->res, 200, "{\"status\":\"ok\"}", 15);
-}
-
-static const struct endpoint health_endpoint = {
-	.method = "GET",
-	.auth = AUTH_NONE,
-	.store_flags = STORE_READONLY,
-	.handle = health,
-};
-
-int
-main(void)
-{
-	return cgi_main(&health_endpoint, NULL);
 }

@@ -71,8 +71,8 @@ read_label(struct cgi *c, const char *label)
 	return 0;
 }
 
-static void
-files(struct cgi *c)
+void
+files_handle(struct cgi *c)
 {
 	const char *label = c->req.path_info;
 	struct store_txn *t;
@@ -104,17 +104,4 @@ files(struct cgi *c)
 	snprintf(c->res.cache_control, sizeof(c->res.cache_control), "private, max-age=3600");
 	base = strrchr(label, '/');
 	response_header(&c->res, "Content-Disposition", "inline; filename=\"%s\"", base ? base + 1 : label);
-}
-
-static const struct endpoint files_endpoint = {
-	.method = "GET",
-	.auth = AUTH_ANY_SUPPLIER,
-	.store_flags = STORE_READONLY,
-	.handle = files,
-};
-
-int
-main(void)
-{
-	return cgi_main(&files_endpoint, NULL);
 }
