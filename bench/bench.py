@@ -900,11 +900,14 @@ def main():
     for exe in (ADMIN, SPAWN, GEN, os.path.join(BUILD, "baseline")):
         if not os.access(exe, os.X_OK):
             sys.exit(f"bench: {exe} is missing; run `make bench`")
-    # The baseline, installed under the endpoints' names (copies: lighttpd follows no symlink).
-    for s in SUPPLIERS:
-        os.makedirs(os.path.join(BASELINE_CGI_DIR, s), exist_ok=True)
-        for e in ("get-sales", "ship-sale", "acknowledge-sale"):
-            shutil.copy2(os.path.join(BUILD, "baseline"), os.path.join(BASELINE_CGI_DIR, s, e))
+    # The baseline, installed under every program's name, with the routes file (copies: lighttpd follows no
+    # symlink, and tools/lighttpd-env.sh maps what the routes name).
+    routes = os.path.join(CGI_DIR, "routes")
+    for line in open(routes):
+        program = os.path.join(BASELINE_CGI_DIR, line.split("\t")[0])
+        os.makedirs(os.path.dirname(program), exist_ok=True)
+        shutil.copy2(os.path.join(BUILD, "baseline"), program)
+    shutil.copy2(routes, os.path.join(BASELINE_CGI_DIR, "routes"))
 
     mach = machine()
     small = Store("store-10k")

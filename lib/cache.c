@@ -222,25 +222,25 @@ expiry_key(unsigned char *xkey, uint64_t expires_at, const void *key, size_t key
 
 /* Deletes the entry it is on, and its expiry index entry. */
 static void
-entry_del(struct store_txn *t, struct store_iter *it)
+entry_del(struct store_txn *t, struct store_cursor *c)
 {
 	unsigned char xkey[8 + CACHE_KEY_MAX];
 
-	if (it->key.mv_size <= CACHE_KEY_MAX && it->val.mv_size >= 8)
-		txn_del(t, CDB_EXPIRY, xkey, expiry_key(xkey, be64_get(it->val.mv_data), it->key.mv_data, it->key.mv_size));
-	iter_del(t, it);
+	if (c->klen <= CACHE_KEY_MAX && c->vlen >= 8)
+		txn_del(t, CDB_EXPIRY, xkey, expiry_key(xkey, be64_get(c->val), c->key, c->klen));
+	store_iter_del(c);
 }
 
 /* Removes the entries of k's group whose generation is older than k's. */
 static void
 drop_older_generations(struct store_txn *t, const struct cache_key *k)
 {
-	struct store_iter it;
+	struct store_cursor c;
 
-	store_foreach_from(t, CDB_ENTRY, &it, k->p, k->group, k->p, k->group) {
-		if (it.key.mv_size >= k->gen_end && memcmp(it.key.mv_data, k->p, k->gen_end) >= 0)
+	store_foreach_from(t, CDB_ENTRY, &c, k->p, k->group, k->p, k->group) {
+		if (c.klen >= k->gen_end && memcmp(c.key, k->p, k->gen_end) >= 0)
 			break;
-		entry_del(t, &it);
+		entry_del(t, &c);
 	}
 }
 
@@ -248,14 +248,14 @@ drop_older_generations(struct store_txn *t, const struct cache_key *k)
 static uint64_t
 sweep(struct store_txn *t, int64_t until, uint64_t max)
 {
-	struct store_iter it;
+	struct store_cursor c;
 	uint64_t n = 0;
 
-	store_foreach(t, CDB_EXPIRY, &it, "", 0) {
-		if ((max != 0 && n >= max) || it.key.mv_size < 8 || (int64_t)be64_get(it.key.mv_data) > until)
+	store_foreach(t, CDB_EXPIRY, &c, "", 0) {
+		if ((max != 0 && n >= max) || c.klen < 8 || (int64_t)be64_get(c.key) > until)
 			break;
-		txn_del(t, CDB_ENTRY, (const char *)it.key.mv_data + 8, it.key.mv_size - 8);
-		if (iter_del(t, &it) != STORE_OK)
+		txn_del(t, CDB_ENTRY, (const char *)c.key + 8, c.klen - 8);
+		if (store_iter_del(&c) != STORE_OK)
 			break;
 		n++;
 	}

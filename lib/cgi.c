@@ -101,7 +101,8 @@ authenticate(struct cgi *c, enum endpoint_auth mode)
 		unauthorized(c, 1, "The token is unknown, revoked or expired.");
 		return -1;
 	}
-	if (ratelimit_admit(c) != 0)
+	if (c->cfg.rate_limit_rate != 0 && ratelimit_admit(cgi_cache(c), c->token.id, c->cfg.rate_limit_rate,
+	    c->cfg.rate_limit_burst, &c->res) != 0)
 		return -1;
 	if (mode == AUTH_OWN_SUPPLIER && c->token.supplier != supplier_id(c->supplier)) {
 		response_error(&c->res, 403, "wrong_supplier",

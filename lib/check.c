@@ -47,10 +47,9 @@ problem(struct check *c, const char *fmt, ...)
 	c->problems++;
 }
 
-static int
-on_sale(void *ctx, const struct sale_product *sp)
+static void
+check_sale(struct check *c, const struct sale_product *sp)
 {
-	struct check *c = ctx;
 	unsigned views[SALE_VIEWS_MAX];
 
 	tick(c);
@@ -67,90 +66,73 @@ on_sale(void *ctx, const struct sale_product *sp)
 	if (sp->status != STATUS_REFUSED && (sp->refused_at != 0 || sp->reason != REASON_NONE || sp->note[0]))
 		problem(c, "sale product %" PRIu64 " is %s but keeps a refusal", sp->sale_product_id, status_name(sp->status));
 	c->statuses[sp->status]++;
-	return 0;
 }
 
 /*
  * Counts an entry of an index and fetches the sale product it names: 1 with
- * *sp; 0 when there is nothing more to check of the entry, with *rc what
- * the visitor returns (0 when the sale product is missing, which is
- * reported; the store error when the read failed).
+ * *sp; 0 when there is nothing more to check of the entry (the sale product
+ * is missing, which is reported, or the read failed: the transaction's
+ * sticky error then ends the walk).
  */
 static int
-index_entry(struct check *c, uint64_t *count, uint64_t id, struct sale_product *sp, const char *index, int *rc)
+index_entry(struct check *c, uint64_t *count, uint64_t id, struct sale_product *sp, const char *index)
 {
 	int got = store_sale_get(c->t, id, sp);
 
 	tick(c);
 	(*count)++;
-	*rc = got == STORE_NOTFOUND ? 0 : got;
 	if (got == STORE_NOTFOUND)
 		problem(c, "%s index names missing sale product %" PRIu64, index, id);
 	return got == STORE_OK;
 }
 
-static int
-on_listing(void *ctx, unsigned supplier, unsigned view, const struct listing_pos *pos,
-    const void *item, size_t len)
+static void
+check_listing(struct check *c, const struct listing_iter *it)
 {
-	struct check *c = ctx;
 	struct sale_product sp;
-	int rc;
 
-	if (!index_entry(c, &c->listing, pos->sale_product_id, &sp, "listing", &rc))
-		return rc;
+	if (!index_entry(c, &c->listing, it->pos.sale_product_id, &sp, "listing"))
+		return;
 	/* The stored item must show exactly what the record renders to (an item of an older format may differ in bytes). */
-	if (item_render(&sp, &c->item) != 0)
-		return STORE_NOMEM;
-	if (sp.supplier != supplier || view >= FILTER__MAX || !sale_in_view(sp.status, (enum status_filter)view) ||
-	    sp.order_date != pos->order_date ||
-	    sp.increment_id != pos->increment_id || !item_equivalent(c->item.p, c->item.len, item, len))
+	if (item_render(&sp, &c->item) != 0) {
+		store_txn_fail(c->t, STORE_NOMEM);
+		return;
+	}
+	if (sp.supplier != it->supplier || it->view >= FILTER__MAX ||
+	    !sale_in_view(sp.status, (enum status_filter)it->view) || sp.order_date != it->pos.order_date ||
+	    sp.increment_id != it->pos.increment_id || !item_equivalent(c->item.p, c->item.len, it->item, it->len))
 		problem(c, "listing entry (view %u) disagrees with sale product %" PRIu64,
-		    view, pos->sale_product_id);
-	return 0;
+		    it->view, it->pos.sale_product_id);
 }
 
-static int
-on_order(void *ctx, uint64_t inc, uint64_t id)
+static void
+check_order(struct check *c, uint64_t inc, uint64_t id)
 {
-	struct check *c = ctx;
 	struct sale_product sp;
-	int rc;
 
-	if (!index_entry(c, &c->orders, id, &sp, "order", &rc))
-		return rc;
-	if (sp.increment_id != inc)
+	if (index_entry(c, &c->orders, id, &sp, "order") && sp.increment_id != inc)
 		problem(c, "order index puts sale product %" PRIu64 " in order %" PRIu64, id, inc);
-	return 0;
 }
 
-static int
-on_label(void *ctx, const char *label, size_t len, uint64_t id)
+static void
+check_label(struct check *c, const char *label, size_t len, uint64_t id)
 {
-	struct check *c = ctx;
 	struct sale_product sp;
-	int rc;
 
-	if (!index_entry(c, &c->labels, id, &sp, "label", &rc))
-		return rc;
-	if (strlen(sp.label) != len || memcmp(sp.label, label, len) != 0)
+	if (index_entry(c, &c->labels, id, &sp, "label") &&
+	    (strlen(sp.label) != len || memcmp(sp.label, label, len) != 0))
 		problem(c, "label index disagrees with sale product %" PRIu64, id);
-	return 0;
 }
 
-static int
-on_shipment(void *ctx, uint64_t id, const struct package_list *l)
+static void
+check_shipment(struct check *c, uint64_t id, const struct package_list *l)
 {
-	struct check *c = ctx;
 	struct sale_product sp;
-	int rc;
 
-	if (!index_entry(c, &c->shipments, id, &sp, "shipment", &rc))
-		return rc;
-	if (sp.prepared_at == 0 || strcmp(sp.tracking_number, l->p[0].tracking_number) != 0)
+	if (index_entry(c, &c->shipments, id, &sp, "shipment") &&
+	    (sp.prepared_at == 0 || strcmp(sp.tracking_number, l->p[0].tracking_number) != 0))
 		problem(c, "the packages of sale product %" PRIu64 " disagree with its record (never shipped, or "
 		    "another first tracking number)", id);
-	return 0;
 }
 
 static struct json_object *
@@ -180,12 +162,11 @@ last_agrees(struct check *c)
 		problem(c, "sale product %" PRIu64 " disagrees with its last sale-log entry", sp.sale_product_id);
 }
 
-static int
-on_log(void *ctx, const struct log_entry *e)
+static void
+check_log(struct check *c, const struct log_entry *e)
 {
-	struct check *c = ctx;
 	struct sale_product sp;
-	int rc, found = index_entry(c, &c->logs, e->after.sale_product_id, &sp, "sale log", &rc);
+	int found = index_entry(c, &c->logs, e->after.sale_product_id, &sp, "sale log");
 
 	if (found && e->after.sale_product_id != c->last.sale_product_id)
 		c->logged++;
@@ -195,13 +176,11 @@ on_log(void *ctx, const struct log_entry *e)
 	c->last = e->after;
 	if (e->seq > c->log_seq)
 		problem(c, "sale log entry %" PRIu64 " is beyond the log counter %" PRIu64, e->seq, c->log_seq);
-	return rc;
 }
 
-static int
-on_event(void *ctx, uint64_t seq, const char *json, size_t len)
+static void
+check_event(struct check *c, uint64_t seq, const char *json, size_t len)
 {
-	struct check *c = ctx;
 	struct json_object *o = parse_record(json, len), *id;
 	uint64_t inc, sp;
 
@@ -220,7 +199,35 @@ on_event(void *ctx, uint64_t seq, const char *json, size_t len)
 			problem(c, "event %" PRIu64 " names unknown sale product %" PRIu64, seq, sp);
 	}
 	json_object_put(o);
-	return 0;
+}
+
+/* Walks every database of the store but the tokens and the counters, in one read transaction. */
+static void
+walk(struct check *c)
+{
+	struct sale_iter sale;
+	struct listing_iter listing;
+	struct order_entry_iter order;
+	struct label_entry_iter label;
+	struct log_iter log;
+	struct shipment_iter ship;
+	struct event_iter ev;
+	struct store_txn *t = c->t;
+
+	for (int more = store_sales_first(t, &sale); more; more = store_sales_next(&sale))
+		check_sale(c, &sale.sp);
+	for (int more = store_listing_all_first(t, &listing); more; more = store_listing_next(&listing))
+		check_listing(c, &listing);
+	for (int more = store_order_entries_first(t, &order); more; more = store_order_entries_next(&order))
+		check_order(c, order.increment_id, order.sale_product_id);
+	for (int more = store_label_entries_first(t, &label); more; more = store_label_entries_next(&label))
+		check_label(c, label.label, label.len, label.sale_product_id);
+	for (int more = store_log_all_first(t, &log); more; more = store_log_next(&log))
+		check_log(c, &log.e);
+	for (int more = store_shipments_first(t, &ship); more; more = store_shipments_next(&ship))
+		check_shipment(c, ship.sale_product_id, &ship.l);
+	for (int more = store_events_first(t, 0, &ev); more; more = store_events_next(&ev))
+		check_event(c, ev.seq, ev.json, ev.len);
 }
 
 long
@@ -242,14 +249,10 @@ store_check(struct store *s, FILE *report, store_progress_fn progress, void *pro
 	if ((rc = store_begin(s, 0, &c.t)) != STORE_OK)
 		return -rc;
 	if ((rc = store_counter_get(c.t, "log_seq", &c.log_seq)) == STORE_OK &&
-	    (rc = store_counter_get(c.t, "event_seq", &c.event_seq)) == STORE_OK &&
-	    (rc = store_sale_scan(c.t, on_sale, &c)) == STORE_OK &&
-	    (rc = store_listing_raw_scan(c.t, on_listing, &c)) == STORE_OK &&
-	    (rc = store_order_raw_scan(c.t, on_order, &c)) == STORE_OK &&
-	    (rc = store_label_raw_scan(c.t, on_label, &c)) == STORE_OK &&
-	    (rc = store_log_scan_all(c.t, on_log, &c)) == STORE_OK &&
-	    (rc = store_shipment_scan(c.t, on_shipment, &c)) == STORE_OK)
-		rc = store_event_scan(c.t, 0, on_event, &c);
+	    (rc = store_counter_get(c.t, "event_seq", &c.event_seq)) == STORE_OK) {
+		walk(&c);
+		rc = store_txn_error(c.t);
+	}
 	if (rc == STORE_OK && c.last.sale_product_id != 0)
 		last_agrees(&c);
 	store_abort(c.t);

@@ -89,10 +89,10 @@ files_handle(struct cgi *c)
 		cgi_store_error(c, rc);
 		return;
 	}
-	owned = store_label_owned(t, label, strlen(label), c->token.supplier);
+	rc = store_label_owned(t, label, strlen(label), c->token.supplier, &owned);
 	store_abort(t);
-	if (owned < 0) {
-		cgi_store_error(c, -owned);
+	if (rc != STORE_OK) {
+		cgi_store_error(c, rc);
 		return;
 	}
 	if (owned == 0 || read_label(c, label) != 0) {

@@ -153,7 +153,7 @@ sale_cmp(const void *a, const void *b)
 	return pos_cmp(&pa, &pb);
 }
 
-/* A page being filled, and what the scans found on the way. */
+/* A page being filled. */
 struct page {
 	const struct listing_query *q;
 	unsigned supplier;
@@ -163,23 +163,15 @@ struct page {
 	size_t size, shown;
 	int more;                /* one more item exists after the page */
 	struct listing_pos last; /* the page's last item */
-	/* order_number: the order's matching sale products, sorted and paged afterwards */
-	struct sale_product *items;
-	size_t n, cap;
-	/* cursor given as an increment_id: the furthest of its sale products */
-	struct listing_pos furthest;
-	int found;
 };
 
-/* Appends a stored item to the page, or notes that one more exists. */
+/* Appends a stored item to the page, or notes (pg->more) that one more exists: STORE_OK or STORE_CORRUPT. */
 static int
-page_add(void *ctx, const struct listing_pos *pos, const void *item, size_t len)
+page_add(struct page *pg, const struct listing_pos *pos, const void *item, size_t len)
 {
-	struct page *pg = ctx;
-
 	if (pg->shown == pg->size) {
 		pg->more = 1;
-		return STORE_STOP;
+		return STORE_OK;
 	}
 	if (pg->shown > 0)
 		buf_add(pg->body, ",", 1);
@@ -187,78 +179,86 @@ page_add(void *ctx, const struct listing_pos *pos, const void *item, size_t len)
 		return STORE_CORRUPT;
 	pg->shown++;
 	pg->last = *pos;
-	return 0;
+	return STORE_OK;
 }
 
-/* order_number: keeps the order's sale products that pass every filter. */
+/* Whether a sale product of the order passes every filter of the query. */
 static int
-keep_order_item(void *ctx, const struct sale_product *sp)
+order_item_kept(const struct page *pg, const struct sale_product *sp)
 {
-	struct page *pg = ctx;
 	struct listing_pos p = pos_of(sp);
 
-	if (sp->supplier != pg->supplier || !sale_in_view(sp->status, pg->q->status) ||
-	    sp->order_date < pg->q->date_from || sp->order_date > pg->q->date_to ||
-	    (pg->after != NULL && pos_cmp(&p, pg->after) <= 0))
-		return 0;
-	if (pg->n == pg->cap) {
-		size_t cap = pg->cap ? pg->cap * 2 : 16;
-		struct sale_product *grown = realloc(pg->items, cap * sizeof(*grown));
+	return sp->supplier == pg->supplier && sale_in_view(sp->status, pg->q->status) &&
+	    sp->order_date >= pg->q->date_from && sp->order_date <= pg->q->date_to &&
+	    (pg->after == NULL || pos_cmp(&p, pg->after) > 0);
+}
+
+/* Appends sp to items[0..*n), growing it: 0, or STORE_NOMEM. */
+static int
+keep(struct sale_product **items, size_t *n, size_t *cap, const struct sale_product *sp)
+{
+	if (*n == *cap) {
+		size_t grown_cap = *cap ? *cap * 2 : 16;
+		struct sale_product *grown = realloc(*items, grown_cap * sizeof(*grown));
 
 		if (grown == NULL)
 			return STORE_NOMEM;
-		pg->items = grown;
-		pg->cap = cap;
+		*items = grown;
+		*cap = grown_cap;
 	}
-	pg->items[pg->n++] = *sp;
+	(*items)[(*n)++] = *sp;
 	return 0;
 }
 
-/* Pages the order's items as the index would, rendered the same way. */
+/* order_number: the order's sale products that pass every filter, sorted and paged as the index would be. */
 static int
 page_order(struct store_txn *t, struct page *pg, uint64_t skip)
 {
 	const struct order_ref *o = &pg->q->order;
-	struct sale_product sp;
+	struct sale_product *items = NULL;
+	struct sale_iter it;
 	struct buf item = { 0 };
-	int rc;
+	size_t n = 0, cap = 0;
+	int rc = STORE_OK;
 
 	if (o->sale_product_id) {
-		rc = store_sale_get(t, o->sale_product_id, &sp);
-		if (rc == STORE_OK && sp.increment_id == o->increment_id)
-			rc = keep_order_item(pg, &sp);
+		rc = store_sale_get(t, o->sale_product_id, &it.sp);
+		if (rc == STORE_OK && it.sp.increment_id == o->increment_id && order_item_kept(pg, &it.sp))
+			rc = keep(&items, &n, &cap, &it.sp);
 		else if (rc == STORE_NOTFOUND)
 			rc = STORE_OK;
-	} else
-		rc = store_order_scan(t, o->increment_id, keep_order_item, pg);
-	if (rc == STORE_OK && pg->n > 1)
-		qsort(pg->items, pg->n, sizeof(*pg->items), sale_cmp);
-	for (size_t i = (size_t)(skip < pg->n ? skip : pg->n); rc == STORE_OK && i < pg->n; i++) {
-		struct listing_pos pos = pos_of(&pg->items[i]);
+	} else {
+		for (int more = store_order_sales_first(t, o->increment_id, &it); more && rc == STORE_OK;
+		    more = store_sales_next(&it))
+			if (order_item_kept(pg, &it.sp))
+				rc = keep(&items, &n, &cap, &it.sp);
+		if (rc == STORE_OK)
+			rc = store_txn_error(t);
+	}
+	if (rc == STORE_OK && n > 1)
+		qsort(items, n, sizeof(*items), sale_cmp);
+	for (size_t i = (size_t)(skip < n ? skip : n); rc == STORE_OK && i < n && !pg->more; i++) {
+		struct listing_pos pos = pos_of(&items[i]);
 
-		rc = item_render(&pg->items[i], &item) != 0 ? STORE_NOMEM : page_add(pg, &pos, item.p, item.len);
-		if (rc == STORE_STOP)
-			rc = STORE_OK;
-		if (pg->more)
-			break;
+		rc = item_render(&items[i], &item) != 0 ? STORE_NOMEM : page_add(pg, &pos, item.p, item.len);
 	}
 	buf_free(&item);
-	free(pg->items);
+	free(items);
 	return rc;
 }
 
+/* The page from the listing index: its entries hold the rendered items. */
 static int
-furthest_item(void *ctx, const struct sale_product *sp)
+page_listing(struct store_txn *t, struct page *pg, uint64_t skip)
 {
-	struct page *pg = ctx;
-	struct listing_pos p = pos_of(sp);
+	const struct listing_query *q = pg->q;
+	struct listing_iter it;
+	int rc = STORE_OK;
 
-	if (sp->supplier != pg->supplier)
-		return 0;
-	if (!pg->found || pos_cmp(&p, &pg->furthest) > 0)
-		pg->furthest = p;
-	pg->found = 1;
-	return 0;
+	for (int more = store_listing_first(t, pg->supplier, q->status, pg->after, q->date_from, q->date_to, skip, &it);
+	    more && rc == STORE_OK && !pg->more; more = store_listing_next(&it))
+		rc = page_add(pg, &it.pos, it.item, it.len);
+	return rc != STORE_OK ? rc : store_txn_error(t);
 }
 
 /* The listing position of the cursor: 0, -1 when this supplier never had it, -2 on a store error (*err). */
@@ -266,31 +266,36 @@ static int
 resolve_cursor(struct store_txn *t, unsigned supplier, const struct order_ref *last,
     struct listing_pos *pos, int *err)
 {
-	struct page pg = { .supplier = supplier };
-	struct sale_product sp;
-	int rc;
+	struct sale_iter it;
+	int rc, found = 0;
 
 	if (last->sale_product_id) {
-		rc = store_sale_get(t, last->sale_product_id, &sp);
+		rc = store_sale_get(t, last->sale_product_id, &it.sp);
 		if (rc == STORE_NOTFOUND)
 			return -1;
 		if (rc != STORE_OK) {
 			*err = rc;
 			return -2;
 		}
-		if (sp.supplier != supplier || sp.increment_id != last->increment_id)
+		if (it.sp.supplier != supplier || it.sp.increment_id != last->increment_id)
 			return -1;
-		*pos = pos_of(&sp);
+		*pos = pos_of(&it.sp);
 		return 0;
 	}
-	if ((rc = store_order_scan(t, last->increment_id, furthest_item, &pg)) != STORE_OK) {
+	/* An increment_id: the furthest of the order's sale products of this supplier. */
+	for (int more = store_order_sales_first(t, last->increment_id, &it); more; more = store_sales_next(&it)) {
+		struct listing_pos p = pos_of(&it.sp);
+
+		if (it.sp.supplier == supplier && (!found || pos_cmp(&p, pos) > 0)) {
+			*pos = p;
+			found = 1;
+		}
+	}
+	if ((rc = store_txn_error(t)) != STORE_OK) {
 		*err = rc;
 		return -2;
 	}
-	if (!pg.found)
-		return -1;
-	*pos = pg.furthest;
-	return 0;
+	return found ? 0 : -1;
 }
 
 enum listing_result
@@ -314,10 +319,7 @@ listing_run(struct store_txn *t, const struct config *cfg, unsigned supplier,
 	/* A page's items are about 280 bytes each: one allocation for the whole page, not a doubling series. */
 	buf_reserve(body, (size_t)cfg->page_size * 320 + 2);
 	buf_add(body, "[", 1);
-	if (q->has_order)
-		rc = page_order(t, &pg, skip);
-	else
-		rc = store_listing_scan(t, supplier, q->status, pg.after, q->date_from, q->date_to, skip, page_add, &pg);
+	rc = q->has_order ? page_order(t, &pg, skip) : page_listing(t, &pg, skip);
 	buf_free(&pg.link_prefix);
 	if (rc != STORE_OK) {
 		*err = rc;

@@ -6,6 +6,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "ratelimit.h"
+#include "store.h"
 
 #define NS 1000000000ULL
 #define POLICY "\"per-token\""
@@ -55,40 +56,32 @@ take_one(void *ctx, uint64_t *state)
 }
 
 int
-ratelimit_admit(struct cgi *c)
+ratelimit_admit(struct cache *cache, unsigned token_id, unsigned rate, unsigned burst, struct response *res)
 {
-	struct take k = { 0, c->cfg.rate_limit_rate, c->cfg.rate_limit_burst, { 0 } };
-	struct cache *cache;
-	int rc;
+	struct take k = { clock_monotonic_ns(), rate, burst, { 0 } };
+	int rc = cache == NULL ? STORE_UNAVAILABLE : cache_bucket(cache, token_id, take_one, &k);
 
-	if (k.rate == 0)
-		return 0;
-	k.now_ns = clock_monotonic_ns();
-	if ((cache = cgi_cache(c)) == NULL)
-		rc = STORE_UNAVAILABLE;
-	else
-		rc = cache_bucket(cache, c->token.id, take_one, &k);
 	if (rc != STORE_OK) {
 		/* Never a failed request for a bucket: this one goes through as if its bucket were full. */
 		uint64_t fresh = 0;
 
-		response_log(&c->res, "rate limit: token %u let through, its bucket could not be %s: %s", c->token.id,
+		response_log(res, "rate limit: token %u let through, its bucket could not be %s: %s", token_id,
 		    cache == NULL ? "opened" : "read or written", rc == STORE_FULL ?
 		    "the cache's budget or the disk's free space is exhausted" : store_strerror(rc));
 		ratelimit_take(&fresh, k.now_ns, k.rate, k.burst, &k.st);
 	}
-	response_header(&c->res, "RateLimit-Policy", POLICY ";q=%u;w=%llu", k.burst,
+	response_header(res, "RateLimit-Policy", POLICY ";q=%u;w=%llu", k.burst,
 	    (unsigned long long)((k.burst + k.rate - 1) / k.rate));
 	if (k.st.reset > 0)
-		response_header(&c->res, "RateLimit", POLICY ";r=%llu;t=%llu", (unsigned long long)k.st.remaining,
+		response_header(res, "RateLimit", POLICY ";r=%llu;t=%llu", (unsigned long long)k.st.remaining,
 		    (unsigned long long)k.st.reset);
 	else
-		response_header(&c->res, "RateLimit", POLICY ";r=%llu", (unsigned long long)k.st.remaining);
-	response_keep_headers(&c->res);
+		response_header(res, "RateLimit", POLICY ";r=%llu", (unsigned long long)k.st.remaining);
+	response_keep_headers(res);
 	if (k.st.allowed)
 		return 0;
-	response_error(&c->res, 429, "rate_limited", "Too many requests with this token; retry after the seconds "
+	response_error(res, 429, "rate_limited", "Too many requests with this token; retry after the seconds "
 	    "Retry-After says (the RateLimit header tells how many are left).");
-	response_header(&c->res, "Retry-After", "%llu", (unsigned long long)k.st.retry_after);
+	response_header(res, "Retry-After", "%llu", (unsigned long long)k.st.retry_after);
 	return -1;
 }

@@ -18,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cgi.h"
+#include "response.h"
+
+struct cache;
 
 /* The policy's numbers and one bucket's answer, without HTTP. */
 struct ratelimit_state {
@@ -37,12 +39,13 @@ struct ratelimit_state {
 int ratelimit_take(uint64_t *tat, uint64_t now_ns, unsigned rate, unsigned burst, struct ratelimit_state *st);
 
 /*
- * The prologue's hook, after the token was found valid: takes one request
- * from the token's bucket and sets the RateLimit-Policy and RateLimit
- * headers every response for this request will carry.  Returns 0 to go on,
- * or -1 with the response set to 429 rate_limited with Retry-After.  Does
- * nothing when MENZZO_RATE_LIMIT is 0.
+ * The prologue's hook, once the token is known valid: takes one request
+ * from token_id's bucket in cache (NULL when the cache could not be opened:
+ * the request is let through, and the error log says so) under the policy
+ * rate/burst (both at least 1), and sets the RateLimit-Policy and RateLimit
+ * headers every response to this request carries.  Returns 0 to go on, or
+ * -1 with res set to 429 rate_limited with Retry-After.
  */
-int ratelimit_admit(struct cgi *c);
+int ratelimit_admit(struct cache *cache, unsigned token_id, unsigned rate, unsigned burst, struct response *res);
 
 #endif

@@ -278,40 +278,68 @@ store_abort(struct store_txn *t)
 
 /* Iteration. */
 
+/* Where the cursor's step left it: 1 on an entry with the prefix, 0 at the end, else the error sticks in t. */
+static int
+iter_check(struct store_cursor *c, const MDB_val *k, const MDB_val *v, int rc)
+{
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		txn_fail(c->t, rc);
+		return 0;
+	}
+	c->key = k->mv_data;
+	c->klen = k->mv_size;
+	c->val = v->mv_data;
+	c->vlen = v->mv_size;
+	return c->klen >= c->plen && memcmp(c->key, c->prefix, c->plen) == 0;
+}
 
 int
-iter_seek(struct store_txn *t, unsigned db, struct store_iter *it, const void *from, size_t flen,
+store_iter_seek(struct store_txn *t, unsigned db, struct store_cursor *c, const void *from, size_t flen,
     const void *prefix, size_t plen)
 {
+	MDB_val k = { flen, (void *)from }, v;
 	int rc;
 
-	it->prefix = prefix;
-	it->plen = plen;
-	it->cur = NULL;
+	c->t = t;
+	c->lmdb = NULL;
+	c->plen = plen;
+	if (plen > sizeof(c->prefix)) {
+		store_txn_fail(t, STORE_CORRUPT);  /* no key prefix of the store is that long */
+		return 0;
+	}
+	if (plen)
+		memcpy(c->prefix, prefix, plen);
 	if (t->err)
 		return 0;
 	if (t->cur[db] == NULL && (rc = mdb_cursor_open(t->txn, t->s->dbi[db], &t->cur[db])) != 0) {
 		txn_fail(t, rc);
 		return 0;
 	}
-	it->cur = t->cur[db];
-	it->key.mv_size = flen;
-	it->key.mv_data = (void *)from;
-	return iter_check(t, it, mdb_cursor_get(it->cur, &it->key, &it->val, flen ? MDB_SET_RANGE : MDB_FIRST));
+	c->lmdb = t->cur[db];
+	return iter_check(c, &k, &v, mdb_cursor_get(c->lmdb, &k, &v, flen ? MDB_SET_RANGE : MDB_FIRST));
 }
 
+int
+store_iter_next(struct store_cursor *c)
+{
+	MDB_val k, v;
+
+	if (c->t->err || c->lmdb == NULL)
+		return 0;
+	return iter_check(c, &k, &v, mdb_cursor_get(c->lmdb, &k, &v, MDB_NEXT));
+}
 
 int
-iter_del(struct store_txn *t, struct store_iter *it)
+store_iter_del(struct store_cursor *c)
 {
 	int rc;
 
-	if (t->err)
-		return t->err;
-	return (rc = mdb_cursor_del(it->cur, 0)) != 0 ? txn_fail(t, rc) : STORE_OK;
+	if (c->t->err)
+		return c->t->err;
+	return (rc = mdb_cursor_del(c->lmdb, 0)) != 0 ? txn_fail(c->t, rc) : STORE_OK;
 }
-
-
 
 int
 txn_get(struct store_txn *t, unsigned db, const void *key, size_t klen, MDB_val *val)

@@ -50,12 +50,6 @@ enum store_result {
 	STORE_VERSION,     /* a store of another format version: 503, never misread */
 };
 
-/*
- * What a visitor returns to end a scan early: negative, so that it is never
- * taken for a store_result.  A scan ended this way returns STORE_OK.
- */
-#define STORE_STOP (-1)
-
 #define STORE_CREATE   0x1 /* create the directory and files (menzzo-admin init) */
 #define STORE_READONLY 0x2 /* a read-only process (get-sales, files, health) */
 
@@ -115,6 +109,31 @@ int store_txn_fail(struct store_txn *t, int err);
 /* t's sticky error: STORE_OK while every call on t succeeded. */
 int store_txn_error(const struct store_txn *t);
 
+/*
+ * Iteration is a loop in the caller (Knot's knot_lmdb_foreach): each kind
+ * of entry has an iterator, a _first call that seeks and a _next call that
+ * steps, each returning 1 on an entry (its fields filled) and 0 at the end
+ * or on an error, which is then t's sticky error (an entry that does not
+ * decode is STORE_CORRUPT):
+ *
+ *	struct event_iter it;
+ *	for (int more = store_events_first(t, after, &it); more; more = store_events_next(&it))
+ *		... it.seq, it.json[0..it.len) ...
+ *	rc = store_txn_error(t);
+ *
+ * A loop may break.  An iteration uses the transaction's one cursor of its
+ * database: its body must not iterate over the same database (point reads
+ * are fine).  What an iterator points into lives until t ends.
+ */
+struct store_cursor {
+	struct store_txn *t;
+	void *lmdb;                   /* the transaction's LMDB cursor of the database */
+	const void *key, *val;        /* the entry it is on */
+	size_t klen, vlen;
+	unsigned char prefix[LABEL_MAX + 1]; /* entries outside it end the iteration */
+	size_t plen;
+};
+
 /* Progress of long work (check, backup): done of total units, total 0 when unknown. */
 typedef void (*store_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
@@ -153,36 +172,61 @@ int store_sale_get(struct store_txn *t, uint64_t sale_product_id, struct sale_pr
 int store_sale_put(struct store_txn *t, const struct sale_product *old, const struct sale_product *sp,
     const void *item, size_t item_len);
 
-/* Visitors return 0 to go on, STORE_STOP to end the scan, or a store error, which sticks and ends it. */
-typedef int (*sale_visit_fn)(void *ctx, const struct sale_product *sp);
-typedef int (*item_visit_fn)(void *ctx, const struct listing_pos *pos, const void *item, size_t len);
+/* Sale products: every one by sale_product_id, or every one of an order (any supplier's). */
+struct sale_iter {
+	struct store_cursor c;
+	int by_order;
+	struct sale_product sp;
+};
+int store_sales_first(struct store_txn *t, struct sale_iter *it);
+int store_order_sales_first(struct store_txn *t, uint64_t increment_id, struct sale_iter *it);
+int store_sales_next(struct sale_iter *it);
 
 /*
- * Visits the entries of a supplier's view in listing order, with order_date
- * in [date_from, date_to], strictly after *after when it is given, skipping
- * the first skip of them: fn gets each one's position and stored item.
- * Returns STORE_OK or the error that ended the scan.
+ * The entries of the listing index: with store_listing_first, a supplier's
+ * view in listing order, with order_date in [date_from, date_to], strictly
+ * after *after when it is given, the first skip of them passed over; with
+ * store_listing_all_first, every entry as stored (the integrity check).
+ * Each gives its supplier, view, position and stored item.
  */
-int store_listing_scan(struct store_txn *t, unsigned supplier, enum status_filter view,
-    const struct listing_pos *after, uint32_t date_from, uint32_t date_to,
-    uint64_t skip, item_visit_fn fn, void *ctx);
+struct listing_iter {
+	struct store_cursor c;
+	unsigned char start[24];
+	int all, after;
+	uint32_t date_to;
+	uint64_t skip;
+	unsigned supplier, view;
+	struct listing_pos pos;
+	const void *item;
+	size_t len;
+};
+int store_listing_first(struct store_txn *t, unsigned supplier, enum status_filter view,
+    const struct listing_pos *after, uint32_t date_from, uint32_t date_to, uint64_t skip, struct listing_iter *it);
+int store_listing_all_first(struct store_txn *t, struct listing_iter *it);
+int store_listing_next(struct listing_iter *it);
 /* The number of entries of a supplier's view, counted (O(entries): for small views such as refused). */
 int store_listing_count(struct store_txn *t, unsigned supplier, enum status_filter view, uint64_t *n);
-/* Visits every sale product of an order (any supplier), by sale_product_id. */
-int store_order_scan(struct store_txn *t, uint64_t increment_id, sale_visit_fn fn, void *ctx);
-/* Visits every sale product, by sale_product_id. */
-int store_sale_scan(struct store_txn *t, sale_visit_fn fn, void *ctx);
-/* 1 when a sale product of this supplier carries this label, 0 when none, or -store_result. */
-int store_label_owned(struct store_txn *t, const char *label, size_t len, unsigned supplier);
 
-/* The index entries as stored, for the integrity check. */
-typedef int (*listing_visit_fn)(void *ctx, unsigned supplier, unsigned view, const struct listing_pos *pos,
-    const void *item, size_t len);
-int store_listing_raw_scan(struct store_txn *t, listing_visit_fn fn, void *ctx);
-typedef int (*pair_visit_fn)(void *ctx, uint64_t increment_id, uint64_t sale_product_id);
-int store_order_raw_scan(struct store_txn *t, pair_visit_fn fn, void *ctx);
-typedef int (*label_visit_fn)(void *ctx, const char *label, size_t len, uint64_t sale_product_id);
-int store_label_raw_scan(struct store_txn *t, label_visit_fn fn, void *ctx);
+/* The order index as stored (the integrity check): each entry's increment_id and sale_product_id. */
+struct order_entry_iter {
+	struct store_cursor c;
+	uint64_t increment_id, sale_product_id;
+};
+int store_order_entries_first(struct store_txn *t, struct order_entry_iter *it);
+int store_order_entries_next(struct order_entry_iter *it);
+
+/* The label index as stored (the integrity check): each entry's label (label[0..len)) and sale product. */
+struct label_entry_iter {
+	struct store_cursor c;
+	const char *label;
+	size_t len;
+	uint64_t sale_product_id;
+};
+int store_label_entries_first(struct store_txn *t, struct label_entry_iter *it);
+int store_label_entries_next(struct label_entry_iter *it);
+
+/* Whether a sale product of this supplier carries the label label[0..len): STORE_OK with *owned 1 or 0. */
+int store_label_owned(struct store_txn *t, const char *label, size_t len, unsigned supplier, int *owned);
 
 /* store_log.c: counters, generations, the sale log, the event outbox. */
 
@@ -196,11 +240,14 @@ int store_generation_bump(struct store_txn *t, unsigned supplier);
 
 /* Writes a sale-log entry, keyed by its sale product (e->after) and seq; an existing key is STORE_CORRUPT. */
 int store_log_put(struct store_txn *t, const struct log_entry *e);
-typedef int (*log_visit_fn)(void *ctx, const struct log_entry *e);
-/* Visits a sale product's log entries, oldest first. */
-int store_log_scan(struct store_txn *t, uint64_t sale_product_id, log_visit_fn fn, void *ctx);
-/* Visits every entry of every sale product, by (sale product, seq). */
-int store_log_scan_all(struct store_txn *t, log_visit_fn fn, void *ctx);
+/* Sale-log entries: a sale product's, oldest first; or every one, by (sale product, seq). */
+struct log_iter {
+	struct store_cursor c;
+	struct log_entry e;
+};
+int store_log_first(struct store_txn *t, uint64_t sale_product_id, struct log_iter *it);
+int store_log_all_first(struct store_txn *t, struct log_iter *it);
+int store_log_next(struct log_iter *it);
 
 /* store_shipment.c: the parcels of a shipment, kept beside its record. */
 
@@ -208,14 +255,25 @@ int store_log_scan_all(struct store_txn *t, log_visit_fn fn, void *ctx);
 int store_shipment_put(struct store_txn *t, uint64_t sale_product_id, const struct package_list *l);
 /* STORE_OK with *l, STORE_NOTFOUND when none was named, or the sticky error (STORE_CORRUPT when it does not decode). */
 int store_shipment_get(struct store_txn *t, uint64_t sale_product_id, struct package_list *l);
-typedef int (*shipment_visit_fn)(void *ctx, uint64_t sale_product_id, const struct package_list *l);
-/* Visits every package list, by sale_product_id (the integrity check); one that does not decode is STORE_CORRUPT. */
-int store_shipment_scan(struct store_txn *t, shipment_visit_fn fn, void *ctx);
+/* Every package list, by sale_product_id (the integrity check). */
+struct shipment_iter {
+	struct store_cursor c;
+	uint64_t sale_product_id;
+	struct package_list l;
+};
+int store_shipments_first(struct store_txn *t, struct shipment_iter *it);
+int store_shipments_next(struct shipment_iter *it);
 
 /* Writes event seq (JSON text); an existing seq is STORE_CORRUPT. */
 int store_event_put(struct store_txn *t, uint64_t seq, const char *json, size_t len);
-typedef int (*event_visit_fn)(void *ctx, uint64_t seq, const char *json, size_t len);
-/* Visits the events with a seq strictly greater than after, oldest first. */
-int store_event_scan(struct store_txn *t, uint64_t after, event_visit_fn fn, void *ctx);
+/* The events with a seq strictly greater than after, oldest first: each one's seq and JSON text. */
+struct event_iter {
+	struct store_cursor c;
+	uint64_t seq;
+	const char *json;
+	size_t len;
+};
+int store_events_first(struct store_txn *t, uint64_t after, struct event_iter *it);
+int store_events_next(struct event_iter *it);
 
 #endif

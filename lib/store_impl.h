@@ -80,80 +80,42 @@ int txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn);
 int make_dirs(const char *dir, mode_t mode);
 
 /*
- * Iteration (Knot's knot_lmdb_foreach): every scan is one loop,
+ * The iteration primitive under the typed iterators of store.h (Knot's
+ * knot_lmdb_foreach): within the store family a scan is one loop,
  *
- *	struct store_iter it;
- *	store_foreach(t, DB_LOG, &it, prefix, 8) {
- *		... it.key, it.val ...
+ *	struct store_cursor c;
+ *	store_foreach(t, DB_LOG, &c, prefix, 8) {
+ *		... c.key[0..c.klen), c.val[0..c.vlen) ...
  *	}
  *	return t->err;
  *
  * over the entries of a database whose key starts with prefix (all of them
- * for an empty prefix), from the first one at or after from.  The loop ends
- * at the end, at the first key without the prefix, or on an error, which is
- * then t's sticky error.  A `break` is fine.  The loop uses the
- * transaction's cursor of that database: the body must not scan the same
- * database again (point lookups are fine).
+ * for an empty prefix, which is copied into the cursor), from the first one
+ * at or after from.  It ends at the end, at the first key without the
+ * prefix, or on an error, which is then t's sticky error.  A `break` is
+ * fine.  The cursor is the transaction's cursor of that database: the body
+ * must not scan the same database again (point lookups are fine).
  */
-struct store_iter {
-	MDB_val key, val;
-	const void *prefix;
-	size_t plen;
-	MDB_cursor *cur;
-};
 
 /* 1 when it is positioned on an entry, 0 at the end or on an error (kept in t). */
-int iter_seek(struct store_txn *t, unsigned db, struct store_iter *it, const void *from, size_t flen,
+int store_iter_seek(struct store_txn *t, unsigned db, struct store_cursor *c, const void *from, size_t flen,
     const void *prefix, size_t plen);
+/* The next entry: 1, or 0 at the end or on an error (kept in t). */
+int store_iter_next(struct store_cursor *c);
+/* Deletes the entry c is on; the loop then goes on with the entry after it.  0 or the sticky error. */
+int store_iter_del(struct store_cursor *c);
 
-/* What a cursor step found: 1 on an entry with the prefix, 0 at the end, else the error sticks in t. */
+#define store_foreach_from(t, db, c, from, flen, prefix, plen) \
+	for (int more_ = store_iter_seek((t), (db), (c), (from), (flen), (prefix), (plen)); more_; \
+	    more_ = store_iter_next(c))
+#define store_foreach(t, db, c, prefix, plen) store_foreach_from(t, db, c, prefix, plen, prefix, plen)
+
+/* An entry that does not decode: records STORE_CORRUPT in t and returns 0 (the iteration ends). */
 static inline int
-iter_check(struct store_txn *t, struct store_iter *it, int rc)
-{
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0) {
-		txn_fail(t, rc);
-		return 0;
-	}
-	return it->key.mv_size >= it->plen && memcmp(it->key.mv_data, it->prefix, it->plen) == 0;
-}
-
-static inline int
-iter_next(struct store_txn *t, struct store_iter *it)
-{
-	if (t->err)
-		return 0;
-	return iter_check(t, it, mdb_cursor_get(it->cur, &it->key, &it->val, MDB_NEXT));
-}
-/* Deletes the entry it is on; the loop then goes on with the entry after it.  0 or the sticky error. */
-int iter_del(struct store_txn *t, struct store_iter *it);
-
-#define store_foreach_from(t, db, it, from, flen, prefix, plen) \
-	for (int more_ = iter_seek((t), (db), (it), (from), (flen), (prefix), (plen)); more_; \
-	    more_ = iter_next((t), (it)))
-#define store_foreach(t, db, it, prefix, plen) store_foreach_from(t, db, it, prefix, plen, prefix, plen)
-
-/*
- * What a scan does with a visitor's answer: 0 goes on; STORE_STOP ends the
- * scan (1 returned: break); an error sticks in t (1 returned: break).
- */
-static inline int
-visit_result(struct store_txn *t, int rc)
-{
-	if (rc == 0)
-		return 0;
-	if (rc != STORE_STOP)
-		store_txn_fail(t, rc);
-	return 1;
-}
-
-/* An entry that does not decode: records STORE_CORRUPT in t and returns 1 (break). */
-static inline int
-iter_corrupt(struct store_txn *t)
+store_iter_corrupt(struct store_txn *t)
 {
 	store_txn_fail(t, STORE_CORRUPT);
-	return 1;
+	return 0;
 }
 
 /* Point operations on the transaction, each checking the sticky error first. */

@@ -147,32 +147,35 @@ log_decode(const MDB_val *k, const MDB_val *v, struct log_entry *e)
 	return STORE_OK;
 }
 
-/* Visits the log entries under prefix[0..plen) (one sale product's, or all of them). */
 static int
-log_scan(struct store_txn *t, const void *prefix, size_t plen, log_visit_fn fn, void *ctx)
+log_step(struct log_iter *it, int more)
 {
-	struct store_iter it;
-	struct log_entry e;
+	MDB_val k = { it->c.klen, (void *)it->c.key }, v = { it->c.vlen, (void *)it->c.val };
 
-	store_foreach(t, DB_LOG, &it, prefix, plen)
-		if ((log_decode(&it.key, &it.val, &e) != STORE_OK && iter_corrupt(t)) || visit_result(t, fn(ctx, &e)))
-			break;
-	return t->err;
+	if (!more)
+		return 0;
+	return log_decode(&k, &v, &it->e) == STORE_OK ? 1 : store_iter_corrupt(it->c.t);
 }
 
 int
-store_log_scan(struct store_txn *t, uint64_t sale_product_id, log_visit_fn fn, void *ctx)
+store_log_first(struct store_txn *t, uint64_t sale_product_id, struct log_iter *it)
 {
 	unsigned char prefix[8];
 
 	be64_put(prefix, sale_product_id);
-	return log_scan(t, prefix, 8, fn, ctx);
+	return log_step(it, store_iter_seek(t, DB_LOG, &it->c, prefix, 8, prefix, 8));
 }
 
 int
-store_log_scan_all(struct store_txn *t, log_visit_fn fn, void *ctx)
+store_log_all_first(struct store_txn *t, struct log_iter *it)
 {
-	return log_scan(t, "", 0, fn, ctx);
+	return log_step(it, store_iter_seek(t, DB_LOG, &it->c, "", 0, "", 0));
+}
+
+int
+store_log_next(struct log_iter *it)
+{
+	return log_step(it, store_iter_next(&it->c));
 }
 
 /* The event outbox. */
@@ -186,18 +189,34 @@ store_event_put(struct store_txn *t, uint64_t seq, const char *json, size_t len)
 	return txn_put(t, DB_EVENT, key, 8, json, len, MDB_NOOVERWRITE);
 }
 
+static int
+event_step(struct event_iter *it, int more)
+{
+	if (!more)
+		return 0;
+	if (it->c.klen != 8)
+		return store_iter_corrupt(it->c.t);
+	it->seq = be64_get(it->c.key);
+	it->json = it->c.val;
+	it->len = it->c.vlen;
+	return 1;
+}
+
 int
-store_event_scan(struct store_txn *t, uint64_t after, event_visit_fn fn, void *ctx)
+store_events_first(struct store_txn *t, uint64_t after, struct event_iter *it)
 {
 	unsigned char from[8];
-	struct store_iter it;
 
-	if (t->err || after == UINT64_MAX)
-		return t->err;
+	it->c.t = t;
+	it->c.lmdb = NULL;
+	if (after == UINT64_MAX)
+		return 0;
 	be64_put(from, after + 1);
-	store_foreach_from(t, DB_EVENT, &it, from, 8, "", 0)
-		if ((it.key.mv_size != 8 && iter_corrupt(t)) ||
-		    visit_result(t, fn(ctx, be64_get(it.key.mv_data), it.val.mv_data, it.val.mv_size)))
-			break;
-	return t->err;
+	return event_step(it, store_iter_seek(t, DB_EVENT, &it->c, from, 8, "", 0));
+}
+
+int
+store_events_next(struct event_iter *it)
+{
+	return event_step(it, store_iter_next(&it->c));
 }

@@ -1,7 +1,7 @@
 /*
  * Sale records and their index entries: the listing (one entry per view the
  * sale product is in, holding its rendered item), the order index and the
- * label index; the scans get-sales, files and the integrity check use.
+ * label index; the iterators get-sales, files and the integrity check use.
  */
 #include <stddef.h>
 #include <string.h>
@@ -213,183 +213,211 @@ store_sale_put(struct store_txn *t, const struct sale_product *old, const struct
 	return t->err;
 }
 
-/* Scans. */
+/* Iterators (store.h). */
+
+static int
+listing_step(struct listing_iter *it, int more)
+{
+	struct store_txn *t = it->c.t;
+
+	for (; more; more = store_iter_next(&it->c)) {
+		const unsigned char *k = it->c.key;
+
+		if (it->c.klen != LISTING_KEY_LEN)
+			return store_iter_corrupt(t);
+		it->pos = listing_key_pos(k);
+		if (!it->all) {
+			if (it->after && memcmp(k, it->start, LISTING_KEY_LEN) == 0)
+				continue; /* strictly after the cursor */
+			if (it->pos.order_date > it->date_to)
+				return 0;
+			if (it->skip > 0) {
+				it->skip--;
+				continue;
+			}
+		}
+		it->supplier = k[0];
+		it->view = k[1];
+		it->item = it->c.val;
+		it->len = it->c.vlen;
+		return 1;
+	}
+	return 0;
+}
 
 int
-store_listing_scan(struct store_txn *t, unsigned supplier, enum status_filter view,
-    const struct listing_pos *after, uint32_t date_from, uint32_t date_to,
-    uint64_t skip, item_visit_fn fn, void *ctx)
+store_listing_first(struct store_txn *t, unsigned supplier, enum status_filter view,
+    const struct listing_pos *after, uint32_t date_from, uint32_t date_to, uint64_t skip, struct listing_iter *it)
 {
-	unsigned char start[LISTING_KEY_LEN];
 	struct listing_pos from = { date_from, 0, 0 };
-	struct store_iter it;
 
-	if (after != NULL && after->order_date >= date_from)
+	it->all = 0;
+	it->after = after != NULL && after->order_date >= date_from;
+	if (it->after)
 		from = *after;
-	else
-		after = NULL;
-	listing_key(start, supplier, view, &from);
+	it->date_to = date_to;
+	it->skip = skip;
+	listing_key(it->start, supplier, view, &from);
 	/* The prefix is (supplier, view); the scan starts at the first date or just after the cursor. */
-	store_foreach_from(t, DB_LISTING, &it, start, LISTING_KEY_LEN, start, 2) {
-		struct listing_pos pos;
+	return listing_step(it, store_iter_seek(t, DB_LISTING, &it->c, it->start, LISTING_KEY_LEN, it->start, 2));
+}
 
-		if (it.key.mv_size != LISTING_KEY_LEN) {
-			store_txn_fail(t, STORE_CORRUPT);
-			break;
-		}
-		if (after != NULL && memcmp(it.key.mv_data, start, LISTING_KEY_LEN) == 0)
-			continue; /* strictly after the cursor */
-		pos = listing_key_pos(it.key.mv_data);
-		if (pos.order_date > date_to)
-			break;
-		if (skip > 0) {
-			skip--;
-			continue;
-		}
-		if (visit_result(t, fn(ctx, &pos, it.val.mv_data, it.val.mv_size)))
-			break;
-	}
-	return t->err;
+int
+store_listing_all_first(struct store_txn *t, struct listing_iter *it)
+{
+	it->all = 1;
+	return listing_step(it, store_iter_seek(t, DB_LISTING, &it->c, "", 0, "", 0));
+}
+
+int
+store_listing_next(struct listing_iter *it)
+{
+	return listing_step(it, store_iter_next(&it->c));
 }
 
 int
 store_listing_count(struct store_txn *t, unsigned supplier, enum status_filter view, uint64_t *n)
 {
 	unsigned char prefix[2] = { (unsigned char)supplier, (unsigned char)view };
-	struct store_iter it;
+	struct store_cursor c;
 
 	*n = 0;
-	store_foreach(t, DB_LISTING, &it, prefix, 2)
+	store_foreach(t, DB_LISTING, &c, prefix, 2)
 		(*n)++;
-	return t->err;
-}
-
-/* Visits the sale product an index entry names; a dangling entry is corruption.  1 to end the scan. */
-static int
-visit_named(struct store_txn *t, uint64_t id, sale_visit_fn fn, void *ctx)
-{
-	struct sale_product sp;
-	int rc = store_sale_get(t, id, &sp);
-
-	if (rc == STORE_NOTFOUND)
-		return iter_corrupt(t);
-	return rc != STORE_OK || visit_result(t, fn(ctx, &sp));
-}
-
-int
-store_order_scan(struct store_txn *t, uint64_t increment_id, sale_visit_fn fn, void *ctx)
-{
-	unsigned char prefix[8];
-	struct store_iter it;
-
-	be64_put(prefix, increment_id);
-	store_foreach(t, DB_ORDER, &it, prefix, 8)
-		if ((it.key.mv_size != ORDER_KEY_LEN && iter_corrupt(t)) ||
-		    visit_named(t, be64_get((const char *)it.key.mv_data + 8), fn, ctx))
-			break;
 	return t->err;
 }
 
 /* The record an entry of the sale database holds: STORE_OK, or STORE_CORRUPT when key and record disagree. */
 static int
-sale_at(const struct store_iter *it, struct sale_product *sp)
+sale_at(const struct store_cursor *c, struct sale_product *sp)
 {
-	if (it->key.mv_size != 8 || sale_decode(it->val.mv_data, it->val.mv_size, sp) != STORE_OK ||
-	    sp->sale_product_id != be64_get(it->key.mv_data))
+	if (c->klen != 8 || sale_decode(c->val, c->vlen, sp) != STORE_OK || sp->sale_product_id != be64_get(c->key))
 		return STORE_CORRUPT;
 	return STORE_OK;
 }
 
-int
-store_sale_scan(struct store_txn *t, sale_visit_fn fn, void *ctx)
+static int
+sale_step(struct sale_iter *it, int more)
 {
-	struct store_iter it;
-	struct sale_product sp;
+	struct store_txn *t = it->c.t;
+	int rc;
 
-	store_foreach(t, DB_SALE, &it, "", 0)
-		if ((sale_at(&it, &sp) != STORE_OK && iter_corrupt(t)) || visit_result(t, fn(ctx, &sp)))
-			break;
-	return t->err;
+	if (!more)
+		return 0;
+	if (!it->by_order)
+		return sale_at(&it->c, &it->sp) == STORE_OK ? 1 : store_iter_corrupt(t);
+	/* An order index entry names its sale product, which must exist. */
+	if (it->c.klen != ORDER_KEY_LEN)
+		return store_iter_corrupt(t);
+	rc = store_sale_get(t, be64_get((const unsigned char *)it->c.key + 8), &it->sp);
+	if (rc == STORE_NOTFOUND)
+		return store_iter_corrupt(t);
+	return rc == STORE_OK;
 }
 
 int
-store_label_owned(struct store_txn *t, const char *label, size_t len, unsigned supplier)
+store_sales_first(struct store_txn *t, struct sale_iter *it)
+{
+	it->by_order = 0;
+	return sale_step(it, store_iter_seek(t, DB_SALE, &it->c, "", 0, "", 0));
+}
+
+int
+store_order_sales_first(struct store_txn *t, uint64_t increment_id, struct sale_iter *it)
+{
+	unsigned char prefix[8];
+
+	be64_put(prefix, increment_id);
+	it->by_order = 1;
+	return sale_step(it, store_iter_seek(t, DB_ORDER, &it->c, prefix, 8, prefix, 8));
+}
+
+int
+store_sales_next(struct sale_iter *it)
+{
+	return sale_step(it, store_iter_next(&it->c));
+}
+
+int
+store_label_owned(struct store_txn *t, const char *label, size_t len, unsigned supplier, int *owned)
 {
 	char prefix[LABEL_MAX + 1];
-	struct store_iter it;
+	struct store_cursor c;
 	struct sale_product sp;
-	int owned = 0;
 
+	*owned = 0;
 	if (len > LABEL_MAX || memchr(label, '\0', len) != NULL)
-		return 0;
+		return t->err;
 	memcpy(prefix, label, len);
 	prefix[len] = '\0';
 	/* Exactly this label: its bytes, the 0 separator, then 8 id bytes. */
-	store_foreach(t, DB_LABEL, &it, prefix, len + 1) {
-		int rc = it.key.mv_size != len + 9 ? STORE_NOTFOUND :
-		    store_sale_get(t, be64_get((const char *)it.key.mv_data + len + 1), &sp);
+	store_foreach(t, DB_LABEL, &c, prefix, len + 1) {
+		int rc = c.klen != len + 9 ? STORE_NOTFOUND :
+		    store_sale_get(t, be64_get((const char *)c.key + len + 1), &sp);
 
 		if (rc == STORE_NOTFOUND)
 			store_txn_fail(t, STORE_CORRUPT);
 		if (rc != STORE_OK)
 			break;
 		if (sp.supplier == supplier) {
-			owned = 1;
+			*owned = 1;
 			break;
 		}
 	}
-	return t->err ? -t->err : owned;
+	return t->err;
 }
-
-/* The raw scans of the integrity check: each entry's key decoded, handed to the visitor. */
 
 static int
-listing_entry(struct store_txn *t, const struct store_iter *it, listing_visit_fn fn, void *ctx)
+order_entry_step(struct order_entry_iter *it, int more)
 {
-	const unsigned char *k = it->key.mv_data;
-	struct listing_pos pos;
-
-	if (it->key.mv_size != LISTING_KEY_LEN)
-		return iter_corrupt(t);
-	pos = listing_key_pos(k);
-	return visit_result(t, fn(ctx, k[0], k[1], &pos, it->val.mv_data, it->val.mv_size));
+	if (!more)
+		return 0;
+	if (it->c.klen != ORDER_KEY_LEN)
+		return store_iter_corrupt(it->c.t);
+	it->increment_id = be64_get(it->c.key);
+	it->sale_product_id = be64_get((const unsigned char *)it->c.key + 8);
+	return 1;
 }
 
 int
-store_listing_raw_scan(struct store_txn *t, listing_visit_fn fn, void *ctx)
+store_order_entries_first(struct store_txn *t, struct order_entry_iter *it)
 {
-	struct store_iter it;
-
-	store_foreach(t, DB_LISTING, &it, "", 0)
-		if (listing_entry(t, &it, fn, ctx))
-			break;
-	return t->err;
+	return order_entry_step(it, store_iter_seek(t, DB_ORDER, &it->c, "", 0, "", 0));
 }
 
 int
-store_order_raw_scan(struct store_txn *t, pair_visit_fn fn, void *ctx)
+store_order_entries_next(struct order_entry_iter *it)
 {
-	struct store_iter it;
+	return order_entry_step(it, store_iter_next(&it->c));
+}
 
-	store_foreach(t, DB_ORDER, &it, "", 0)
-		if ((it.key.mv_size != ORDER_KEY_LEN && iter_corrupt(t)) ||
-		    visit_result(t, fn(ctx, be64_get(it.key.mv_data), be64_get((const char *)it.key.mv_data + 8))))
-			break;
-	return t->err;
+static int
+label_entry_step(struct label_entry_iter *it, int more)
+{
+	const char *k;
+	size_t n;
+
+	if (!more)
+		return 0;
+	k = it->c.key;
+	n = it->c.klen;
+	/* label bytes, 0, be64 id */
+	if (n < 10 || k[n - 9] != '\0')
+		return store_iter_corrupt(it->c.t);
+	it->label = k;
+	it->len = n - 9;
+	it->sale_product_id = be64_get(k + n - 8);
+	return 1;
 }
 
 int
-store_label_raw_scan(struct store_txn *t, label_visit_fn fn, void *ctx)
+store_label_entries_first(struct store_txn *t, struct label_entry_iter *it)
 {
-	struct store_iter it;
+	return label_entry_step(it, store_iter_seek(t, DB_LABEL, &it->c, "", 0, "", 0));
+}
 
-	store_foreach(t, DB_LABEL, &it, "", 0) {
-		const char *k = it.key.mv_data;
-		size_t n = it.key.mv_size;
-
-		/* label bytes, 0, be64 id */
-		if (n < 10 || k[n - 9] != '\0' ? iter_corrupt(t) : visit_result(t, fn(ctx, k, n - 9, be64_get(k + n - 8))))
-			break;
-	}
-	return t->err;
+int
+store_label_entries_next(struct label_entry_iter *it)
+{
+	return label_entry_step(it, store_iter_next(&it->c));
 }

@@ -70,17 +70,32 @@ store_shipment_get(struct store_txn *t, uint64_t sale_product_id, struct package
 	return rc;
 }
 
-int
-store_shipment_scan(struct store_txn *t, shipment_visit_fn fn, void *ctx)
+static int
+shipment_step(struct shipment_iter *it, int more)
 {
-	struct store_iter it;
-	struct package_list l;
+	MDB_val v = { it->c.vlen, (void *)it->c.val };
 
+	if (!more)
+		return 0;
+	if (it->c.klen != 8 || shipment_decode(&v, &it->l) != STORE_OK)
+		return store_iter_corrupt(it->c.t);
+	it->sale_product_id = be64_get(it->c.key);
+	return 1;
+}
+
+int
+store_shipments_first(struct store_txn *t, struct shipment_iter *it)
+{
+	it->c.t = t;
+	it->c.lmdb = NULL;
+	/* A schema-3 store read as it is has no shipment database: no package list. */
 	if (t->s->absent & (1u << DB_SHIPMENT))
-		return t->err;
-	store_foreach(t, DB_SHIPMENT, &it, "", 0)
-		if (((it.key.mv_size != 8 || shipment_decode(&it.val, &l) != STORE_OK) && iter_corrupt(t)) ||
-		    visit_result(t, fn(ctx, be64_get(it.key.mv_data), &l)))
-			break;
-	return t->err;
+		return 0;
+	return shipment_step(it, store_iter_seek(t, DB_SHIPMENT, &it->c, "", 0, "", 0));
+}
+
+int
+store_shipments_next(struct shipment_iter *it)
+{
+	return shipment_step(it, store_iter_next(&it->c));
 }

@@ -62,15 +62,27 @@ store_token_put(struct store_txn *t, const unsigned char *hash, const struct tok
 	return txn_put(t, DB_TOKEN, hash, TOKEN_HASH_LEN, rec, pk.len, 0);
 }
 
-int
-store_token_scan(struct store_txn *t, token_visit_fn fn, void *ctx)
+static int
+token_step(struct token_iter *it, int more)
 {
-	struct store_iter it;
-	struct token_record r;
+	MDB_val v = { it->c.vlen, (void *)it->c.val };
 
-	store_foreach(t, DB_TOKEN, &it, "", 0)
-		if (((it.key.mv_size != TOKEN_HASH_LEN || token_decode(&it.val, &r) != STORE_OK) && iter_corrupt(t)) ||
-		    visit_result(t, fn(ctx, it.key.mv_data, &r)))
-			break;
-	return t->err;
+	if (!more)
+		return 0;
+	if (it->c.klen != TOKEN_HASH_LEN || token_decode(&v, &it->rec) != STORE_OK)
+		return store_iter_corrupt(it->c.t);
+	it->hash = it->c.key;
+	return 1;
+}
+
+int
+store_tokens_first(struct store_txn *t, struct token_iter *it)
+{
+	return token_step(it, store_iter_seek(t, DB_TOKEN, &it->c, "", 0, "", 0));
+}
+
+int
+store_tokens_next(struct token_iter *it)
+{
+	return token_step(it, store_iter_next(&it->c));
 }

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "supplier.h"
@@ -32,4 +33,14 @@ unsigned
 supplier_id(const struct supplier *s)
 {
 	return (unsigned)(s - suppliers);
+}
+
+void
+supplier_slugs(char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < supplier_count && n < len; i++)
+		n += (size_t)snprintf(out + n, len - n, "%s%s", i ? ", " : "", suppliers[i].slug);
 }

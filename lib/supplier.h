@@ -33,5 +33,7 @@ const struct supplier *supplier_by_slug(const char *s, size_t len);
 const struct supplier *supplier_by_id(unsigned id);
 /* The id of a row of suppliers[]. */
 unsigned supplier_id(const struct supplier *s);
+/* Every slug of the table, comma-separated ("asir-group, notio"), cut to fit out[0..len). */
+void supplier_slugs(char *out, size_t len);
 
 #endif

@@ -32,9 +32,13 @@ int store_token_get(struct store_txn *t, const unsigned char *hash, struct token
 /* Writes (or overwrites) the record of a hash; returns STORE_OK or the transaction's sticky error. */
 int store_token_put(struct store_txn *t, const unsigned char *hash, const struct token_record *rec);
 
-/* fn returns 0 to go on, STORE_STOP to end the scan, or a store error (which sticks and is returned). */
-typedef int (*token_visit_fn)(void *ctx, const unsigned char *hash, const struct token_record *rec);
-/* Visits every token record, by hash.  Returns STORE_OK or the error that ended the scan. */
-int store_token_scan(struct store_txn *t, token_visit_fn fn, void *ctx);
+/* Every token record, by hash (store.h says how iterators go). */
+struct token_iter {
+	struct store_cursor c;
+	const unsigned char *hash;  /* TOKEN_HASH_LEN bytes */
+	struct token_record rec;
+};
+int store_tokens_first(struct store_txn *t, struct token_iter *it);
+int store_tokens_next(struct token_iter *it);
 
 #endif

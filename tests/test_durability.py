@@ -106,6 +106,7 @@ class Storm:
         self.started = threading.Semaphore(0)
         self.latency = 0.05   # seconds, a running mean of the requests' time
         self.done = False
+        self.failure = None
         self.answered = {}    # menzzo_order_id -> the result of an item answered 200 with changed: true
         self.sent = []        # every request sent: (kind, [ids]) — each checked for all-or-nothing
         self.kills = self.lighttpd_kills = self.errors = 0
@@ -125,6 +126,13 @@ class Storm:
         return items[0] if len(items) == 1 else {"items": items}
 
     def client(self, n):
+        try:
+            self.requests(n)
+        except BaseException as e:   # the killer reports it: the storm then ends
+            self.failure = f"client {n}: {e!r}"
+            raise
+
+    def requests(self, n):
         r = random.Random(self.rng.random())
         pool = self.pools[n]
         while not self.done:
@@ -167,7 +175,7 @@ class Storm:
         hang = time.monotonic() + HANG
         while True:
             assert time.monotonic() < hang, "the storm hung"
-            assert all(t.is_alive() for t in clients), "a client failed"
+            assert all(t.is_alive() for t in clients), self.failure or "a client ended"
             with self.lock:
                 answered = len(self.answered)
             if answered >= self.changes and self.lighttpd_kills == self.lighttpd_kills_planned:

@@ -14,7 +14,10 @@
 #include <string.h>
 
 #include "admin.h"
+#include "admin_import.h"
+#include "admin_token.h"
 #include "buf.h"
+#include "demo.h"
 #include "validate.h"
 
 #define DEMO_ORDERS_PER_SUPPLIER 160
@@ -71,8 +74,8 @@ write_label_pdf(const char *path, const char *text)
 	return rc;
 }
 
-int
-admin_demo(struct admin *a, int argc, char **argv)
+static int
+demo_load(struct admin *a)
 {
 	static const char *const carriers[] = { "CHRONOPOST", "GEODIS", "DPD", "COLISSIMO" };
 	static const char *const skus[] = { "SOFA-OSLO-3P", "TABLE-LINA-160", "CHAIR-MIKA-GREY",
@@ -85,12 +88,7 @@ admin_demo(struct admin *a, int argc, char **argv)
 	size_t jlen = 0;
 	unsigned long n = 0;
 	int rc;
-	(void)argv;
 
-	if (argc != 0) {
-		fprintf(stderr, "menzzo-admin: demo takes no argument\n");
-		return 1;
-	}
 	if (admin_open(a, STORE_CREATE))
 		return 1;
 	snprintf(dir, sizeof(dir), "%s/labels", a->cfg.files_dir);
@@ -176,4 +174,15 @@ admin_demo(struct admin *a, int argc, char **argv)
 	for (unsigned s = 0; s < supplier_count && rc == 0; s++)
 		rc = admin_token_add(a, &suppliers[s], "demo", 0);
 	return rc;
+}
+
+int
+cmd_demo(struct admin *a, int argc, char **argv)
+{
+	struct options o;
+	int rc;
+
+	if ((rc = admin_no_options(a, argc, argv, 0, &o)) >= 0)
+		return rc;
+	return demo_load(a);
 }

@@ -29,17 +29,6 @@ make_sale(uint64_t inc, uint64_t id, unsigned supplier, uint32_t date, enum sale
 static uint64_t seen[64];
 static size_t nseen;
 
-static int
-remember(void *ctx, const struct listing_pos *pos, const void *item, size_t len)
-{
-	(void)ctx;
-	(void)item;
-	(void)len;
-	if (nseen < 64)
-		seen[nseen++] = pos->sale_product_id;
-	return 0;
-}
-
 /* store_sale_put with the item rendered as the library renders it. */
 static int
 put(struct store_txn *t, const struct sale_product *old, const struct sale_product *sp)
@@ -55,10 +44,14 @@ static size_t
 scan(struct store_txn *t, unsigned supplier, enum status_filter view, const struct listing_pos *after,
     uint32_t from, uint32_t to, uint64_t skip)
 {
+	struct listing_iter it;
+
 	nseen = 0;
-	if (store_listing_scan(t, supplier, view, after, from, to, skip, remember, NULL) != STORE_OK)
-		return (size_t)-1;
-	return nseen;
+	for (int more = store_listing_first(t, supplier, view, after, from, to, skip, &it); more;
+	    more = store_listing_next(&it))
+		if (nseen < 64)
+			seen[nseen++] = it.pos.sale_product_id;
+	return store_txn_error(t) != STORE_OK ? (size_t)-1 : nseen;
 }
 
 int
@@ -72,7 +65,7 @@ main(void)
 	struct token_record tr = { 0 }, tg;
 	unsigned char hash[TOKEN_HASH_LEN] = { 1, 2, 3 };
 	uint64_t v;
-	int rc;
+	int rc, owned;
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
@@ -110,9 +103,10 @@ main(void)
 	CHECK(scan(t, 0, FILTER_ALL, &after, 0, UINT32_MAX, 0) == 1 && seen[0] == 1, "strictly after the cursor");
 	CHECK(scan(t, 0, FILTER_OPEN, NULL, 0, UINT32_MAX, 2) == 1 && seen[0] == 1, "skip pages");
 	CHECK(scan(t, 1, FILTER_OPEN, NULL, 0, UINT32_MAX, 0) == 1 && seen[0] == 5, "suppliers are apart");
-	CHECK(store_label_owned(t, "labels/a.pdf", 12, 0) == 1 && store_label_owned(t, "labels/a.pdf", 12, 1) == 1,
+	CHECK(store_label_owned(t, "labels/a.pdf", 12, 0, &owned) == STORE_OK && owned == 1 &&
+	    store_label_owned(t, "labels/a.pdf", 12, 1, &owned) == STORE_OK && owned == 1,
 	    "a label shared by two suppliers' sale products belongs to both");
-	CHECK(store_label_owned(t, "labels/a.pd", 11, 0) == 0, "a label prefix owns nothing");
+	CHECK(store_label_owned(t, "labels/a.pd", 11, 0, &owned) == STORE_OK && owned == 0, "a label prefix owns nothing");
 	CHECK(store_counter_get(t, "x", &v) == STORE_OK && v == 2, "counter read");
 	store_abort(t);
 

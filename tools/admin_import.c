@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "admin_import.h"
 #include "import.h"
 #include "item.h"
 #include "progress.h"
