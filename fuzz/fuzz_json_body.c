@@ -162,7 +162,7 @@ static int
 packages_valid(const struct field_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (l->e[i].res != PARSE_OK || !l->e[i].f[P_TRACKING].set)
+		if (l->e[i].res != PARSE_OK || !l->e[i].f[PKG_TRACKING].set)
 			return 0;
 	return 1;
 }

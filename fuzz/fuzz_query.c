@@ -32,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Length-delimited: data itself, so a read past size is caught. */
 	if (listing_query_parse((const char *)data, size, &q, &bad, err, sizeof(err)) != 0) {
 		CHECK(err[0] != '\0' && memchr(err, '\0', sizeof(err)) != NULL);
-		CHECK(bad < P__MAX || (bad == P__MAX && size > QUERY_MAX));
+		CHECK(bad < Q__MAX || (bad == Q__MAX && size > QUERY_MAX));
 		return 0;
 	}
 	CHECK(size <= QUERY_MAX);

@@ -18,8 +18,8 @@ const struct field_rule ack_fields[A__MAX] = {
 	[A_ACCEPTED] = { "accepted", field_boolean, "invalid_body",
 	    "Field accepted must be true or false (in JSON a boolean, not a string), given once.",
 	    .kind = FIELD_BOOLEAN },
-	[A_REASON] = { "reason", field_reason, "invalid_body",
-	    "Field reason must be one of out_of_stock, discontinued, price_error, cannot_deliver, other." },
+	[A_REASON] = { "reason", field_reason, "invalid_body", "Field reason must be one of",
+	    .one_of = refusal_reason_names_join },
 	[A_NOTE] = { "note", field_note, "invalid_body",
 	    "Field note must be 1-500 characters of UTF-8 without control characters.", .max_len = NOTE_MAX },
 	[A_ITEMS] = { "items", NULL, "invalid_body", ITEMS_SENTENCE, .kind = FIELD_ARRAY,
@@ -34,15 +34,15 @@ const struct field_rule ship_fields[S__MAX] = {
 	    "Field carrier must be 1-32 printable ASCII characters." },
 	[S_PACKAGES] = { "packages", NULL, "invalid_body", "Field packages must be an array of 1 to 50 objects "
 	    "{\"tracking_number\": ..., \"carrier\": ...}, given once.", .kind = FIELD_ARRAY,
-	    .element = package_fields, .element_rules = P__MAX, .min_items = 1, .max_items = PACKAGES_MAX },
+	    .element = package_fields, .element_rules = PKG__MAX, .min_items = 1, .max_items = PACKAGES_MAX },
 	[S_ITEMS] = { "items", NULL, "invalid_body", ITEMS_SENTENCE, .kind = FIELD_ARRAY,
 	    .element = ship_fields, .element_rules = S_ITEMS, .min_items = 1, .max_items = BATCH_MAX },
 };
 
-const struct field_rule package_fields[P__MAX] = {
-	[P_TRACKING] = { "tracking_number", field_tracking_number, "invalid_body",
+const struct field_rule package_fields[PKG__MAX] = {
+	[PKG_TRACKING] = { "tracking_number", field_tracking_number, "invalid_body",
 	    "A package's tracking_number must be 1-64 printable ASCII characters." },
-	[P_CARRIER] = { "carrier", field_carrier, "invalid_body",
+	[PKG_CARRIER] = { "carrier", field_carrier, "invalid_body",
 	    "A package's carrier must be 1-32 printable ASCII characters." },
 };
 
@@ -59,7 +59,7 @@ static void
 field_fault(struct action_item *it, const struct field_rule *rule, enum parse_result res)
 {
 	if (res == PARSE_INVALID || (res == PARSE_BAD_FIELD && rule->kind != FIELD_TEXT)) {
-		fail(it, res == PARSE_INVALID ? rule->code : "invalid_body", rule->message);
+		fail(it, res == PARSE_INVALID ? rule->code : "invalid_body", field_message(rule, it->msg, sizeof(it->msg)));
 		return;
 	}
 	if (res == PARSE_NEEDS_JSON)
@@ -78,8 +78,11 @@ ack_item(const struct field *f, struct action_item *it)
 	int refuse = f[A_ACCEPTED].set && !f[A_ACCEPTED].parsed.flag;
 
 	if (refuse && !f[A_REASON].set) {
-		fail(it, "invalid_body", "A refusal (\"accepted\": false) needs a reason: out_of_stock, discontinued, "
-		    "price_error, cannot_deliver or other.");
+		char reasons[160];
+
+		refusal_reason_names_join(reasons, sizeof(reasons));
+		snprintf(it->msg, sizeof(it->msg), "A refusal (\"accepted\": false) needs a reason: %s.", reasons);
+		fail(it, "invalid_body", it->msg);
 		return;
 	}
 	if (!refuse && (f[A_REASON].set || f[A_NOTE].set)) {
@@ -104,13 +107,13 @@ read_packages(const struct field_list *l, struct action_item *it)
 		if (e->res != PARSE_OK) {
 			field_fault(it, &package_fields[e->bad], e->res);
 			snprintf(why, sizeof(why), "%s", it->message);
-		} else if (!e->f[P_TRACKING].set)
+		} else if (!e->f[PKG_TRACKING].set)
 			snprintf(why, sizeof(why), "A package needs a tracking_number.");
 		else {
 			snprintf(it->packages->p[i].tracking_number, sizeof(it->packages->p[i].tracking_number), "%s",
-			    e->f[P_TRACKING].val);
+			    e->f[PKG_TRACKING].val);
 			snprintf(it->packages->p[i].carrier, sizeof(it->packages->p[i].carrier), "%s",
-			    e->f[P_CARRIER].set ? e->f[P_CARRIER].val : "");
+			    e->f[PKG_CARRIER].set ? e->f[PKG_CARRIER].val : "");
 			continue;
 		}
 		snprintf(it->msg, sizeof(it->msg), "packages[%zu]: %s", i, why);

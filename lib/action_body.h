@@ -24,8 +24,8 @@ extern const struct field_rule ack_fields[A__MAX];
 enum ship_field { S_ID, S_TRACKING, S_CARRIER, S_PACKAGES, S_ITEMS, S__MAX };
 extern const struct field_rule ship_fields[S__MAX];
 /* One element of packages. */
-enum package_field { P_TRACKING, P_CARRIER, P__MAX };
-extern const struct field_rule package_fields[P__MAX];
+enum package_field { PKG_TRACKING, PKG_CARRIER, PKG__MAX };
+extern const struct field_rule package_fields[PKG__MAX];
 
 /* One request's fields, read: what it asks for, or why it is a 400. */
 struct action_item {

@@ -86,15 +86,15 @@ cache_open(struct cache **cp, const char *dir, size_t size, int create)
 	 * transaction of their own would cost a request nearly as much as the
 	 * rate limit's.
 	 */
-	rc = env_open(&c->s, path, size, MDB_NOSYNC | MDB_NOMETASYNC, 0, NULL, CDB__MAX, why, sizeof(why), NULL);
+	rc = store_env_open(&c->s, path, size, MDB_NOSYNC | MDB_NOMETASYNC, 0, NULL, CDB__MAX, why, sizeof(why), NULL);
 	if (create && rc == ENOENT) {
 		memset(&c->s, 0, sizeof(c->s));
-		rc = below_floor(dir) ? ENOSPC : env_open(&c->s, path, size, MDB_NOSYNC | MDB_NOMETASYNC, 1, NULL, CDB__MAX,
+		rc = below_floor(dir) ? ENOSPC : store_env_open(&c->s, path, size, MDB_NOSYNC | MDB_NOMETASYNC, 1, NULL, CDB__MAX,
 		    why, sizeof(why), NULL);
 	}
 	if (rc != 0) {
 		free(c);
-		return rc == ENOENT || rc == MDB_NOTFOUND ? STORE_NOTFOUND : map_err(rc);
+		return rc == ENOENT || rc == MDB_NOTFOUND ? STORE_NOTFOUND : store_map_lmdb(rc);
 	}
 	*cp = c;
 	return STORE_OK;
@@ -128,7 +128,7 @@ cache_begin(struct cache *c, int write, unsigned need, struct store_txn **tp)
 		store_abort(*tp);
 		*tp = NULL;
 		c->opening = 0; /* an aborted transaction's handles are closed with it */
-		rc = map_err(lr);
+		rc = store_map_lmdb(lr);
 		return rc != STORE_OK ? rc : STORE_UNAVAILABLE;
 	}
 	return STORE_OK;
@@ -150,7 +150,7 @@ void
 cache_close(struct cache *c)
 {
 	if (c != NULL)
-		env_close(&c->s);
+		store_env_close(&c->s);
 	free(c);
 }
 
@@ -204,7 +204,7 @@ cache_get(struct cache *c, const void *key, size_t keylen, int64_t now, struct c
 
 	if ((rc = cache_begin(c, 0, ENTRIES, &t)) != STORE_OK)
 		return rc;
-	if ((rc = txn_get(t, CDB_ENTRY, key, keylen, &v)) == STORE_OK)
+	if ((rc = store_txn_get(t, CDB_ENTRY, key, keylen, &v)) == STORE_OK)
 		rc = entry_decode(&v, now, e);
 	/* A read ends with a commit, which keeps the handles it may have opened. */
 	cache_end(c, t);
@@ -227,7 +227,7 @@ entry_del(struct store_txn *t, struct store_cursor *c)
 	unsigned char xkey[8 + CACHE_KEY_MAX];
 
 	if (c->klen <= CACHE_KEY_MAX && c->vlen >= 8)
-		txn_del(t, CDB_EXPIRY, xkey, expiry_key(xkey, be64_get(c->val), c->key, c->klen));
+		store_txn_del(t, CDB_EXPIRY, xkey, expiry_key(xkey, be64_get(c->val), c->key, c->klen));
 	store_iter_del(c);
 }
 
@@ -254,7 +254,7 @@ sweep(struct store_txn *t, int64_t until, uint64_t max)
 	store_foreach(t, CDB_EXPIRY, &c, "", 0) {
 		if ((max != 0 && n >= max) || c.klen < 8 || (int64_t)be64_get(c.key) > until)
 			break;
-		txn_del(t, CDB_ENTRY, (const char *)c.key + 8, c.klen - 8);
+		store_txn_del(t, CDB_ENTRY, (const char *)c.key + 8, c.klen - 8);
 		if (store_iter_del(&c) != STORE_OK)
 			break;
 		n++;
@@ -273,13 +273,13 @@ entry_put(struct store_txn *t, const struct cache_key *k, int64_t expires_at,
 	int rc;
 
 	/* A racing writer may have stored this key already: drop its expiry entry first. */
-	if (txn_get(t, CDB_ENTRY, k->p, k->len, &v) == STORE_OK && v.mv_size >= 8)
-		txn_del(t, CDB_EXPIRY, xkey, expiry_key(xkey, be64_get(v.mv_data), k->p, k->len));
+	if (store_txn_get(t, CDB_ENTRY, k->p, k->len, &v) == STORE_OK && v.mv_size >= 8)
+		store_txn_del(t, CDB_EXPIRY, xkey, expiry_key(xkey, be64_get(v.mv_data), k->p, k->len));
 	if (t->err)
 		return;
 	v.mv_size = ENTRY_HEAD + llen + body_len;
 	if ((rc = mdb_put(t->txn, t->s->dbi[CDB_ENTRY], &key, &v, MDB_RESERVE)) != 0) {
-		txn_fail(t, rc);
+		store_txn_fail_lmdb(t, rc);
 		return;
 	}
 	p = v.mv_data;
@@ -287,7 +287,7 @@ entry_put(struct store_txn *t, const struct cache_key *k, int64_t expires_at,
 	be32_put(p + 8, llen);
 	memcpy(p + ENTRY_HEAD, link, llen); /* NOLINT(bugprone-not-null-terminated-result): length-prefixed */
 	memcpy(p + ENTRY_HEAD + llen, body, body_len);
-	txn_put(t, CDB_EXPIRY, xkey, expiry_key(xkey, (uint64_t)expires_at, k->p, k->len), "", 0, 0);
+	store_txn_put(t, CDB_EXPIRY, xkey, expiry_key(xkey, (uint64_t)expires_at, k->p, k->len), "", 0, 0);
 }
 
 /* Makes room: removes the quarter of the entries closest to expiry, or every entry with all. */
@@ -303,7 +303,7 @@ evict(struct cache *c, int all)
 		int rc;
 		if ((rc = mdb_drop(t->txn, c->s.dbi[CDB_ENTRY], 0)) != 0 ||
 		    (rc = mdb_drop(t->txn, c->s.dbi[CDB_EXPIRY], 0)) != 0)
-			txn_fail(t, rc);
+			store_txn_fail_lmdb(t, rc);
 	} else
 		sweep(t, INT64_MAX, ms.ms_entries / 4 + 1);
 	cache_end(c, t);
@@ -345,13 +345,13 @@ bucket_update(struct store_txn *t, uint32_t id, cache_bucket_fn decide, void *ct
 	int rc;
 
 	be32_put(key, id);
-	if ((rc = txn_get(t, CDB_BUCKET, key, 4, &v)) == STORE_OK && v.mv_size == 8)
+	if ((rc = store_txn_get(t, CDB_BUCKET, key, 4, &v)) == STORE_OK && v.mv_size == 8)
 		state = be64_get(v.mv_data);
 	else if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		return;
 	if (decide(ctx, &state)) {
 		be64_put(val, state);
-		txn_put(t, CDB_BUCKET, key, 4, val, 8, 0);
+		store_txn_put(t, CDB_BUCKET, key, 4, val, 8, 0);
 	}
 }
 
@@ -399,14 +399,14 @@ count_entries(const char *path)
 	MDB_stat ms = { 0 };
 	char why[8];
 
-	if (env_open(&s, path, (size_t)1 << 20, MDB_RDONLY, 0, cache_db_names, CDB_EXPIRY + 1, why, sizeof(why), NULL) != 0)
+	if (store_env_open(&s, path, (size_t)1 << 20, MDB_RDONLY, 0, cache_db_names, CDB_EXPIRY + 1, why, sizeof(why), NULL) != 0)
 		return 0;
-	if (txn_begin(s.env, MDB_RDONLY, &txn) == 0) {
+	if (store_lmdb_begin(s.env, MDB_RDONLY, &txn) == 0) {
 		if (mdb_stat(txn, s.dbi[CDB_ENTRY], &ms) != 0)
 			ms.ms_entries = 0;
 		mdb_txn_abort(txn);
 	}
-	env_close(&s);
+	store_env_close(&s);
 	return ms.ms_entries;
 }
 
@@ -426,7 +426,7 @@ purge_expired(const char *dir, int64_t now, uint64_t *removed)
 			*removed = n;
 	}
 	if (rc == STORE_OK)
-		rc = map_err(mdb_env_sync(c->s.env, 1));
+		rc = store_map_lmdb(mdb_env_sync(c->s.env, 1));
 	cache_close(c);
 	return rc;
 }

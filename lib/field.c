@@ -1,7 +1,9 @@
 /* The validators of the whitelist tables (field.h): each the table form of a parser of validate.h. */
+#include <stdio.h>
 #include <string.h>
 
 #include "field.h"
+#include "supplier.h"
 
 #define PAGE_MAX 1000000
 
@@ -70,4 +72,69 @@ int
 field_note(struct field *f)
 {
 	return valid_note(f->val, f->len);
+}
+
+int
+field_id(struct field *f)
+{
+	return parse_uint(f->val, f->len, 1, UINT64_MAX, &f->parsed.number);
+}
+
+int
+field_supplier(struct field *f)
+{
+	const struct supplier *sup = supplier_by_slug(f->val, f->len);
+
+	if (sup == NULL)
+		return -1;
+	f->parsed.supplier = supplier_id(sup);
+	return 0;
+}
+
+int
+field_sku(struct field *f)
+{
+	return valid_text(f->val, f->len, SKU_MAX);
+}
+
+int
+field_quantity(struct field *f)
+{
+	return parse_uint(f->val, f->len, 1, QUANTITY_MAX, &f->parsed.number);
+}
+
+int
+field_price(struct field *f)
+{
+	return parse_price(f->val, f->len, &f->parsed.amount);
+}
+
+int
+field_label(struct field *f)
+{
+	return valid_label_path(f->val, f->len);
+}
+
+int
+field_sale_status(struct field *f)
+{
+	return parse_status(f->val, f->len, &f->parsed.sale_status);
+}
+
+int
+field_timestamp(struct field *f)
+{
+	return parse_timestamp(f->val, f->len, 0, &f->parsed.time);
+}
+
+const char *
+field_message(const struct field_rule *rule, char *buf, size_t len)
+{
+	char names[256];
+
+	if (rule->one_of == NULL)
+		return rule->message;
+	rule->one_of(names, sizeof(names));
+	snprintf(buf, len, "%s %s.", rule->message, names);
+	return buf;
 }

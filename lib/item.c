@@ -97,16 +97,6 @@ item_render(const struct sale_product *sp, struct buf *out)
 	return rc;
 }
 
-int
-item_same(const struct sale_product *a, const struct sale_product *b)
-{
-	return a->increment_id == b->increment_id && a->sale_product_id == b->sale_product_id &&
-	    a->status == b->status && a->quantity == b->quantity && a->price_cents == b->price_cents &&
-	    a->order_date == b->order_date && a->acknowledged_at == b->acknowledged_at &&
-	    a->prepared_at == b->prepared_at && a->refused_at == b->refused_at && strcmp(a->sku, b->sku) == 0 &&
-	    strcmp(a->carrier, b->carrier) == 0 && strcmp(a->label, b->label) == 0;
-}
-
 /* Reads one length-prefixed part of a stored item. */
 static int
 get_part(const unsigned char **p, const unsigned char *end, const char **s, size_t *n)

@@ -31,8 +31,6 @@ struct json_object *timestamp_json(int64_t t);
 
 /* Renders sp's stored item into out (replacing its content); 0, or -1 when memory runs out. */
 int item_render(const struct sale_product *sp, struct buf *out);
-/* 1 when a and b render to the same stored item, else 0. */
-int item_same(const struct sale_product *a, const struct sale_product *b);
 /* The JSON-encoded start of every label link (MENZZO_BASE_URL/api/files/, opening quote included). */
 void item_link_prefix(const struct config *cfg, struct buf *out);
 /* Appends the item of a stored value with its link; -1 when the value does not decode. */

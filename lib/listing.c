@@ -9,39 +9,43 @@
 /* Every get-sales parameter raises the same code; the sentence names the parameter. */
 #define PARAM(name, valid, message) { name, valid, "invalid_parameter", message }
 
-const struct field_rule listing_params[P__MAX] = {
-	[P_PAGE] = PARAM("page", field_page, "Parameter page must be an integer from 1 to 1000000."),
-	[P_DATE_FROM] = PARAM("date_from", field_date, "Parameter date_from must be a real date YYYY-MM-DD."),
-	[P_DATE_TO] = PARAM("date_to", field_date, "Parameter date_to must be a real date YYYY-MM-DD."),
-	[P_LAST] = PARAM("last_menzzo_order_number", field_order_ref, "Parameter last_menzzo_order_number must "
+const struct field_rule listing_params[Q__MAX] = {
+	[Q_PAGE] = PARAM("page", field_page, "Parameter page must be an integer from 1 to 1000000."),
+	[Q_DATE_FROM] = PARAM("date_from", field_date, "Parameter date_from must be a real date YYYY-MM-DD."),
+	[Q_DATE_TO] = PARAM("date_to", field_date, "Parameter date_to must be a real date YYYY-MM-DD."),
+	[Q_LAST] = PARAM("last_menzzo_order_number", field_order_ref, "Parameter last_menzzo_order_number must "
 	    "be a menzzo_order_id ({increment_id}_{sale_product_id}) or an increment_id."),
-	[P_ORDER] = PARAM("order_number", field_order_ref,
+	[Q_ORDER] = PARAM("order_number", field_order_ref,
 	    "Parameter order_number must be an increment_id or a menzzo_order_id."),
-	[P_STATUS] = PARAM("status", field_status_filter,
-	    "Parameter status must be open, pending, acknowledged, shipped, cancelled, refused or all."),
+	[Q_STATUS] = { "status", field_status_filter, "invalid_parameter", "Parameter status must be one of",
+	    .one_of = status_filter_names_join },
 };
 
 int
 listing_query_parse(const char *qs, size_t len, struct listing_query *q, enum listing_param *bad,
     char *err, size_t errlen)
 {
-	struct field f[P__MAX];
-	int idx = P__MAX, ret = -1;
+	struct field f[Q__MAX];
+	int idx = Q__MAX, ret = -1;
 
 	memset(f, 0, sizeof(f));
 	memset(q, 0, sizeof(*q));
-	*bad = P__MAX;
+	*bad = Q__MAX;
 	if (len > QUERY_MAX) {
 		snprintf(err, errlen, "The query string is longer than %d bytes.", QUERY_MAX);
 		return -1;
 	}
-	switch (form_parse(qs, len, listing_params, P__MAX, f, &idx)) {
+	switch (form_parse(qs, len, listing_params, Q__MAX, f, &idx)) {
 	case PARSE_OK:
 		break;
-	case PARSE_INVALID:
+	case PARSE_INVALID: {
+		const char *m = field_message(&listing_params[idx], err, errlen);
+
 		*bad = (enum listing_param)idx;
-		snprintf(err, errlen, "%s", listing_params[idx].message);
+		if (m != err)
+			snprintf(err, errlen, "%s", m);
 		goto out;
+	}
 	case PARSE_NOMEM:
 		snprintf(err, errlen, "Out of memory.");
 		goto out;
@@ -50,25 +54,25 @@ listing_query_parse(const char *qs, size_t len, struct listing_query *q, enum li
 		snprintf(err, errlen, "Parameter %s is malformed or given twice.", listing_params[idx].name);
 		goto out;
 	}
-	q->page = f[P_PAGE].set ? f[P_PAGE].parsed.number : 1;
-	q->has_date_from = f[P_DATE_FROM].set;
-	q->date_from = q->has_date_from ? f[P_DATE_FROM].parsed.date : 0;
-	q->has_date_to = f[P_DATE_TO].set;
-	q->date_to = q->has_date_to ? f[P_DATE_TO].parsed.date : UINT32_MAX;
-	if ((q->has_last = f[P_LAST].set))
-		q->last = f[P_LAST].parsed.ref;
-	if ((q->has_order = f[P_ORDER].set))
-		q->order = f[P_ORDER].parsed.ref;
-	q->has_status = f[P_STATUS].set;
-	q->status = q->has_status ? f[P_STATUS].parsed.status : q->has_order ? FILTER_ALL : FILTER_OPEN;
+	q->page = f[Q_PAGE].set ? f[Q_PAGE].parsed.number : 1;
+	q->has_date_from = f[Q_DATE_FROM].set;
+	q->date_from = q->has_date_from ? f[Q_DATE_FROM].parsed.date : 0;
+	q->has_date_to = f[Q_DATE_TO].set;
+	q->date_to = q->has_date_to ? f[Q_DATE_TO].parsed.date : UINT32_MAX;
+	if ((q->has_last = f[Q_LAST].set))
+		q->last = f[Q_LAST].parsed.ref;
+	if ((q->has_order = f[Q_ORDER].set))
+		q->order = f[Q_ORDER].parsed.ref;
+	q->has_status = f[Q_STATUS].set;
+	q->status = q->has_status ? f[Q_STATUS].parsed.status : q->has_order ? FILTER_ALL : FILTER_OPEN;
 	if (q->date_from > q->date_to) {
-		*bad = P_DATE_FROM;
+		*bad = Q_DATE_FROM;
 		snprintf(err, errlen, "Parameter date_from must not be after date_to.");
 		goto out;
 	}
 	ret = 0;
 out:
-	fields_free(f, P__MAX);
+	fields_free(f, Q__MAX);
 	return ret;
 }
 
@@ -104,17 +108,17 @@ static void
 query_write(struct buf *out, const struct listing_query *q, int canonical, const struct order_ref *cursor)
 {
 	if (canonical || q->has_status)
-		buf_addf(out, "%s=%s", listing_params[P_STATUS].name, status_filter_name(q->status));
+		buf_addf(out, "%s=%s", listing_params[Q_STATUS].name, status_filter_name(q->status));
 	if (q->has_date_from)
-		add_date(out, P_DATE_FROM, q->date_from);
+		add_date(out, Q_DATE_FROM, q->date_from);
 	if (q->has_date_to)
-		add_date(out, P_DATE_TO, q->date_to);
+		add_date(out, Q_DATE_TO, q->date_to);
 	if (q->has_order)
-		add_ref(out, P_ORDER, &q->order);
+		add_ref(out, Q_ORDER, &q->order);
 	if (cursor != NULL)
-		add_ref(out, P_LAST, cursor);
+		add_ref(out, Q_LAST, cursor);
 	if (canonical)
-		buf_addf(out, "&%s=%llu", listing_params[P_PAGE].name, (unsigned long long)q->page);
+		buf_addf(out, "&%s=%llu", listing_params[Q_PAGE].name, (unsigned long long)q->page);
 }
 
 void

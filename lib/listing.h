@@ -12,10 +12,10 @@
 #include "field.h"
 
 enum listing_param {
-	P_PAGE, P_DATE_FROM, P_DATE_TO, P_LAST, P_ORDER, P_STATUS, P__MAX
+	Q_PAGE, Q_DATE_FROM, Q_DATE_TO, Q_LAST, Q_ORDER, Q_STATUS, Q__MAX
 };
 /* The whitelist of get-sales parameters: name, validator, the 400's sentence. */
-extern const struct field_rule listing_params[P__MAX];
+extern const struct field_rule listing_params[Q__MAX];
 
 struct listing_query {
 	uint64_t page;                      /* 1 when absent */
@@ -32,7 +32,7 @@ struct listing_query {
 /*
  * Parses a QUERY_STRING against listing_params, then checks across fields
  * (date_from ≤ date_to).  Returns 0, or -1 with *bad set to the parameter
- * at fault (P__MAX for the query as a whole) and a sentence for the
+ * at fault (Q__MAX for the query as a whole) and a sentence for the
  * supplier in err.  Unknown parameters are ignored.
  */
 int listing_query_parse(const char *qs, size_t len, struct listing_query *q, enum listing_param *bad,

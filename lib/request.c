@@ -252,6 +252,18 @@ read_member(struct json_object *v, const struct field_rule *rule, struct field *
 		return json_object_get_boolean(v) ? set_text(f, "true", 4) : set_text(f, "false", 5);
 	case FIELD_ARRAY:
 		return read_array(v, rule, f);
+	case FIELD_INTEGER:
+		if (!json_object_is_type(v, json_type_int))
+			return PARSE_BAD_FIELD;
+		str = json_object_get_string(v);
+		return set_text(f, str, strlen(str));
+	case FIELD_NUMBER_OR_TEXT:
+		/* A number keeps its source text in json-c: "250.00" stays exact. */
+		if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
+			str = json_object_get_string(v);
+			return set_text(f, str, strlen(str));
+		}
+		break;
 	case FIELD_TEXT:
 		break;
 	}
@@ -288,14 +300,25 @@ object_fields(struct json_object *obj, const struct field_rule *rules, size_t n,
 	return validate(rules, n, out, bad);
 }
 
-enum parse_result
-json_fields_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
-    struct field *out, int *bad)
+/* The index of the rule named name, or -1. */
+static int
+rule_named(const struct field_rule *rules, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rules[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* json_fields_parse, and with strict json_record_parse (key[0..keylen) names what strict reports). */
+static enum parse_result
+json_parse(const char *s, size_t len, const struct field_rule *rules, size_t n, struct field *out, int *bad,
+    int strict, char *key, size_t keylen)
 {
 	struct json_tokener *tok;
 	struct json_object *obj;
-	enum parse_result res;
-	char dup[64];
+	enum parse_result res = PARSE_OK;
+	char name[64];
 
 	if (len > BODY_MAX || memchr(s, '\0', len) != NULL)
 		return PARSE_BAD_BODY;
@@ -313,38 +336,58 @@ json_fields_parse(const char *s, size_t len, const struct field_rule *rules, siz
 	}
 	json_tokener_free(tok);
 	/* A key given twice, anywhere in the body: a known field is named; any other is the body's fault. */
-	switch (json_text_duplicate_key(s, len, obj, dup, sizeof(dup))) {
+	switch (json_text_duplicate_key(s, len, obj, name, sizeof(name))) {
 	case 0:
 		break;
 	case 1:
-		*bad = -1;
-		for (size_t i = 0; i < n; i++)
-			if (strcmp(rules[i].name, dup) == 0)
-				*bad = (int)i;
-		json_object_put(obj);
-		return *bad >= 0 ? PARSE_BAD_FIELD : PARSE_BAD_BODY;
+		if (strict) {
+			snprintf(key, keylen, "%s", name);
+			res = PARSE_DUPLICATE;
+		} else
+			res = (*bad = rule_named(rules, n, name)) >= 0 ? PARSE_BAD_FIELD : PARSE_BAD_BODY;
+		break;
 	default:
-		json_object_put(obj);
-		return PARSE_NOMEM;
+		res = PARSE_NOMEM;
+	}
+	if (res == PARSE_OK && strict) {
+		json_object_object_foreach(obj, k, v) {
+			(void)v;
+			if (rule_named(rules, n, k) < 0) {
+				snprintf(key, keylen, "%s", k);
+				res = PARSE_UNKNOWN;
+				break;
+			}
+		}
 	}
 	/* A lone surrogate (I-JSON): the known field it is in is invalid; anywhere else, the body is. */
-	switch (json_text_lone_surrogate(s, len, dup, sizeof(dup))) {
-	case 0:
-		break;
-	case 1:
-		*bad = -1;
-		for (size_t i = 0; i < n; i++)
-			if (strcmp(rules[i].name, dup) == 0)
-				*bad = (int)i;
-		json_object_put(obj);
-		return *bad >= 0 ? PARSE_INVALID : PARSE_BAD_BODY;
-	default:
-		json_object_put(obj);
-		return PARSE_NOMEM;
-	}
-	res = object_fields(obj, rules, n, out, bad);
+	if (res == PARSE_OK)
+		switch (json_text_lone_surrogate(s, len, name, sizeof(name))) {
+		case 0:
+			break;
+		case 1:
+			res = (*bad = rule_named(rules, n, name)) >= 0 ? PARSE_INVALID : PARSE_BAD_BODY;
+			break;
+		default:
+			res = PARSE_NOMEM;
+		}
+	if (res == PARSE_OK)
+		res = object_fields(obj, rules, n, out, bad);
 	json_object_put(obj);
 	return res;
+}
+
+enum parse_result
+json_fields_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
+    struct field *out, int *bad)
+{
+	return json_parse(s, len, rules, n, out, bad, 0, NULL, 0);
+}
+
+enum parse_result
+json_record_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
+    struct field *out, int *bad, char *key, size_t keylen)
+{
+	return json_parse(s, len, rules, n, out, bad, 1, key, keylen);
 }
 
 /* The media type of a Content-Type value, without parameters, compared case-insensitively. */

@@ -58,6 +58,8 @@ enum parse_result {
 	PARSE_BAD_BODY,  /* the whole text is malformed */
 	PARSE_NOMEM,
 	PARSE_NEEDS_JSON, /* *bad is an array field given in a form, which cannot carry one */
+	PARSE_DUPLICATE, /* json_record_parse: a key given twice in one object, named */
+	PARSE_UNKNOWN,   /* json_record_parse: a member no rule names, named */
 };
 
 /*
@@ -108,6 +110,16 @@ enum parse_result form_parse(const char *s, size_t len, const struct field_rule 
  */
 enum parse_result json_fields_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
     struct field *out, int *bad);
+
+/*
+ * A record (an import line): json_fields_parse's reading, stricter.  A key
+ * given twice in any object is PARSE_DUPLICATE and a member of the object
+ * that no rule names PARSE_UNKNOWN, both with the key, decoded, in
+ * key[0..keylen) (cut to fit); a lone surrogate outside a known field is
+ * PARSE_BAD_BODY.
+ */
+enum parse_result json_record_parse(const char *s, size_t len, const struct field_rule *rules, size_t n,
+    struct field *out, int *bad, char *key, size_t keylen);
 
 /*
  * A POST body: JSON when it starts (after white space) with '{', else

@@ -1,3 +1,5 @@
+#include <stdio.h>
+
 #include "sale.h"
 
 static const char *const status_names[STATUS__MAX] = {
@@ -61,3 +63,32 @@ NAME_FN(status_name, enum sale_status, status_names, STATUS__MAX)
 NAME_FN(status_filter_name, enum status_filter, filter_names, FILTER__MAX)
 NAME_FN(refusal_reason_name, enum refusal_reason, reason_names, REASON__MAX)
 NAME_FN(log_action_name, enum log_action, log_action_names, LOG__MAX)
+
+/* names[from..n), comma-separated, into out[0..len) (cut to fit). */
+static void
+join(const char *const *names, unsigned from, unsigned n, char *out, size_t len)
+{
+	size_t at = 0;
+
+	out[0] = '\0';
+	for (unsigned i = from; i < n && at < len; i++)
+		at += (size_t)snprintf(out + at, len - at, "%s%s", i > from ? ", " : "", names[i]);
+}
+
+void
+status_names_join(char *out, size_t len)
+{
+	join(status_names, 0, STATUS__MAX, out, len);
+}
+
+void
+status_filter_names_join(char *out, size_t len)
+{
+	join(filter_names, 0, FILTER__MAX, out, len);
+}
+
+void
+refusal_reason_names_join(char *out, size_t len)
+{
+	join(reason_names, REASON_NONE + 1, REASON__MAX, out, len);
+}

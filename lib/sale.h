@@ -110,6 +110,11 @@ const char *status_name(enum sale_status s);
 /* "pending", ..., "open", "all", or "unknown". */
 const char *status_filter_name(enum status_filter f);
 
+/* Every name of a table, comma-separated ("pending, acknowledged, ..."), cut to fit out[0..len): what a "must be one of" sentence lists. */
+void status_names_join(char *out, size_t len);
+void status_filter_names_join(char *out, size_t len);
+void refusal_reason_names_join(char *out, size_t len);  /* the reasons a refusal may give: not REASON_NONE's "" */
+
 /* Stored in sale-log entries: values are never renumbered. */
 enum log_action {
 	LOG_IMPORTED, LOG_UPDATED, LOG_ACKNOWLEDGED, LOG_SHIPPED, LOG_CANCELLED, LOG_REFUSED, LOG_REOPENED, LOG__MAX

@@ -13,19 +13,19 @@ int
 action_refusal(enum action_result res, const char **code, const char **message)
 {
 	switch (res) {
-	case ACTION_NOT_FOUND:
+	case RESULT_NOT_FOUND:
 		*code = "not_found";
 		*message = "No sale product of this supplier has this menzzo_order_id.";
 		return 404;
-	case ACTION_CANCELLED:
+	case RESULT_CANCELLED:
 		*code = "cancelled";
 		*message = "This sale product was cancelled; it cannot be acknowledged, refused or shipped.";
 		return 409;
-	case ACTION_REFUSED:
+	case RESULT_REFUSED:
 		*code = "refused";
 		*message = "This sale product was refused; it cannot be acknowledged or shipped unless Menzzo reopens it.";
 		return 409;
-	case ACTION_SHIPPED:
+	case RESULT_SHIPPED:
 		*code = "already_shipped";
 		*message = "This sale product was shipped; it can no longer be refused.";
 		return 409;
@@ -86,7 +86,7 @@ batch_handle(struct cgi *c, struct action_body *b)
 			goto out;
 		}
 	}
-	if (k > 0 && sale_apply_all(c->store, acts, k, outs, &err) == ACTION_FAILED) {
+	if (k > 0 && sale_apply_all(c->store, acts, k, outs, &err) == RESULT_FAILED) {
 		cgi_store_error(c, err);
 		goto out;
 	}
@@ -97,8 +97,8 @@ batch_handle(struct cgi *c, struct action_body *b)
 		const struct action_item *it = &b->items[i];
 		struct action_outcome *r = it->ok ? &outs[k++] : NULL;
 
-		if (r != NULL && (r->res == ACTION_CHANGED || r->res == ACTION_UNCHANGED)) {
-			json_object_array_add(results, action_json(&r->sp, r->res == ACTION_CHANGED));
+		if (r != NULL && (r->res == RESULT_CHANGED || r->res == RESULT_UNCHANGED)) {
+			json_object_array_add(results, action_json(&r->sp, r->res == RESULT_CHANGED));
 			continue;
 		}
 		all = 0;
@@ -152,8 +152,8 @@ sale_action_handle(struct cgi *c, enum sale_action what)
 	}
 	from_request(c, &it->act);
 	res = sale_apply(c->store, &it->act, &sp, &err);
-	if (res == ACTION_CHANGED || res == ACTION_UNCHANGED) {
-		o = action_json(&sp, res == ACTION_CHANGED);
+	if (res == RESULT_CHANGED || res == RESULT_UNCHANGED) {
+		o = action_json(&sp, res == RESULT_CHANGED);
 		response_json(&c->res, 200, o);
 		json_object_put(o);
 	} else if ((status = action_refusal(res, &code, &message)) != 0)

@@ -96,11 +96,11 @@ clear_refusal(struct sale_product *sp)
 static enum action_result
 fulfil_refused(enum sale_status status)
 {
-	return status == STATUS_CANCELLED ? ACTION_CANCELLED : status == STATUS_REFUSED ? ACTION_REFUSED :
-	    ACTION_CHANGED;
+	return status == STATUS_CANCELLED ? RESULT_CANCELLED : status == STATUS_REFUSED ? RESULT_REFUSED :
+	    RESULT_CHANGED;
 }
 
-/* Decides the change; returns the result and fills *next when it is ACTION_CHANGED. */
+/* Decides the change; returns the result and fills *next when it is RESULT_CHANGED. */
 static enum action_result
 decide(const struct action *a, const struct sale_product *cur, struct sale_product *next)
 {
@@ -108,22 +108,22 @@ decide(const struct action *a, const struct sale_product *cur, struct sale_produ
 
 	if (cur->increment_id != a->increment_id ||
 	    (a->supplier >= 0 && cur->supplier != (unsigned)a->supplier))
-		return ACTION_NOT_FOUND;
+		return RESULT_NOT_FOUND;
 	*next = *cur;
 	switch (a->what) {
 	case ACTION_ACKNOWLEDGE:
-		if ((r = fulfil_refused(cur->status)) != ACTION_CHANGED)
+		if ((r = fulfil_refused(cur->status)) != RESULT_CHANGED)
 			return r;
 		if (cur->status != STATUS_PENDING)
-			return ACTION_UNCHANGED;
+			return RESULT_UNCHANGED;
 		next->status = STATUS_ACKNOWLEDGED;
 		next->acknowledged_at = a->now;
 		break;
 	case ACTION_SHIP:
-		if ((r = fulfil_refused(cur->status)) != ACTION_CHANGED)
+		if ((r = fulfil_refused(cur->status)) != RESULT_CHANGED)
 			return r;
 		if (cur->status == STATUS_SHIPPED)
-			return ACTION_UNCHANGED;
+			return RESULT_UNCHANGED;
 		next->status = STATUS_SHIPPED;
 		next->prepared_at = a->now;
 		if (next->acknowledged_at == 0)
@@ -141,11 +141,11 @@ decide(const struct action *a, const struct sale_product *cur, struct sale_produ
 		break;
 	case ACTION_REFUSE:
 		if (cur->status == STATUS_CANCELLED)
-			return ACTION_CANCELLED;
+			return RESULT_CANCELLED;
 		if (cur->status == STATUS_SHIPPED)
-			return ACTION_SHIPPED;
+			return RESULT_SHIPPED;
 		if (cur->status == STATUS_REFUSED)
-			return ACTION_UNCHANGED; /* the first reason and note are kept */
+			return RESULT_UNCHANGED; /* the first reason and note are kept */
 		next->status = STATUS_REFUSED;
 		next->refused_at = a->now;
 		next->reason = a->reason;
@@ -153,7 +153,7 @@ decide(const struct action *a, const struct sale_product *cur, struct sale_produ
 		break;
 	case ACTION_REOPEN:
 		if (cur->status != STATUS_REFUSED)
-			return ACTION_NOT_REFUSED;
+			return RESULT_NOT_REFUSED;
 		/* Back to the start: the supplier acknowledges it again (the sale log keeps what was). */
 		next->status = STATUS_PENDING;
 		next->acknowledged_at = 0;
@@ -161,16 +161,16 @@ decide(const struct action *a, const struct sale_product *cur, struct sale_produ
 		break;
 	case ACTION_CANCEL:
 		if (cur->status == STATUS_CANCELLED)
-			return ACTION_UNCHANGED;
+			return RESULT_UNCHANGED;
 		next->status = STATUS_CANCELLED;
 		clear_refusal(next);
 		break;
 	}
 	next->updated_at = a->now;
-	return ACTION_CHANGED;
+	return RESULT_CHANGED;
 }
 
-/* Reads the sale product in t and decides the change (ACTION_FAILED: the store error in *err). */
+/* Reads the sale product in t and decides the change (RESULT_FAILED: the store error in *err). */
 static enum action_result
 read_and_decide(struct store_txn *t, const struct action *a, struct sale_product *cur, struct sale_product *next,
     int *err)
@@ -178,10 +178,10 @@ read_and_decide(struct store_txn *t, const struct action *a, struct sale_product
 	int rc = store_sale_get(t, a->sale_product_id, cur);
 
 	if (rc == STORE_NOTFOUND)
-		return ACTION_NOT_FOUND;
+		return RESULT_NOT_FOUND;
 	if (rc != STORE_OK) {
 		*err = rc;
-		return ACTION_FAILED;
+		return RESULT_FAILED;
 	}
 	return decide(a, cur, next);
 }
@@ -213,8 +213,8 @@ shipped_packages(const struct action *a, const struct sale_product *cur, struct 
 /*
  * Decides every change of a[0..n) in t, in order, each on the state the
  * ones before it left; with write, writes each change as it is decided.
- * Returns ACTION_CHANGED when one of them changes something, ACTION_UNCHANGED
- * when none does, or ACTION_FAILED (*err) on a store error.
+ * Returns RESULT_CHANGED when one of them changes something, RESULT_UNCHANGED
+ * when none does, or RESULT_FAILED (*err) on a store error.
  */
 static enum action_result
 decide_all(struct store_txn *t, int write, const struct action *a, size_t n, struct action_outcome *out,
@@ -222,23 +222,23 @@ decide_all(struct store_txn *t, int write, const struct action *a, size_t n, str
 {
 	struct package_list packages;
 	struct sale_product cur, next;
-	enum action_result any = ACTION_UNCHANGED;
+	enum action_result any = RESULT_UNCHANGED;
 
 	for (size_t i = 0; i < n; i++) {
 		memset(&cur, 0, offsetof(struct sale_product, note) + 1);
 		out[i].res = read_and_decide(t, &a[i], &cur, &next, err);
-		if (out[i].res == ACTION_FAILED)
-			return ACTION_FAILED;
-		out[i].sp = out[i].res == ACTION_CHANGED ? next : cur;
-		if (out[i].res != ACTION_CHANGED)
+		if (out[i].res == RESULT_FAILED)
+			return RESULT_FAILED;
+		out[i].sp = out[i].res == RESULT_CHANGED ? next : cur;
+		if (out[i].res != RESULT_CHANGED)
 			continue;
-		any = ACTION_CHANGED;
+		any = RESULT_CHANGED;
 		if (!write)
 			continue;
 		if (sale_write(t, &cur, &next, NULL, 0, shipped_packages(&a[i], &cur, &packages), logged_as(a[i].what),
 		    a[i].user, a[i].request_id, a[i].now) != STORE_OK) {
 			*err = store_txn_error(t);
-			return ACTION_FAILED;
+			return RESULT_FAILED;
 		}
 		touched[next.supplier] = 1;
 	}
@@ -250,17 +250,17 @@ sale_apply_all(struct store *s, const struct action *a, size_t n, struct action_
 {
 	unsigned char touched[SUPPLIER_COUNT] = { 0 };
 	struct store_txn *t;
-	enum action_result res = ACTION_UNCHANGED;
+	enum action_result res = RESULT_UNCHANGED;
 	int rc;
 
 	/* Repeats and refusals need no write lock: decide on a snapshot first. */
 	for (int write = 0; write <= 1; write++) {
 		if ((rc = store_begin(s, write, &t)) != STORE_OK) {
 			*err = rc;
-			return ACTION_FAILED;
+			return RESULT_FAILED;
 		}
 		res = decide_all(t, write, a, n, out, touched, err);
-		if (res != ACTION_CHANGED) {
+		if (res != RESULT_CHANGED) {
 			store_abort(t);
 			return res;
 		}
@@ -273,9 +273,9 @@ sale_apply_all(struct store *s, const struct action *a, size_t n, struct action_
 			store_generation_bump(t, sup);
 	if ((rc = store_commit(t)) != STORE_OK) {
 		*err = rc;
-		return ACTION_FAILED;
+		return RESULT_FAILED;
 	}
-	return ACTION_CHANGED;
+	return RESULT_CHANGED;
 }
 
 enum action_result
@@ -284,7 +284,7 @@ sale_apply(struct store *s, const struct action *a, struct sale_product *out, in
 	struct action_outcome o;
 	enum action_result res = sale_apply_all(s, a, 1, &o, err);
 
-	if (res == ACTION_FAILED)
+	if (res == RESULT_FAILED)
 		return res;
 	*out = o.sp;
 	return o.res;

@@ -31,21 +31,21 @@ struct action {
 };
 
 enum action_result {
-	ACTION_CHANGED,
-	ACTION_UNCHANGED,  /* a repeat: 200, "changed": false */
-	ACTION_NOT_FOUND,  /* unknown, another order's, or another supplier's: 404 */
-	ACTION_CANCELLED,  /* 409 cancelled */
-	ACTION_REFUSED,    /* acknowledging or shipping a refused one: 409 refused */
-	ACTION_SHIPPED,    /* refusing a shipped one: 409 already_shipped */
-	ACTION_NOT_REFUSED, /* reopening one that is not refused (menzzo-admin) */
-	ACTION_FAILED,     /* store error in *err: 503 or 500 */
+	RESULT_CHANGED,
+	RESULT_UNCHANGED,  /* a repeat: 200, "changed": false */
+	RESULT_NOT_FOUND,  /* unknown, another order's, or another supplier's: 404 */
+	RESULT_CANCELLED,  /* 409 cancelled */
+	RESULT_REFUSED,    /* acknowledging or shipping a refused one: 409 refused */
+	RESULT_SHIPPED,    /* refusing a shipped one: 409 already_shipped */
+	RESULT_NOT_REFUSED, /* reopening one that is not refused (menzzo-admin) */
+	RESULT_FAILED,     /* store error in *err: 503 or 500 */
 };
 
 /*
  * Applies a change in its own write transaction (decided first on a
  * snapshot, so that a repeat or a refusal never waits for the writer).
  * *out is the sale product after it, also when unchanged.  On
- * ACTION_FAILED *err is the store error and nothing was written; every
+ * RESULT_FAILED *err is the store error and nothing was written; every
  * transaction begun here has ended when it returns.
  */
 enum action_result sale_apply(struct store *s, const struct action *a, struct sale_product *out, int *err);
@@ -60,8 +60,8 @@ struct action_outcome {
  * Applies the changes a[0..n) in one write transaction: one durable commit
  * for all of them.  Each is decided on its own, in order, on the state the
  * ones before it left (the same sale product twice: the second is a
- * repeat), into out[i].  Returns ACTION_CHANGED when something was
- * written, ACTION_UNCHANGED when nothing had to be, or ACTION_FAILED with
+ * repeat), into out[i].  Returns RESULT_CHANGED when something was
+ * written, RESULT_UNCHANGED when nothing had to be, or RESULT_FAILED with
  * *err the store error: then nothing of any of them was written.
  */
 enum action_result sale_apply_all(struct store *s, const struct action *a, size_t n, struct action_outcome *out,

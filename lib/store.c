@@ -39,7 +39,7 @@ store_strerror(int err)
 }
 
 int
-map_err(int rc)
+store_map_lmdb(int rc)
 {
 	switch (rc) {
 	case MDB_SUCCESS: return STORE_OK;
@@ -59,14 +59,14 @@ map_err(int rc)
 }
 
 int
-txn_fail(struct store_txn *t, int rc)
+store_txn_fail_lmdb(struct store_txn *t, int rc)
 {
 	/* What leaves an environment unusable, or a file other than the one mapped: reopen before the next use. */
 	if (rc == MDB_PANIC || rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_BAD_RSLOT ||
 	    rc == MDB_BAD_TXN || rc == MDB_INVALID || rc == EIO)
 		t->s->broken = 1;
 	if (t->err == STORE_OK)
-		t->err = map_err(rc);
+		t->err = store_map_lmdb(rc);
 	return t->err;
 }
 
@@ -121,7 +121,7 @@ upgrade_schema(struct store *s)
 	MDB_txn *txn;
 	int rc;
 
-	if ((rc = txn_begin(s->env, 0, &txn)) != 0)
+	if ((rc = store_lmdb_begin(s->env, 0, &txn)) != 0)
 		return rc;
 	for (unsigned i = 0; i < DB__MAX && rc == 0; i++)
 		if (s->absent & (1u << i))
@@ -155,7 +155,7 @@ store_open(struct store **sp, const char *dir, size_t map_size, int flags, char 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return STORE_NOMEM;
 	s->readonly = (flags & STORE_READONLY) != 0;
-	rc = env_open(s, dir, map_size, s->readonly ? MDB_RDONLY : 0, create, store_db_names, DB__MAX, why, whylen,
+	rc = store_env_open(s, dir, map_size, s->readonly ? MDB_RDONLY : 0, create, store_db_names, DB__MAX, why, whylen,
 	    &(struct env_check){ check_schema, &found, DB_SHIPMENT });
 	/* A writer upgrades an older store before anything is written; a reader reads it as it is. */
 	if (rc == 0 && found != STORE_SCHEMA && !s->readonly && (rc = upgrade_schema(s)) != 0)
@@ -166,8 +166,8 @@ store_open(struct store **sp, const char *dir, size_t map_size, int flags, char 
 		return STORE_OK;
 	}
 	if (*why) {
-		/* env_open or the upgrade named the cause: an unallocatable lock file, a truncated data file. */
-		err = map_err(rc) == STORE_CORRUPT || map_err(rc) == STORE_FULL ? map_err(rc) : STORE_UNAVAILABLE;
+		/* store_env_open or the upgrade named the cause: an unallocatable lock file, a truncated data file. */
+		err = store_map_lmdb(rc) == STORE_CORRUPT || store_map_lmdb(rc) == STORE_FULL ? store_map_lmdb(rc) : STORE_UNAVAILABLE;
 	} else if (rc == SCHEMA_OTHER) {
 		snprintf(why, whylen, "%s: format version %llu, this build reads %d (and upgrades %d)", dir,
 		    (unsigned long long)found, STORE_SCHEMA, STORE_SCHEMA_UPGRADABLE);
@@ -181,7 +181,7 @@ store_open(struct store **sp, const char *dir, size_t map_size, int flags, char 
 		err = STORE_UNAVAILABLE;
 	} else {
 		snprintf(why, whylen, "%s: %s", dir, mdb_strerror(rc));
-		err = rc == ENOENT || rc == ENOTDIR || rc == EACCES ? STORE_UNAVAILABLE : map_err(rc);
+		err = rc == ENOENT || rc == ENOTDIR || rc == EACCES ? STORE_UNAVAILABLE : store_map_lmdb(rc);
 	}
 	if (s->env != NULL)
 		mdb_env_close(s->env);
@@ -193,7 +193,7 @@ void
 store_close(struct store *s)
 {
 	if (s != NULL)
-		env_close(s);
+		store_env_close(s);
 	free(s);
 }
 
@@ -214,15 +214,15 @@ store_begin(struct store *s, int write, struct store_txn **tp)
 			*tp = t;
 			return STORE_OK;
 		}
-		/* The map grew under us, or the slot is gone: end it, begin afresh (txn_begin adopts the size). */
+		/* The map grew under us, or the slot is gone: end it, begin afresh (store_lmdb_begin adopts the size). */
 		mdb_txn_abort(t->txn);
 		t->txn = NULL;
 	}
 	if (t == NULL && (t = calloc(1, sizeof(*t))) == NULL)
 		return STORE_NOMEM;
-	if ((rc = txn_begin(s->env, write ? 0 : MDB_RDONLY, &t->txn)) != 0) {
+	if ((rc = store_lmdb_begin(s->env, write ? 0 : MDB_RDONLY, &t->txn)) != 0) {
 		free(t);
-		return map_err(rc);
+		return store_map_lmdb(rc);
 	}
 	t->s = s;
 	t->write = write;
@@ -256,7 +256,7 @@ txn_end(struct store_txn *t, int commit)
 		return err;
 	}
 	if (commit && err == STORE_OK)
-		err = map_err(mdb_txn_commit(t->txn));
+		err = store_map_lmdb(mdb_txn_commit(t->txn));
 	else
 		mdb_txn_abort(t->txn);
 	free(t);
@@ -285,7 +285,7 @@ iter_check(struct store_cursor *c, const MDB_val *k, const MDB_val *v, int rc)
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0) {
-		txn_fail(c->t, rc);
+		store_txn_fail_lmdb(c->t, rc);
 		return 0;
 	}
 	c->key = k->mv_data;
@@ -314,7 +314,7 @@ store_iter_seek(struct store_txn *t, unsigned db, struct store_cursor *c, const 
 	if (t->err)
 		return 0;
 	if (t->cur[db] == NULL && (rc = mdb_cursor_open(t->txn, t->s->dbi[db], &t->cur[db])) != 0) {
-		txn_fail(t, rc);
+		store_txn_fail_lmdb(t, rc);
 		return 0;
 	}
 	c->lmdb = t->cur[db];
@@ -338,11 +338,11 @@ store_iter_del(struct store_cursor *c)
 
 	if (c->t->err)
 		return c->t->err;
-	return (rc = mdb_cursor_del(c->lmdb, 0)) != 0 ? txn_fail(c->t, rc) : STORE_OK;
+	return (rc = mdb_cursor_del(c->lmdb, 0)) != 0 ? store_txn_fail_lmdb(c->t, rc) : STORE_OK;
 }
 
 int
-txn_get(struct store_txn *t, unsigned db, const void *key, size_t klen, MDB_val *val)
+store_txn_get(struct store_txn *t, unsigned db, const void *key, size_t klen, MDB_val *val)
 {
 	int rc;
 
@@ -351,11 +351,11 @@ txn_get(struct store_txn *t, unsigned db, const void *key, size_t klen, MDB_val 
 	rc = mdb_get(t->txn, t->s->dbi[db], &(MDB_val){ klen, (void *)key }, val);
 	if (rc == MDB_NOTFOUND)
 		return STORE_NOTFOUND;
-	return rc ? txn_fail(t, rc) : STORE_OK;
+	return rc ? store_txn_fail_lmdb(t, rc) : STORE_OK;
 }
 
 int
-txn_put(struct store_txn *t, unsigned db, const void *key, size_t klen, const void *val, size_t vlen,
+store_txn_put(struct store_txn *t, unsigned db, const void *key, size_t klen, const void *val, size_t vlen,
     unsigned flags)
 {
 	int rc;
@@ -364,16 +364,16 @@ txn_put(struct store_txn *t, unsigned db, const void *key, size_t klen, const vo
 		return t->err;
 	rc = mdb_put(t->txn, t->s->dbi[db], &(MDB_val){ klen, (void *)key }, &(MDB_val){ vlen, (void *)val },
 	    flags);
-	return rc ? txn_fail(t, rc) : STORE_OK;
+	return rc ? store_txn_fail_lmdb(t, rc) : STORE_OK;
 }
 
 int
-txn_del(struct store_txn *t, unsigned db, const void *key, size_t klen)
+store_txn_del(struct store_txn *t, unsigned db, const void *key, size_t klen)
 {
 	int rc;
 
 	if (t->err)
 		return t->err;
 	rc = mdb_del(t->txn, t->s->dbi[db], &(MDB_val){ klen, (void *)key }, NULL);
-	return rc && rc != MDB_NOTFOUND ? txn_fail(t, rc) : STORE_OK;
+	return rc && rc != MDB_NOTFOUND ? store_txn_fail_lmdb(t, rc) : STORE_OK;
 }

@@ -162,6 +162,12 @@ struct listing_pos {
 	uint64_t increment_id, sale_product_id;
 };
 
+/*
+ * 1 when a and b are the same sale product but for their bookkeeping times
+ * (created_at, updated_at): when their records encode the same (so that no
+ * field can be forgotten), else 0.
+ */
+int store_sale_same(const struct sale_product *a, const struct sale_product *b);
 /* STORE_OK with *out, STORE_NOTFOUND, or the transaction's (sticky) error. */
 int store_sale_get(struct store_txn *t, uint64_t sale_product_id, struct sale_product *out);
 /*

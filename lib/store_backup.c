@@ -42,15 +42,15 @@ store_stats(struct store *s, struct store_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &ms)) != 0)
-		return map_err(rc);
+		return store_map_lmdb(rc);
 	st->map_size = info.me_mapsize;
 	st->page_size = ms.ms_psize;
 	st->used_bytes = (info.me_last_pgno + 1) * ms.ms_psize;
 	st->readers_max = info.me_maxreaders;
 	st->readers_used = info.me_numreaders;
 	st->last_txn = info.me_last_txnid;
-	if ((rc = txn_begin(s->env, MDB_RDONLY, &txn)) != 0)
-		return map_err(rc);
+	if ((rc = store_lmdb_begin(s->env, MDB_RDONLY, &txn)) != 0)
+		return store_map_lmdb(rc);
 	for (int i = 0; i < DB__MAX; i++) {
 		if (s->absent & (1u << i))
 			continue; /* a database of a later format, in a store not yet upgraded: no entries */
@@ -59,7 +59,7 @@ store_stats(struct store *s, struct store_stats *st)
 		st->entries[i] = ms.ms_entries;
 	}
 	mdb_txn_abort(txn);
-	return rc != 0 ? map_err(rc) : count_refused(s, &st->refused);
+	return rc != 0 ? store_map_lmdb(rc) : count_refused(s, &st->refused);
 }
 
 /* A compacting copy into a pipe, run in a thread while the caller counts what comes out. */
@@ -135,13 +135,13 @@ store_backup(struct store *s, const char *dir, store_progress_fn progress, void 
 	char path[4096];
 	int fd, rc;
 
-	if (make_dirs(dir, 0700) != 0)
+	if (store_make_dirs(dir, 0700) != 0)
 		return STORE_UNAVAILABLE;
 	if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path))
 		return STORE_UNAVAILABLE;
 	/* O_EXCL: an existing backup, or a concurrent one, is never overwritten. */
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
-		return errno == EEXIST ? STORE_EXISTS : map_err(errno);
+		return errno == EEXIST ? STORE_EXISTS : store_map_lmdb(errno);
 	rc = progress ? copy_with_progress(s, fd, progress, ctx) : mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = errno;
@@ -149,5 +149,5 @@ store_backup(struct store *s, const char *dir, store_progress_fn progress, void 
 		rc = errno;
 	if (rc != 0)
 		unlink(path);
-	return map_err(rc);
+	return store_map_lmdb(rc);
 }

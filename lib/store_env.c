@@ -19,7 +19,7 @@
 #include "store_impl.h"
 
 int
-make_dirs(const char *dir, mode_t mode)
+store_make_dirs(const char *dir, mode_t mode)
 {
 	char path[4096];
 	size_t len = strlen(dir);
@@ -44,7 +44,7 @@ make_dirs(const char *dir, mode_t mode)
 }
 
 int
-txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
+store_lmdb_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
 {
 	int rc = mdb_txn_begin(env, NULL, flags, txn);
 
@@ -164,7 +164,7 @@ open_dbs(struct store *s, const char *const *names, unsigned ndbs, int create, c
 	MDB_txn *txn;
 	int rc;
 
-	if ((rc = txn_begin(s->env, create ? 0 : MDB_RDONLY, &txn)) != 0)
+	if ((rc = store_lmdb_begin(s->env, create ? 0 : MDB_RDONLY, &txn)) != 0)
 		return rc;
 	for (unsigned i = 0; i < ndbs && rc == 0; i++) {
 		rc = mdb_dbi_open(txn, names[i], create ? MDB_CREATE : 0, &s->dbi[i]);
@@ -184,7 +184,7 @@ open_dbs(struct store *s, const char *const *names, unsigned ndbs, int create, c
 }
 
 int
-env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, int create,
+store_env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, int create,
     const char *const *names, unsigned ndbs, char *why, size_t whylen, const struct env_check *check)
 {
 	char path[4096];
@@ -192,7 +192,7 @@ env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, 
 	int rc, dead, lockfd = -1;
 
 	if (create) {
-		if (make_dirs(dir, 0700) != 0)
+		if (store_make_dirs(dir, 0700) != 0)
 			return errno ? errno : EACCES;
 	} else {
 		/* An endpoint never creates a store: a missing data file is ENOENT (ENOTDIR under a file), not a new store. */
@@ -239,7 +239,7 @@ fail:
 }
 
 void
-env_close(struct store *s)
+store_env_close(struct store *s)
 {
 	if (s->spare != NULL) {
 		mdb_txn_abort(s->spare->txn);

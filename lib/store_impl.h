@@ -47,9 +47,9 @@ struct store_txn {
 };
 
 /* The one place LMDB and system codes become store_results. */
-int map_err(int rc);
+int store_map_lmdb(int rc);
 /* Records the first error of t (an LMDB or system code) and returns the sticky one. */
-int txn_fail(struct store_txn *t, int rc);
+int store_txn_fail_lmdb(struct store_txn *t, int rc);
 
 /*
  * Creates and opens an environment in dir with ndbs named databases (names;
@@ -64,20 +64,20 @@ int txn_fail(struct store_txn *t, int rc);
  * transaction as the databases' open.
  */
 struct env_check {
-	/* Runs in the open's transaction, after the databases are open: 0, or a code env_open returns; may be NULL. */
+	/* Runs in the open's transaction, after the databases are open: 0, or a code store_env_open returns; may be NULL. */
 	int (*fn)(MDB_txn *txn, struct store *s, int create, void *arg);
 	void *arg;
 	/* names[required..) may be missing without create: each is then a bit of s->absent for fn to judge. */
 	unsigned required;
 };
-int env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, int create,
+int store_env_open(struct store *s, const char *dir, size_t map_size, unsigned env_flags, int create,
     const char *const *names, unsigned ndbs, char *why, size_t whylen, const struct env_check *check);
-/* Closes what env_open opened (a spare read transaction included); the struct itself stays. */
-void env_close(struct store *s);
+/* Closes what store_env_open opened (a spare read transaction included); the struct itself stays. */
+void store_env_close(struct store *s);
 /* Begins an LMDB transaction, adopting a map grown by another process and reclaiming dead readers' slots. */
-int txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn);
+int store_lmdb_begin(MDB_env *env, unsigned flags, MDB_txn **txn);
 /* mkdir -p, each created component with mode; 0 or -1 with errno. */
-int make_dirs(const char *dir, mode_t mode);
+int store_make_dirs(const char *dir, mode_t mode);
 
 /*
  * The iteration primitive under the typed iterators of store.h (Knot's
@@ -119,10 +119,10 @@ store_iter_corrupt(struct store_txn *t)
 }
 
 /* Point operations on the transaction, each checking the sticky error first. */
-int txn_get(struct store_txn *t, unsigned db, const void *key, size_t klen, MDB_val *val);
-int txn_put(struct store_txn *t, unsigned db, const void *key, size_t klen, const void *val, size_t vlen,
+int store_txn_get(struct store_txn *t, unsigned db, const void *key, size_t klen, MDB_val *val);
+int store_txn_put(struct store_txn *t, unsigned db, const void *key, size_t klen, const void *val, size_t vlen,
     unsigned flags);
-int txn_del(struct store_txn *t, unsigned db, const void *key, size_t klen);
+int store_txn_del(struct store_txn *t, unsigned db, const void *key, size_t klen);
 
 /* Packing: fixed-width big-endian integers and 16-bit-length-prefixed strings; bad is set on overflow. */
 struct pack {
@@ -264,8 +264,8 @@ get_str(struct pack *pk, char *out, size_t max)
 /* Sale records (store_sale.c), also kept whole in sale-log entries. */
 #define SALE_RECORD_MAX (4 + 8 * 8 + 4 * 2 + 2 * 6 + SKU_MAX + 2 * CARRIER_MAX + LABEL_MAX + TRACKING_MAX + NOTE_MAX)
 /* Encodes sp into out[SALE_RECORD_MAX]; returns the length, 0 when it does not fit. */
-size_t sale_encode(const struct sale_product *sp, unsigned char *out);
-/* STORE_OK, or STORE_CORRUPT for anything but a record sale_encode wrote. */
-int sale_decode(const void *p, size_t len, struct sale_product *sp);
+size_t store_sale_encode(const struct sale_product *sp, unsigned char *out);
+/* STORE_OK, or STORE_CORRUPT for anything but a record store_sale_encode wrote. */
+int store_sale_decode(const void *p, size_t len, struct sale_product *sp);
 
 #endif

@@ -17,7 +17,7 @@ int
 store_counter_get(struct store_txn *t, const char *name, uint64_t *v)
 {
 	MDB_val d;
-	int rc = txn_get(t, DB_META, name, strlen(name), &d);
+	int rc = store_txn_get(t, DB_META, name, strlen(name), &d);
 
 	*v = 0;
 	if (rc == STORE_NOTFOUND)
@@ -40,7 +40,7 @@ store_counter_next(struct store_txn *t, const char *name, uint64_t *v)
 	if ((rc = store_counter_get(t, name, &cur)) != STORE_OK)
 		return rc;
 	be64_put(be, cur + 1);
-	if ((rc = txn_put(t, DB_META, name, strlen(name), be, 8, 0)) != STORE_OK)
+	if ((rc = store_txn_put(t, DB_META, name, strlen(name), be, 8, 0)) != STORE_OK)
 		return rc;
 	*v = cur + 1;
 	return STORE_OK;
@@ -77,7 +77,7 @@ static void
 put_record(struct pack *pk, const struct sale_product *sp)
 {
 	unsigned char rec[SALE_RECORD_MAX];
-	size_t n = sale_encode(sp, rec);
+	size_t n = store_sale_encode(sp, rec);
 
 	if (n == 0)
 		pk->bad = 1;
@@ -97,7 +97,7 @@ get_record(struct pack *pk, struct sale_product *sp)
 		return STORE_CORRUPT;
 	p = pk->p + pk->len;
 	pk->len += n;
-	return sale_decode(p, n, sp);
+	return store_sale_decode(p, n, sp);
 }
 
 int
@@ -122,7 +122,7 @@ store_log_put(struct store_txn *t, const struct log_entry *e)
 	put_record(&pk, &e->after);
 	if (pk.bad)
 		return store_txn_fail(t, STORE_CORRUPT);
-	return txn_put(t, DB_LOG, key, 16, rec, pk.len, MDB_NOOVERWRITE);
+	return store_txn_put(t, DB_LOG, key, 16, rec, pk.len, MDB_NOOVERWRITE);
 }
 
 static int
@@ -186,7 +186,7 @@ store_event_put(struct store_txn *t, uint64_t seq, const char *json, size_t len)
 	unsigned char key[8];
 
 	be64_put(key, seq);
-	return txn_put(t, DB_EVENT, key, 8, json, len, MDB_NOOVERWRITE);
+	return store_txn_put(t, DB_EVENT, key, 8, json, len, MDB_NOOVERWRITE);
 }
 
 static int

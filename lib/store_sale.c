@@ -22,7 +22,7 @@
 #define LABEL_KEY_MAX (LABEL_MAX + 9)
 
 size_t
-sale_encode(const struct sale_product *sp, unsigned char *out)
+store_sale_encode(const struct sale_product *sp, unsigned char *out)
 {
 	struct pack pk = { out, 0, SALE_RECORD_MAX, 0 };
 	unsigned char head[4] = { SALE_RECORD_VERSION, (unsigned char)sp->supplier, (unsigned char)sp->status,
@@ -49,7 +49,7 @@ sale_encode(const struct sale_product *sp, unsigned char *out)
 }
 
 int
-sale_decode(const void *p, size_t len, struct sale_product *sp)
+store_sale_decode(const void *p, size_t len, struct sale_product *sp)
 {
 	struct pack pk = { (unsigned char *)p, 0, len, 0 };
 	unsigned version = get_u8(&pk);
@@ -83,6 +83,20 @@ sale_decode(const void *p, size_t len, struct sale_product *sp)
 	    supplier_by_id(sp->supplier) == NULL)
 		return STORE_CORRUPT;
 	return STORE_OK;
+}
+
+int
+store_sale_same(const struct sale_product *a, const struct sale_product *b)
+{
+	unsigned char ea[SALE_RECORD_MAX], eb[SALE_RECORD_MAX];
+	struct sale_product b2 = *b;
+	size_t na, nb;
+
+	b2.created_at = a->created_at;
+	b2.updated_at = a->updated_at;
+	na = store_sale_encode(a, ea);
+	nb = store_sale_encode(&b2, eb);
+	return na != 0 && na == nb && memcmp(ea, eb, na) == 0;
 }
 
 /* Keys. */
@@ -140,9 +154,9 @@ store_sale_get(struct store_txn *t, uint64_t sale_product_id, struct sale_produc
 	int rc;
 
 	be64_put(key, sale_product_id);
-	if ((rc = txn_get(t, DB_SALE, key, 8, &v)) != STORE_OK)
+	if ((rc = store_txn_get(t, DB_SALE, key, 8, &v)) != STORE_OK)
 		return rc;
-	if ((rc = sale_decode(v.mv_data, v.mv_size, out)) != STORE_OK)
+	if ((rc = store_sale_decode(v.mv_data, v.mv_size, out)) != STORE_OK)
 		store_txn_fail(t, rc);
 	return rc;
 }
@@ -171,14 +185,14 @@ drop_old_entries(struct store_txn *t, const struct sale_product *old, const stru
 	for (int i = 0; i < nold; i++)
 		if (moved || !has_view(newv, nnew, oldv[i])) {
 			listing_key(key, old->supplier, oldv[i], &pos);
-			txn_del(t, DB_LISTING, key, LISTING_KEY_LEN);
+			store_txn_del(t, DB_LISTING, key, LISTING_KEY_LEN);
 		}
 	if (old->increment_id != sp->increment_id) {
 		order_key(key, old->increment_id, old->sale_product_id);
-		txn_del(t, DB_ORDER, key, ORDER_KEY_LEN);
+		store_txn_del(t, DB_ORDER, key, ORDER_KEY_LEN);
 	}
 	if (old->label[0] && strcmp(old->label, sp->label) != 0)
-		txn_del(t, DB_LABEL, key, label_key(key, old->label, old->sale_product_id));
+		store_txn_del(t, DB_LABEL, key, label_key(key, old->label, old->sale_product_id));
 }
 
 int
@@ -193,23 +207,23 @@ store_sale_put(struct store_txn *t, const struct sale_product *old, const struct
 
 	if (t->err)
 		return t->err;
-	if ((n = sale_encode(sp, rec)) == 0)
+	if ((n = store_sale_encode(sp, rec)) == 0)
 		return store_txn_fail(t, STORE_CORRUPT);
 	be64_put(key, sp->sale_product_id);
-	txn_put(t, DB_SALE, key, 8, rec, n, 0);
+	store_txn_put(t, DB_SALE, key, 8, rec, n, 0);
 	if (old != NULL)
 		drop_old_entries(t, old, sp, newv, nnew);
 	/* Listing entries carry the rendered item: a page is read from the index alone. */
 	for (int i = 0; i < nnew; i++) {
 		listing_key(key, sp->supplier, newv[i], &pos);
-		txn_put(t, DB_LISTING, key, LISTING_KEY_LEN, item, item_len, 0);
+		store_txn_put(t, DB_LISTING, key, LISTING_KEY_LEN, item, item_len, 0);
 	}
 	if (old == NULL || old->increment_id != sp->increment_id) {
 		order_key(key, sp->increment_id, sp->sale_product_id);
-		txn_put(t, DB_ORDER, key, ORDER_KEY_LEN, "", 0, 0);
+		store_txn_put(t, DB_ORDER, key, ORDER_KEY_LEN, "", 0, 0);
 	}
 	if (sp->label[0] && (old == NULL || strcmp(old->label, sp->label) != 0))
-		txn_put(t, DB_LABEL, key, label_key(key, sp->label, sp->sale_product_id), "", 0, 0);
+		store_txn_put(t, DB_LABEL, key, label_key(key, sp->label, sp->sale_product_id), "", 0, 0);
 	return t->err;
 }
 
@@ -291,7 +305,7 @@ store_listing_count(struct store_txn *t, unsigned supplier, enum status_filter v
 static int
 sale_at(const struct store_cursor *c, struct sale_product *sp)
 {
-	if (c->klen != 8 || sale_decode(c->val, c->vlen, sp) != STORE_OK || sp->sale_product_id != be64_get(c->key))
+	if (c->klen != 8 || store_sale_decode(c->val, c->vlen, sp) != STORE_OK || sp->sale_product_id != be64_get(c->key))
 		return STORE_CORRUPT;
 	return STORE_OK;
 }

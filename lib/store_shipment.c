@@ -31,7 +31,7 @@ store_shipment_put(struct store_txn *t, uint64_t sale_product_id, const struct p
 	if (pk.bad)
 		return store_txn_fail(t, STORE_CORRUPT);
 	be64_put(key, sale_product_id);
-	return txn_put(t, DB_SHIPMENT, key, 8, rec, pk.len, 0);
+	return store_txn_put(t, DB_SHIPMENT, key, 8, rec, pk.len, 0);
 }
 
 static int
@@ -63,7 +63,7 @@ store_shipment_get(struct store_txn *t, uint64_t sale_product_id, struct package
 	if (t->s->absent & (1u << DB_SHIPMENT))
 		return t->err ? t->err : STORE_NOTFOUND;
 	be64_put(key, sale_product_id);
-	if ((rc = txn_get(t, DB_SHIPMENT, key, 8, &v)) != STORE_OK)
+	if ((rc = store_txn_get(t, DB_SHIPMENT, key, 8, &v)) != STORE_OK)
 		return rc;
 	if ((rc = shipment_decode(&v, l)) != STORE_OK)
 		store_txn_fail(t, rc);

@@ -36,7 +36,7 @@ store_token_get(struct store_txn *t, const unsigned char *hash, struct token_rec
 	MDB_val v;
 	int rc;
 
-	if ((rc = txn_get(t, DB_TOKEN, hash, TOKEN_HASH_LEN, &v)) != STORE_OK)
+	if ((rc = store_txn_get(t, DB_TOKEN, hash, TOKEN_HASH_LEN, &v)) != STORE_OK)
 		return rc;
 	if ((rc = token_decode(&v, out)) != STORE_OK)
 		store_txn_fail(t, rc);
@@ -59,7 +59,7 @@ store_token_put(struct store_txn *t, const unsigned char *hash, const struct tok
 	put_str(&pk, r->label);
 	if (pk.bad)
 		return store_txn_fail(t, STORE_CORRUPT);
-	return txn_put(t, DB_TOKEN, hash, TOKEN_HASH_LEN, rec, pk.len, 0);
+	return store_txn_put(t, DB_TOKEN, hash, TOKEN_HASH_LEN, rec, pk.len, 0);
 }
 
 static int

@@ -117,15 +117,15 @@ admin_change(struct admin *a, int argc, char **argv, enum sale_action what, cons
 		return 1;
 	act.now = a->now;
 	switch (sale_apply(a->store, &act, &sp, &err)) {
-	case ACTION_CHANGED:
+	case RESULT_CHANGED:
 		printf("%" PRIu64 "_%" PRIu64 " %s\n", act.increment_id, act.sale_product_id, done);
 		return 0;
-	case ACTION_UNCHANGED:
+	case RESULT_UNCHANGED:
 		printf("%" PRIu64 "_%" PRIu64 " %s\n", act.increment_id, act.sale_product_id, repeat);
 		return 0;
-	case ACTION_NOT_FOUND:
+	case RESULT_NOT_FOUND:
 		return admin_fail("no sale product %" PRIu64 "_%" PRIu64, act.increment_id, act.sale_product_id);
-	case ACTION_NOT_REFUSED:
+	case RESULT_NOT_REFUSED:
 		return admin_fail("%" PRIu64 "_%" PRIu64 " is %s, not refused: nothing to reopen", act.increment_id,
 		    act.sale_product_id, status_name(sp.status));
 	default:

@@ -157,17 +157,17 @@ main(void)
 	/* The decision on the snapshot reads fine; the read under the write lock fails. */
 	arm(2, 0, EIO); /* read 1: the record on the snapshot; read 2: the record under the write lock */
 	res = sale_apply(s, &a, &out, &err);
-	CHECK(res == ACTION_FAILED && err == STORE_UNAVAILABLE, "a failing read under the write lock is ACTION_FAILED");
+	CHECK(res == RESULT_FAILED && err == STORE_UNAVAILABLE, "a failing read under the write lock is RESULT_FAILED");
 	arm(0, 0, 0);
 	CHECK(writer_lock_free(s), "the writer lock is free again after the failure");
 
 	/* The read on the snapshot fails: no read transaction is left behind. */
 	arm(1, 0, EIO);
 	res = sale_apply(s, &a, &out, &err);
-	CHECK(res == ACTION_FAILED && err == STORE_UNAVAILABLE, "a failing snapshot read is ACTION_FAILED");
+	CHECK(res == RESULT_FAILED && err == STORE_UNAVAILABLE, "a failing snapshot read is RESULT_FAILED");
 	arm(0, 0, 0);
 	res = sale_apply(s, &a, &out, &err);
-	CHECK(res == ACTION_CHANGED && out.status == STATUS_ACKNOWLEDGED, "the next change goes through");
+	CHECK(res == RESULT_CHANGED && out.status == STATUS_ACKNOWLEDGED, "the next change goes through");
 
 	store_close(s);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
