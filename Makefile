@@ -72,7 +72,7 @@ endef
 
 # Deployed executables are linked statically: no dynamic loader, no relocations
 # at start-up, nothing to install beside them (bench/PROFILE.md has the figures).
-STATIC ?= -static
+STATIC ?= -static -Wl,--wrap=gethostbyname,-u,__wrap_gethostbyname
 $(eval $(call variant,build/opt,,,$(STATIC)))
 # The builds make test runs have the test hooks (MENZZO_TEST_CLOCK: lib/ratelimit.c).
 $(eval $(call variant,build/asan,build/asan/,$(SANITIZE) -DMENZZO_TEST_HOOKS,))

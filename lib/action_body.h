@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "request.h"
-#include "sales.h"
+#include "sale_rules.h"
 
 #define BATCH_MAX 100
 

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -270,24 +269,6 @@ fcgi_write(void *ctx, const void *p, size_t n)
 	FCGX_Request *fr = ctx;
 
 	return n > INT_MAX || FCGX_PutStr(p, (int)n, fr->out) != (int)n ? -1 : 0;
-}
-
-/*
- * A responder is handed its socket by the web server and never resolves a
- * host name; but libfcgi's socket code (FCGX_OpenSocket, unused here)
- * calls gethostbyname, and linked statically that would pull glibc's
- * resolver, which cannot work in a static executable (it loads NSS modules
- * at run time) and makes the linker say so for every endpoint.  This one
- * answers what glibc's would without those modules: no such host.
- */
-struct hostent *gethostbyname(const char *name);
-
-struct hostent *
-gethostbyname(const char *name)
-{
-	(void)name;
-	h_errno = HOST_NOT_FOUND;
-	return NULL;
 }
 
 static volatile sig_atomic_t stopping;

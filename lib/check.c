@@ -5,7 +5,7 @@
 #include <json-c/json.h>
 
 #include "check.h"
-#include "item.h"
+#include "sale_json.h"
 #include "supplier.h"
 #include "validate.h"
 

@@ -7,8 +7,8 @@
 
 #include "import.h"
 #include "request.h"
-#include "item.h"
-#include "sales.h"
+#include "sale_json.h"
+#include "sale_rules.h"
 #include "supplier.h"
 #include "validate.h"
 

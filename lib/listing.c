@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "item.h"
+#include "sale_json.h"
 #include "listing.h"
 #include "request.h"
 

@@ -2,8 +2,10 @@
 #define MENZZO_SALE_H
 
 /*
- * The domain: a sale product, its statuses, the listing views it appears in,
- * and the sale-log entries that record its changes.
+ * What a sale product is: its record, its statuses, the listing views it
+ * appears in, the names of each, and the sale-log entries that record its
+ * changes.  What may happen to it is sale_rules.h; its JSON forms are
+ * sale_json.h; the endpoints that change it, sale_handlers.h.
  */
 
 #include <stdint.h>

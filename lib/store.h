@@ -8,7 +8,7 @@
  *            (a sale product is listed in every view sale_in_view() names;
  *            the entry holds the item as get-sales shows it, so that a page
  *            is read from the index alone, in a few adjacent pages, and not
- *            rendered again: see item.h)
+ *            rendered again: see sale_json.h)
  *   order    be64 increment_id, be64 sale_product_id        -> ""
  *   label    label path, 0, be64 sale_product_id            -> ""
  *   log      be64 sale_product_id, be64 seq                 -> packed entry

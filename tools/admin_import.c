@@ -15,7 +15,7 @@
 #include "admin.h"
 #include "admin_import.h"
 #include "import.h"
-#include "item.h"
+#include "sale_json.h"
 #include "progress.h"
 #include "validate.h"
 

@@ -14,8 +14,8 @@
 #include "admin.h"
 #include "admin_import.h"
 #include "admin_sale.h"
-#include "item.h"
-#include "sales.h"
+#include "sale_json.h"
+#include "sale_rules.h"
 #include "validate.h"
 
 /* Bytes left to read in in when it is a regular file, else 0 (unknown). */

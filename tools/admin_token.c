@@ -10,7 +10,7 @@
 #include "admin.h"
 #include "admin_token.h"
 #include "auth.h"
-#include "item.h"
+#include "sale_json.h"
 #include "token.h"
 #include "validate.h"
 

@@ -17,8 +17,8 @@
 
 #include <lmdb.h>
 
-#include "item.h"
-#include "sales.h"
+#include "sale_json.h"
+#include "sale_rules.h"
 #include "store.h"
 #include "unit.h"
 

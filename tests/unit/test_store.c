@@ -1,9 +1,9 @@
-/* Unit tests of the store (lib/store*.c) and the stored item (lib/item.c) on a store in a temporary directory. */
+/* Unit tests of the store (lib/store*.c) and the stored item (lib/sale_json.c) on a store in a temporary directory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "item.h"
+#include "sale_json.h"
 #include "store.h"
 #include "token.h"
 #include "unit.h"

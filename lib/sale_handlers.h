@@ -1,10 +1,14 @@
-#ifndef MENZZO_SALE_ACTION_H
-#define MENZZO_SALE_ACTION_H
+#ifndef MENZZO_SALE_HANDLERS_H
+#define MENZZO_SALE_HANDLERS_H
 
-/* POST acknowledge-sale and ship-sale (their handlers are in the route table; their bodies: action_body.h). */
+/*
+ * The sale's handlers: POST acknowledge-sale and ship-sale over HTTP (their
+ * entries are in the route table; their bodies: action_body.h; the rules
+ * they apply: sale_rules.h).
+ */
 
 #include "cgi.h"
-#include "sales.h"
+#include "sale_rules.h"
 
 /*
  * The answer to a change that was not made for a reason of the sale

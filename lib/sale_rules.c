@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "buf.h"
-#include "item.h"
-#include "sales.h"
+#include "sale_json.h"
+#include "sale_rules.h"
 #include "supplier.h"
 
 /* The event each logged action is due, or NULL (an import or an update notifies nobody). */

@@ -1,8 +1,9 @@
-#ifndef MENZZO_SALES_H
-#define MENZZO_SALES_H
+#ifndef MENZZO_SALE_RULES_H
+#define MENZZO_SALE_RULES_H
 
 /*
- * The rules of a sale product's life: which change an acknowledge, a ship,
+ * The sale's rules, without HTTP (sale.h says what a sale product is):
+ * which change an acknowledge, a ship,
  * a refusal, a reopening or a cancel makes, and how a change is written.  Every change writes the
  * record (with its rendered item), one sale-log entry, one event where one
  * is due, and bumps the supplier's cache generation, in one write

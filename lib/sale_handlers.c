@@ -6,8 +6,8 @@
 #include <json-c/json.h>
 
 #include "action_body.h"
-#include "item.h"
-#include "sale_action.h"
+#include "sale_json.h"
+#include "sale_handlers.h"
 
 int
 action_refusal(enum action_result res, const char **code, const char **message)

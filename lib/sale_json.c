@@ -3,7 +3,7 @@
 
 #include <json-c/json.h>
 
-#include "item.h"
+#include "sale_json.h"
 #include "supplier.h"
 #include "validate.h"
 

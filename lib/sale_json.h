@@ -1,5 +1,5 @@
-#ifndef MENZZO_ITEM_H
-#define MENZZO_ITEM_H
+#ifndef MENZZO_SALE_JSON_H
+#define MENZZO_SALE_JSON_H
 
 /*
  * The JSON forms of a sale product, all rendered by json-c (with
