@@ -87,7 +87,8 @@ store_txn_error(const struct store_txn *t)
 /*
  * In the open's transaction: checks (create: writes) the format version into
  * *found; 0, an LMDB code, or SCHEMA_OTHER for a version this build cannot
- * read.  A database missing beside version 4 is a store never initialised.
+ * read.  A database missing beside the current version is a store never
+ * initialised.
  */
 #define SCHEMA_OTHER (-1)
 
@@ -108,33 +109,53 @@ check_schema(MDB_txn *txn, struct store *s, int create, void *arg)
 	if (rc != 0)
 		return rc;
 	*found = v.mv_size == 8 ? be64_get(v.mv_data) : 0;
-	if (*found != STORE_SCHEMA && *found != STORE_SCHEMA_UPGRADABLE)
+	if (*found < STORE_SCHEMA_OLDEST || *found > STORE_SCHEMA)
 		return SCHEMA_OTHER;
 	return *found == STORE_SCHEMA && s->absent ? MDB_NOTFOUND : 0;
 }
 
-/* Schema 3 to 4, in place: the databases 4 added, and the version; nothing else changes. */
+/* 3 to 4: the databases 4 added (the shipment database); the records of 3 decode as they are. */
 static int
-upgrade_schema(struct store *s)
+upgrade_3_to_4(MDB_txn *txn, struct store *s)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < DB__MAX && rc == 0; i++)
+		if (s->absent & (1u << i)) {
+			rc = mdb_dbi_open(txn, store_db_names[i], MDB_CREATE, &s->dbi[i]);
+			if (rc == 0)
+				s->absent &= ~(1u << i);
+		}
+	return rc;
+}
+
+/* The steps of the upgrade: upgrade_steps[v - STORE_SCHEMA_OLDEST] takes version v to v + 1. */
+static int (*const upgrade_steps[STORE_SCHEMA - STORE_SCHEMA_OLDEST])(MDB_txn *txn, struct store *s) = {
+	upgrade_3_to_4,
+};
+
+/* From version found to STORE_SCHEMA, in place: every step, then the version, in one write transaction. */
+static int
+upgrade_schema(struct store *s, uint64_t found)
 {
 	unsigned char want[8];
+	unsigned absent = s->absent;
 	MDB_txn *txn;
 	int rc;
 
 	if ((rc = store_lmdb_begin(s->env, 0, &txn)) != 0)
 		return rc;
-	for (unsigned i = 0; i < DB__MAX && rc == 0; i++)
-		if (s->absent & (1u << i))
-			rc = mdb_dbi_open(txn, store_db_names[i], MDB_CREATE, &s->dbi[i]);
+	for (uint64_t v = found; v < STORE_SCHEMA && rc == 0; v++)
+		rc = upgrade_steps[v - STORE_SCHEMA_OLDEST](txn, s);
 	be64_put(want, STORE_SCHEMA);
 	if (rc == 0)
 		rc = mdb_put(txn, s->dbi[DB_META], &(MDB_val){ 6, "schema" }, &(MDB_val){ 8, want }, 0);
-	if (rc != 0) {
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
 		mdb_txn_abort(txn);
-		return rc;
-	}
-	if ((rc = mdb_txn_commit(txn)) == 0)
-		s->absent = 0;
+	if (rc != 0)
+		s->absent = absent;  /* nothing of the upgrade was written */
 	return rc;
 }
 
@@ -158,7 +179,7 @@ store_open(struct store **sp, const char *dir, size_t map_size, int flags, char 
 	rc = store_env_open(s, dir, map_size, s->readonly ? MDB_RDONLY : 0, create, store_db_names, DB__MAX, why, whylen,
 	    &(struct env_check){ check_schema, &found, DB_SHIPMENT });
 	/* A writer upgrades an older store before anything is written; a reader reads it as it is. */
-	if (rc == 0 && found != STORE_SCHEMA && !s->readonly && (rc = upgrade_schema(s)) != 0)
+	if (rc == 0 && found != STORE_SCHEMA && !s->readonly && (rc = upgrade_schema(s, found)) != 0)
 		snprintf(why, whylen, "%s: cannot upgrade the store from format version %llu: %s", dir,
 		    (unsigned long long)found, mdb_strerror(rc));
 	if (rc == 0) {
@@ -169,8 +190,8 @@ store_open(struct store **sp, const char *dir, size_t map_size, int flags, char 
 		/* store_env_open or the upgrade named the cause: an unallocatable lock file, a truncated data file. */
 		err = store_map_lmdb(rc) == STORE_CORRUPT || store_map_lmdb(rc) == STORE_FULL ? store_map_lmdb(rc) : STORE_UNAVAILABLE;
 	} else if (rc == SCHEMA_OTHER) {
-		snprintf(why, whylen, "%s: format version %llu, this build reads %d (and upgrades %d)", dir,
-		    (unsigned long long)found, STORE_SCHEMA, STORE_SCHEMA_UPGRADABLE);
+		snprintf(why, whylen, "%s: format version %llu, this build reads %d to %d (and upgrades to %d)", dir,
+		    (unsigned long long)found, STORE_SCHEMA_OLDEST, STORE_SCHEMA, STORE_SCHEMA);
 		err = STORE_VERSION;
 	} else if (rc == MDB_NOTFOUND) {
 		/* The named databases are missing: never initialised. */

@@ -54,14 +54,18 @@ enum store_result {
 #define STORE_READONLY 0x2 /* a read-only process (get-sales, files, health) */
 
 /*
- * The format version.  4 added the shipment database, sale records of
- * version 2 (refusals) and listing items with refused_at; a store of
- * version 3 is read as it is (its records and items decode, never
- * refused), and the first process that opens it for writing upgrades it
- * in place: creates the shipment database and writes 4.
+ * The format version.  A store of any version from STORE_SCHEMA_OLDEST is
+ * read as it is, and the first process that opens it for writing upgrades
+ * it in place, one step a version (store.c: upgrade_steps), all the steps
+ * in one write transaction.  Each step has a fixture of the version it
+ * starts from (tests/fixtures/schema<N>), and the current version one too,
+ * for the next step.
+ *   4  added the shipment database, sale records of version 2 (refusals)
+ *      and listing items with refused_at (a version-3 store's records and
+ *      items decode: never refused).
  */
 #define STORE_SCHEMA 4
-#define STORE_SCHEMA_UPGRADABLE 3
+#define STORE_SCHEMA_OLDEST 3
 #define STORE_DB_COUNT 9
 
 struct store;

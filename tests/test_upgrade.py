@@ -1,27 +1,35 @@
-"""A store of the previous format (schema 3, tests/fixtures/schema3, written by the release before
-refusals, parcels and batches: see tests/fixtures/make-schema3.sh) keeps working: read as it is by
-the read-only programs, upgraded in place to schema 4 by the first one that writes, and every old
-record, index entry, sale-log entry, event and token still reads the same afterwards."""
+"""Stores of earlier formats keep working.  Every format version from the oldest this build reads to the
+current one has a fixture (tests/fixtures/schema<N>, each with the script that wrote it): each is read as
+it is by the read-only programs, and upgraded in place, one step a version, by the first one that
+writes, every record, index entry, sale-log entry, event and token reading the same afterwards.  The
+schema-3 fixture (written by the release before refusals, parcels and batches) is also checked item by
+item."""
+import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 
-from harness import ASAN, Lighttpd, Store
+from harness import ASAN, ROOT, Lighttpd, Store
 
-FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "schema3")
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+FIXTURE = os.path.join(FIXTURES, "schema3")
 STORE_POKE = os.path.join(ASAN, "helpers", "store_poke")
+_STORE_H = open(os.path.join(ROOT, "lib", "store.h")).read()
+SCHEMA = int(re.search(r"#define STORE_SCHEMA (\d+)", _STORE_H).group(1))
+OLDEST = int(re.search(r"#define STORE_SCHEMA_OLDEST (\d+)", _STORE_H).group(1))
 
 
-def old_store():
-    """A harness store whose data directory holds a copy of the schema-3 fixture."""
+def old_store(fixture=FIXTURE):
+    """A harness store whose data directory holds a copy of a fixture."""
     s = Store()
     db = s.env["MENZZO_DATA_DIR"]
     shutil.rmtree(db)
     os.makedirs(db, mode=0o700)
-    shutil.copy(os.path.join(FIXTURE, "data.mdb"), os.path.join(db, "data.mdb"))
+    shutil.copy(os.path.join(fixture, "data.mdb"), os.path.join(db, "data.mdb"))
     os.chmod(os.path.join(db, "data.mdb"), 0o600)
-    with open(os.path.join(FIXTURE, "tokens")) as f:
+    with open(os.path.join(fixture, "tokens")) as f:
         s.tokens = dict(line.split() for line in f)
     return s
 
@@ -79,7 +87,7 @@ def test_first_writer_upgrades_in_place():
         r = s.cgi("asir-group/acknowledge-sale", method="POST", body={"menzzo_order_id": "15000030001_301"},
                   token=s.tokens["asir-group"])
         assert r.status == 200 and r.json()["changed"] is True, r
-        assert schema(s) == 4
+        assert schema(s) == SCHEMA
         after = listing(s).json()
         old = json.loads(before)
         assert [i for i in after if i["menzzo_order_id"] != "15000030001_301"] == \
@@ -98,13 +106,13 @@ def test_first_writer_upgrades_in_place():
         assert p.returncode == 0 and b"0 problem(s)" in p.stdout, p.stdout
         # menzzo-admin init on an upgraded store changes nothing
         s.admin("init")
-        assert schema(s) == 4 and listing(s).json() == after
+        assert schema(s) == SCHEMA and listing(s).json() == after
 
 
 def test_init_upgrades_and_the_upgraded_store_serves_through_lighttpd():
     with old_store() as s:
         s.admin("init")
-        assert schema(s) == 4
+        assert schema(s) == SCHEMA
         stats = dict(l.split("\t") for l in s.admin("stats").stdout.decode().splitlines())
         assert stats["shipment"] == "0" and stats["sale"] == "6", stats
         with Lighttpd(s) as web:
@@ -115,3 +123,36 @@ def test_init_upgrades_and_the_upgraded_store_serves_through_lighttpd():
             assert r.status == 200 and r.json()["status"] == "shipped", r
         p = s.admin("check", check=False)
         assert p.returncode == 0 and b"0 problem(s)" in p.stdout, p.stdout
+
+
+def everything(s):
+    """What a store shows of itself: every sale product of every supplier, with its log, and the events."""
+    shown = {}
+    for supplier in s.tokens:
+        for item in listing(s, "status=all", supplier).json():
+            oid = item["menzzo_order_id"]
+            shown[oid] = (item, json.loads(s.admin("show", oid).stdout),
+                          [json.loads(l) for l in s.admin("log", oid).stdout.splitlines()])
+    return shown, s.admin("events").stdout
+
+
+def test_every_format_has_a_fixture_that_opens_and_upgrades():
+    """A fixture for every version from the oldest readable to the current one (the next format's step
+    starts from the current one's): read as it is, then upgraded by a writer, showing the same after."""
+    found = sorted(int(re.search(r"schema(\d+)$", d).group(1)) for d in glob.glob(os.path.join(FIXTURES, "schema*"))
+                   if os.path.isdir(d))
+    assert found == list(range(OLDEST, SCHEMA + 1)), f"fixtures {found}, formats {OLDEST}..{SCHEMA}"
+    for version in found:
+        assert os.path.exists(os.path.join(FIXTURES, f"make-schema{version}.sh")), version
+        with old_store(os.path.join(FIXTURES, f"schema{version}")) as s:
+            assert schema(s) == version
+            before = everything(s)
+            assert before[0], f"the schema{version} fixture shows no sale product"
+            p = s.admin("check", check=False)
+            assert p.returncode == 0 and b"0 problem(s)" in p.stdout, (version, p.stdout)
+            assert schema(s) == version, "a program that only reads upgraded the store"
+            s.admin("init")    # a writer: upgrades, every step at once
+            assert schema(s) == SCHEMA
+            assert everything(s) == before, f"the schema{version} fixture reads otherwise after the upgrade"
+            p = s.admin("check", check=False)
+            assert p.returncode == 0 and b"0 problem(s)" in p.stdout, (version, p.stdout)
