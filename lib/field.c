@@ -7,48 +7,26 @@
 
 #define PAGE_MAX 1000000
 
-int
-field_page(struct field *f)
-{
-	return parse_uint(f->val, f->len, 1, PAGE_MAX, &f->parsed.number);
-}
-
-int
-field_date(struct field *f)
-{
-	return parse_date(f->val, f->len, &f->parsed.date);
-}
-
-int
-field_order_ref(struct field *f)
-{
-	return parse_order_ref(f->val, f->len, &f->parsed.ref);
-}
-
-int
-field_menzzo_order_id(struct field *f)
-{
-	return parse_menzzo_order_id(f->val, f->len, &f->parsed.ref.increment_id,
-	    &f->parsed.ref.sale_product_id);
-}
-
-int
-field_status_filter(struct field *f)
-{
-	return parse_status_filter(f->val, f->len, &f->parsed.status);
-}
-
-int
-field_tracking_number(struct field *f)
-{
-	return valid_text(f->val, f->len, TRACKING_MAX);
-}
-
-int
-field_carrier(struct field *f)
-{
-	return valid_text(f->val, f->len, CARRIER_MAX);
-}
+/* A validator that is one parser of validate.h on the field's text. */
+#define FIELD_VALIDATOR(name, parse) \
+	int name(struct field *f) { return parse; }
+FIELD_VALIDATOR(field_page, parse_uint(f->val, f->len, 1, PAGE_MAX, &f->parsed.number))
+FIELD_VALIDATOR(field_date, parse_date(f->val, f->len, &f->parsed.date))
+FIELD_VALIDATOR(field_order_ref, parse_order_ref(f->val, f->len, &f->parsed.ref))
+FIELD_VALIDATOR(field_menzzo_order_id, parse_menzzo_order_id(f->val, f->len, &f->parsed.ref.increment_id,
+	    &f->parsed.ref.sale_product_id))
+FIELD_VALIDATOR(field_status_filter, parse_status_filter(f->val, f->len, &f->parsed.status))
+FIELD_VALIDATOR(field_tracking_number, valid_text(f->val, f->len, TRACKING_MAX))
+FIELD_VALIDATOR(field_carrier, valid_text(f->val, f->len, CARRIER_MAX))
+FIELD_VALIDATOR(field_reason, parse_reason(f->val, f->len, &f->parsed.reason))
+FIELD_VALIDATOR(field_note, valid_note(f->val, f->len))
+FIELD_VALIDATOR(field_id, parse_uint(f->val, f->len, 1, UINT64_MAX, &f->parsed.number))
+FIELD_VALIDATOR(field_sku, valid_text(f->val, f->len, SKU_MAX))
+FIELD_VALIDATOR(field_quantity, parse_uint(f->val, f->len, 1, QUANTITY_MAX, &f->parsed.number))
+FIELD_VALIDATOR(field_price, parse_price(f->val, f->len, &f->parsed.amount))
+FIELD_VALIDATOR(field_label, valid_label_path(f->val, f->len))
+FIELD_VALIDATOR(field_sale_status, parse_status(f->val, f->len, &f->parsed.sale_status))
+FIELD_VALIDATOR(field_timestamp, parse_timestamp(f->val, f->len, 0, &f->parsed.time))
 
 int
 field_boolean(struct field *f)
@@ -63,24 +41,6 @@ field_boolean(struct field *f)
 }
 
 int
-field_reason(struct field *f)
-{
-	return parse_reason(f->val, f->len, &f->parsed.reason);
-}
-
-int
-field_note(struct field *f)
-{
-	return valid_note(f->val, f->len);
-}
-
-int
-field_id(struct field *f)
-{
-	return parse_uint(f->val, f->len, 1, UINT64_MAX, &f->parsed.number);
-}
-
-int
 field_supplier(struct field *f)
 {
 	const struct supplier *sup = supplier_by_slug(f->val, f->len);
@@ -89,42 +49,6 @@ field_supplier(struct field *f)
 		return -1;
 	f->parsed.supplier = supplier_id(sup);
 	return 0;
-}
-
-int
-field_sku(struct field *f)
-{
-	return valid_text(f->val, f->len, SKU_MAX);
-}
-
-int
-field_quantity(struct field *f)
-{
-	return parse_uint(f->val, f->len, 1, QUANTITY_MAX, &f->parsed.number);
-}
-
-int
-field_price(struct field *f)
-{
-	return parse_price(f->val, f->len, &f->parsed.amount);
-}
-
-int
-field_label(struct field *f)
-{
-	return valid_label_path(f->val, f->len);
-}
-
-int
-field_sale_status(struct field *f)
-{
-	return parse_status(f->val, f->len, &f->parsed.sale_status);
-}
-
-int
-field_timestamp(struct field *f)
-{
-	return parse_timestamp(f->val, f->len, 0, &f->parsed.time);
 }
 
 const char *

@@ -110,6 +110,18 @@ int store_iter_del(struct store_cursor *c);
 	    more_ = store_iter_next(c))
 #define store_foreach(t, db, c, prefix, plen) store_foreach_from(t, db, c, prefix, plen, prefix, plen)
 
+/*
+ * The _next of a typed iterator (store.h) whose entries step(it, more)
+ * decodes (1 on an entry, 0 at the end or on an error), and with
+ * STORE_ITERATOR its _first too, over every entry of db.
+ */
+#define STORE_ITERATOR_NEXT(name, type, step) \
+	int name##_next(struct type *it) { return step(it, store_iter_next(&it->c)); }
+#define STORE_ITERATOR(name, type, db, step) \
+	int name##_first(struct store_txn *t, struct type *it) \
+	{ return step(it, store_iter_seek(t, (db), &it->c, "", 0, "", 0)); } \
+	STORE_ITERATOR_NEXT(name, type, step)
+
 /* An entry that does not decode: records STORE_CORRUPT in t and returns 0 (the iteration ends). */
 static inline int
 store_iter_corrupt(struct store_txn *t)

@@ -172,11 +172,7 @@ store_log_all_first(struct store_txn *t, struct log_iter *it)
 	return log_step(it, store_iter_seek(t, DB_LOG, &it->c, "", 0, "", 0));
 }
 
-int
-store_log_next(struct log_iter *it)
-{
-	return log_step(it, store_iter_next(&it->c));
-}
+STORE_ITERATOR_NEXT(store_log, log_iter, log_step)
 
 /* The event outbox. */
 
@@ -215,8 +211,4 @@ store_events_first(struct store_txn *t, uint64_t after, struct event_iter *it)
 	return event_step(it, store_iter_seek(t, DB_EVENT, &it->c, from, 8, "", 0));
 }
 
-int
-store_events_next(struct event_iter *it)
-{
-	return event_step(it, store_iter_next(&it->c));
-}
+STORE_ITERATOR_NEXT(store_events, event_iter, event_step)

@@ -283,11 +283,7 @@ store_listing_all_first(struct store_txn *t, struct listing_iter *it)
 	return listing_step(it, store_iter_seek(t, DB_LISTING, &it->c, "", 0, "", 0));
 }
 
-int
-store_listing_next(struct listing_iter *it)
-{
-	return listing_step(it, store_iter_next(&it->c));
-}
+STORE_ITERATOR_NEXT(store_listing, listing_iter, listing_step)
 
 int
 store_listing_count(struct store_txn *t, unsigned supplier, enum status_filter view, uint64_t *n)
@@ -346,11 +342,7 @@ store_order_sales_first(struct store_txn *t, uint64_t increment_id, struct sale_
 	return sale_step(it, store_iter_seek(t, DB_ORDER, &it->c, prefix, 8, prefix, 8));
 }
 
-int
-store_sales_next(struct sale_iter *it)
-{
-	return sale_step(it, store_iter_next(&it->c));
-}
+STORE_ITERATOR_NEXT(store_sales, sale_iter, sale_step)
 
 int
 store_label_owned(struct store_txn *t, const char *label, size_t len, unsigned supplier, int *owned)
@@ -393,17 +385,7 @@ order_entry_step(struct order_entry_iter *it, int more)
 	return 1;
 }
 
-int
-store_order_entries_first(struct store_txn *t, struct order_entry_iter *it)
-{
-	return order_entry_step(it, store_iter_seek(t, DB_ORDER, &it->c, "", 0, "", 0));
-}
-
-int
-store_order_entries_next(struct order_entry_iter *it)
-{
-	return order_entry_step(it, store_iter_next(&it->c));
-}
+STORE_ITERATOR(store_order_entries, order_entry_iter, DB_ORDER, order_entry_step)
 
 static int
 label_entry_step(struct label_entry_iter *it, int more)
@@ -424,14 +406,4 @@ label_entry_step(struct label_entry_iter *it, int more)
 	return 1;
 }
 
-int
-store_label_entries_first(struct store_txn *t, struct label_entry_iter *it)
-{
-	return label_entry_step(it, store_iter_seek(t, DB_LABEL, &it->c, "", 0, "", 0));
-}
-
-int
-store_label_entries_next(struct label_entry_iter *it)
-{
-	return label_entry_step(it, store_iter_next(&it->c));
-}
+STORE_ITERATOR(store_label_entries, label_entry_iter, DB_LABEL, label_entry_step)

@@ -94,8 +94,4 @@ store_shipments_first(struct store_txn *t, struct shipment_iter *it)
 	return shipment_step(it, store_iter_seek(t, DB_SHIPMENT, &it->c, "", 0, "", 0));
 }
 
-int
-store_shipments_next(struct shipment_iter *it)
-{
-	return shipment_step(it, store_iter_next(&it->c));
-}
+STORE_ITERATOR_NEXT(store_shipments, shipment_iter, shipment_step)

@@ -75,14 +75,4 @@ token_step(struct token_iter *it, int more)
 	return 1;
 }
 
-int
-store_tokens_first(struct store_txn *t, struct token_iter *it)
-{
-	return token_step(it, store_iter_seek(t, DB_TOKEN, &it->c, "", 0, "", 0));
-}
-
-int
-store_tokens_next(struct token_iter *it)
-{
-	return token_step(it, store_iter_next(&it->c));
-}
+STORE_ITERATOR(store_tokens, token_iter, DB_TOKEN, token_step)
