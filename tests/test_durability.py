@@ -147,6 +147,13 @@ class Storm:
             try:
                 resp = self.web.request("POST", f"/api/asir-group/{action}", token=self.tok,
                                         body=self.body(r, action, chosen))
+            except ConnectionRefusedError:
+                # lighttpd is being restarted: nothing was sent, the sale products can be used again
+                with self.lock:
+                    self.sent.pop(self.sent.index((action, chosen)))
+                pool[:0] = chosen
+                time.sleep(0.05)
+                continue
             except OSError:
                 with self.lock:
                     self.errors += 1    # lighttpd killed under the request, or not yet restarted
