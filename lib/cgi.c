@@ -167,10 +167,12 @@ run(struct cgi *c, const struct endpoint *ep, const struct request_source *src, 
 		return;
 	}
 	request_from(&c->req, src);
-	if (strcmp(c->req.method, ep->method) != 0) {
+	/* HEAD is a GET whose answer keeps its headers and loses its body (RFC 9110 §9.3.2). */
+	c->res.head_only = strcmp(c->req.method, "HEAD") == 0 && strcmp(ep->method, "GET") == 0;
+	if (strcmp(c->req.method, ep->method) != 0 && !c->res.head_only) {
 		response_error(&c->res, 405, "method_not_allowed", ep->reads_body ?
-		    "This endpoint only answers POST." : "This endpoint only answers GET.");
-		response_header(&c->res, "Allow", "%s", ep->method);
+		    "This endpoint only answers POST." : "This endpoint only answers GET (and HEAD).");
+		response_header(&c->res, "Allow", "%s", strcmp(ep->method, "GET") == 0 ? "GET, HEAD" : ep->method);
 		return;
 	}
 	if (ep->reads_body) {

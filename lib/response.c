@@ -219,7 +219,7 @@ response_write(const struct response *r, int (*write)(void *ctx, const void *p, 
 
 	if (rc == 0)
 		rc = write(ctx, head.p, head.len);
-	if (rc == 0 && r->body.len)
+	if (rc == 0 && r->body.len && !r->head_only)
 		rc = write(ctx, r->body.p, r->body.len);
 	buf_free(&head);
 	return rc;

@@ -23,6 +23,7 @@ struct response {
 	struct buf kept;         /* extra lines that an error keeps (the request's, not the answer's) */
 	struct buf body;
 	char request_id[REQUEST_ID_LEN + 1];
+	int head_only;           /* a HEAD request: the headers of the GET (its Content-Length too), no body */
 };
 
 /* Starts a 200 JSON response with a fresh request id. */

@@ -144,3 +144,22 @@ def test_two_servers_from_one_checkout_have_responders_of_their_own():
         for p in servers:
             _stop(p)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_make_run_fails_with_make_s_status_on_a_busy_port_or_a_bad_one():
+    """make run on a port in use, or with PORT=abc: the message, and make's exit status for a failed
+    recipe (2; tools/run.sh's own is 1), as the README says."""
+    tmp = tempfile.mkdtemp(prefix="menzzo-run-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MENZZO_", "MAKE", "MFLAGS"))}
+    env.update({"HOST": "127.0.0.1", "MENZZO_DATA_DIR": os.path.join(tmp, "db")})
+    try:
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            for port, said in ((str(busy.getsockname()[1]), "already in use"), ("abc", "PORT must be a number")):
+                p = subprocess.run(["make", "--no-print-directory", "run"], cwd=ROOT, env=dict(env, PORT=port),
+                                   capture_output=True, text=True, timeout=600)
+                assert p.returncode == 2 and said in p.stderr, (port, p.returncode, p.stdout[-500:], p.stderr[-500:])
+                assert "Serving on" not in p.stdout
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -49,17 +49,6 @@ admin_usage_error(const struct admin *a, const char *fmt, ...)
 	return 2;
 }
 
-int
-admin_bad_argument(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsay(fmt, ap);
-	va_end(ap);
-	return 2;
-}
-
 static const struct option option_table[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "label", required_argument, NULL, OPT_LABEL },
@@ -239,7 +228,7 @@ admin_id_command(struct admin *a, int argc, char **argv, unsigned accept, uint64
 	if (o.argc != 1)
 		return admin_usage_error(a, "%s: expected one ID", a->cmd->name);
 	if (parse_menzzo_order_id(o.argv[0], strlen(o.argv[0]), inc, sp))
-		return admin_bad_argument("%s: ID must be a menzzo_order_id, {increment_id}_{sale_product_id}", a->cmd->name);
+		return admin_usage_error(a, "%s: ID must be a menzzo_order_id, {increment_id}_{sale_product_id}", a->cmd->name);
 	return -1;
 }
 

@@ -37,10 +37,8 @@ struct admin {
 
 /* Reports a failure of the work on standard error; returns the exit status 1. */
 int admin_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Reports a malformed command line, then the command's usage; returns the exit status 2. */
+/* Reports a malformed command line or an argument of the wrong form or value, then the command's usage; returns the exit status 2. */
 int admin_usage_error(const struct admin *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Reports an argument of the wrong form or value; returns the exit status 2. */
-int admin_bad_argument(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A store error of a command that wrote nothing: "<error>; nothing was written", exit status 1. */
 int admin_store_fail(int rc);
 

@@ -162,12 +162,12 @@ cmd_events(struct admin *a, int argc, char **argv)
 		return admin_usage_error(a, "events: unexpected argument %s", o.argv[0]);
 	if (o.after != NULL && strcmp(o.after, "0") != 0 &&
 	    parse_uint(o.after, strlen(o.after), 1, UINT64_MAX, &after))
-		return admin_bad_argument("events: --after must be an event seq");
+		return admin_usage_error(a, "events: --after must be an event seq");
 	if (o.limit != NULL) {
 		if (strcmp(o.limit, "0") == 0)
 			limit = 0;
 		else if (parse_uint(o.limit, strlen(o.limit), 1, 1000000000, &n))
-			return admin_bad_argument("events: --limit must be a count");
+			return admin_usage_error(a, "events: --limit must be a count");
 		else
 			limit = (long)n;
 	}

@@ -3,6 +3,7 @@
  * listed and revoked; only their hashes are stored.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -57,19 +58,19 @@ cmd_token_add(struct admin *a, int argc, char **argv)
 	if (o.argc < 1)
 		return admin_usage_error(a, "token add: SUPPLIER must be one of %s", slugs);
 	if ((sup = supplier_by_slug(o.argv[0], strlen(o.argv[0]))) == NULL)
-		return admin_bad_argument("token add: SUPPLIER must be one of %s", slugs);
+		return admin_usage_error(a, "token add: SUPPLIER must be one of %s", slugs);
 	if (o.argc > 1)
 		return admin_usage_error(a, "token add: unexpected argument %s", o.argv[1]);
 	if (o.label != NULL) {
 		label = o.label;
 		if (valid_text(label, strlen(label), TOKEN_LABEL_MAX))
-			return admin_bad_argument("token add: --label must be 1-%d printable ASCII characters", TOKEN_LABEL_MAX);
+			return admin_usage_error(a, "token add: --label must be 1-%d printable ASCII characters", TOKEN_LABEL_MAX);
 	}
 	if (o.expires != NULL) {
 		if (parse_timestamp(o.expires, strlen(o.expires), 1, &expires))
-			return admin_bad_argument("token add: --expires must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ");
+			return admin_usage_error(a, "token add: --expires must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ");
 		if (expires <= a->now)
-			return admin_bad_argument("token add: --expires is in the past");
+			return admin_usage_error(a, "token add: --expires is in the past");
 	}
 	if (admin_open(a, 0))
 		return 1;
@@ -102,10 +103,21 @@ token_print(const struct token_record *r, int64_t now, int json)
 }
 
 static int
+by_id(const void *a, const void *b)
+{
+	const struct token_record *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* token list [--json]: one line a token, by ID (the store keeps them by hash). */
+static int
 cmd_token_list(struct admin *a, int argc, char **argv)
 {
 	struct store_txn *t;
 	struct token_iter it;
+	struct token_record *recs = NULL;
+	size_t n = 0, cap = 0;
 	struct options o;
 	int rc;
 
@@ -117,12 +129,28 @@ cmd_token_list(struct admin *a, int argc, char **argv)
 		return 1;
 	if ((rc = store_begin(a->store, 0, &t)) != STORE_OK)
 		return admin_store_fail(rc);
-	if (!o.json)
-		printf("ID\tSUPPLIER\tLABEL\tCREATED\tEXPIRES\tSTATE\n");
-	for (int more = store_tokens_first(t, &it); more; more = store_tokens_next(&it))
-		token_print(&it.rec, a->now, o.json);
+	for (int more = store_tokens_first(t, &it); more; more = store_tokens_next(&it)) {
+		if (n == cap) {
+			struct token_record *grown = realloc(recs, (cap = cap ? cap * 2 : 16) * sizeof(*recs));
+
+			if (grown == NULL) {
+				store_txn_fail(t, STORE_NOMEM);
+				break;
+			}
+			recs = grown;
+		}
+		recs[n++] = it.rec;
+	}
 	rc = store_txn_error(t);
 	store_abort(t);
+	if (rc == STORE_OK) {
+		qsort(recs, n, sizeof(*recs), by_id);
+		if (!o.json)
+			printf("ID\tSUPPLIER\tLABEL\tCREATED\tEXPIRES\tSTATE\n");
+		for (size_t i = 0; i < n; i++)
+			token_print(&recs[i], a->now, o.json);
+	}
+	free(recs);
 	return rc == STORE_OK ? 0 : admin_store_fail(rc);
 }
 
@@ -142,7 +170,7 @@ cmd_token_revoke(struct admin *a, int argc, char **argv)
 	if (o.argc != 1)
 		return admin_usage_error(a, "token revoke: expected one ID");
 	if (parse_uint(o.argv[0], strlen(o.argv[0]), 1, UINT32_MAX, &id))
-		return admin_bad_argument("token revoke: ID must be a token number as `token list` shows it");
+		return admin_usage_error(a, "token revoke: ID must be a token number as `token list` shows it");
 	if (admin_open(a, 0))
 		return 1;
 	if ((rc = store_begin(a->store, 1, &t)) != STORE_OK)

@@ -2,7 +2,7 @@
 # Run by lighttpd.conf (include_shell) from the project root: turns the
 # environment of `make run` (or of a test) into lighttpd settings.
 #   PORT (8080), HOST (127.0.0.1), CGI_DIR (cgi-bin), ACCESS_LOG
-#   (data/access.log) and every MENZZO_* variable, which reach every CGI
+#   (data/access.log in a checkout; elsewhere none unless set) and every MENZZO_* variable, which reach every CGI
 #   through setenv; relative paths are made absolute, since each CGI runs in
 #   its own directory.  ACCESS_LOG is lighttpd's alone: no CGI sees it.
 set -eu
@@ -102,7 +102,14 @@ fi
 echo "var.cgi_dir = $(quote "$cgi_dir" CGI_DIR)"
 # The paths of the API: one alternative per routed program (route: a regular expression under /api/).
 printf 'var.api = "^/api/(%s)$"\n' "$(cut -f2 "$routes" | paste -sd '|' -)"
-echo "accesslog.filename = $(quote "$(abs "${ACCESS_LOG:-data/access.log}")" ACCESS_LOG)"
+# The access log: ACCESS_LOG; by default data/access.log where lighttpd starts in a checkout (make run);
+# elsewhere (an installed tree has no data/) none unless ACCESS_LOG names one.
+if [ -z "${ACCESS_LOG:-}" ] && [ -d "$root/data" ]; then
+	ACCESS_LOG=data/access.log
+fi
+if [ -n "${ACCESS_LOG:-}" ]; then
+	echo "accesslog.filename = $(quote "$(abs "$ACCESS_LOG")" ACCESS_LOG)"
+fi
 echo "server.port = $port"
 echo "server.bind = $(quote "${HOST:-127.0.0.1}" HOST)"
 echo "setenv.set-environment = ("
