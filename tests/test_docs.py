@@ -207,9 +207,9 @@ def test_openapi_covers_every_endpoint_and_code():
     documented = set(spec()["components"]["schemas"]["Error"]["properties"]["code"]["enum"])
     sent = codes_in_sources()
     assert sent == documented, f"in the sources only: {sent - documented}; described only: {documented - sent}"
-    readme = open(os.path.join(ROOT, "README.md")).read()
+    guide = open(os.path.join(ROOT, "docs", "suppliers.md")).read()
     for code in sent:
-        assert f"`{code}`" in readme, f"README.md does not explain {code}"
+        assert f"`{code}`" in guide, f"docs/suppliers.md does not explain {code}"
 
 
 def test_openapi_request_bodies():

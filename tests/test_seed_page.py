@@ -1,7 +1,7 @@
 """The examples suppliers copy work against the demo (`menzzo-admin demo`, what `make run` serves):
 every curl line of the public "Supplier APIs" page (tests/seed-page.txt, a verbatim copy), with
-only its host and `{token}` replaced, answers 200; the README's curl lines of "Supplier
-integration" answer 200 and return what the README shows."""
+only its host and `{token}` replaced, answers 200; the curl lines of the suppliers' guide's "Supplier
+integration" (docs/suppliers.md) and of the README's tour answer 200 and return what they show."""
 import json
 import os
 import re
@@ -13,6 +13,7 @@ from harness import ROOT, Lighttpd, demo_store, require
 
 SEED_PAGE = os.path.join(ROOT, "tests", "seed-page.txt")
 README = os.path.join(ROOT, "README.md")
+SUPPLIERS_GUIDE = os.path.join(ROOT, "docs", "suppliers.md")
 SEED_HOST = "https://api.menzzo.fr"
 
 
@@ -77,8 +78,8 @@ def test_every_seed_page_curl_line_answers_200():
     assert isinstance(results[7], list) and results[8]
 
 
-def readme_section(title):
-    text = open(README).read()
+def readme_section(title, path=SUPPLIERS_GUIDE):
+    text = open(path).read()
     start = text.index(f"\n## {title}\n")
     end = text.find("\n## ", start + 1)
     return text[start:end]
@@ -94,7 +95,7 @@ def test_readme_supplier_integration_curl_lines():
             shown = re.search(r"# Link: <http://127\.0\.0\.1:8080(/api/[^>]+)>; rel=\"next\"", section).group(1)
             r = web.request("GET", "/api/asir-group/get-sales", token=tokens["asir-group"])
             assert r.status == 200 and r.headers["link"] == f'<{s.env["MENZZO_BASE_URL"]}{shown}>; rel="next"', \
-                f"the README shows Link {shown}, the demo answers {r.headers['link']}"
+                f"the suppliers' guide shows Link {shown}, the demo answers {r.headers['link']}"
             for cmd in commands:
                 argv = [a.replace("$API", web.url + "/api").replace("$TOKEN", tokens["asir-group"])
                         for a in shlex.split(cmd)]
@@ -104,3 +105,36 @@ def test_readme_supplier_integration_curl_lines():
                     assert json.loads(body), f"{cmd} returns no item from the demo"
     finally:
         s.close()
+
+
+def test_readme_tour_curl_lines():
+    """The README's tour, against the demo: every curl line with $API answers 200 (in the tour's order, its
+    sale product the first open one, as the tour takes it)."""
+    section = readme_section("A five-minute tour: from nothing to a shipped order", README)
+    commands = [c for c in curl_commands(section) if "$API" in c]
+    assert len(commands) >= 5, commands
+    s, tokens = demo_store()
+    try:
+        with Lighttpd(s) as web:
+            first = web.request("GET", "/api/asir-group/get-sales", token=tokens["asir-group"]).json()[0]
+            for cmd in commands:
+                if "$(" in cmd:
+                    continue   # the line that takes the id: done above
+                argv = [a.replace("$API", web.url + "/api").replace("$TOKEN", tokens["asir-group"])
+                        .replace("$ID", first["menzzo_order_id"]) for a in shlex.split(cmd, comments=True)]
+                # run_curl writes the body where it reads it from: the tour's own -o goes
+                if "-o" in argv:
+                    del argv[argv.index("-o"):argv.index("-o") + 2]
+                status, body = run_curl([a for a in argv if a not in ("-s", "-si")])
+                assert status == 200, f"{cmd}\n-> {status} {body[:300]!r}"
+    finally:
+        s.close()
+
+
+def test_readme_is_short_and_links_every_guide():
+    """README.md stays a few screens (12,000 bytes at most) and reaches every moved section in one click."""
+    text = open(README).read()
+    assert len(text.encode()) <= 12000, len(text.encode())
+    for doc in ("docs/suppliers.md", "docs/deploy.md", "docs/architecture.md", "docs/decisions.md",
+                "docs/development.md", "docs/openapi.yaml"):
+        assert f"]({doc})" in text and os.path.exists(os.path.join(ROOT, doc)), doc
