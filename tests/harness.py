@@ -99,16 +99,24 @@ def stop_process(proc, timeout=10):
 
 
 def pids_of(exe):
-    """The PIDs of the running processes whose executable is exe (a web server's FastCGI responders)."""
-    pids = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                if os.readlink(f"/proc/{pid}/exe") == exe:
-                    pids.append(int(pid))
-            except OSError:
-                pass  # gone meanwhile, or not ours to read
-    return pids
+    """The PIDs of the running processes whose executable is exe (a web server's FastCGI responders, its
+    CGIs), but not a process that one of them started itself (LeakSanitizer's tracer, which a program of
+    the sanitizer build starts at its exit: killing it would leave that program waiting for it forever)."""
+    def exe_of(pid):
+        try:
+            return os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            return None   # gone meanwhile, or not ours to read
+
+    def parent_of(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            return None
+
+    return [int(pid) for pid in os.listdir("/proc")
+            if pid.isdigit() and exe_of(pid) == exe and exe_of(parent_of(pid)) != exe]
 
 
 class Response:
