@@ -230,8 +230,8 @@ walk(struct check *c)
 		check_event(c, ev.seq, ev.json, ev.len);
 }
 
-long
-store_check(struct store *s, FILE *report, store_progress_fn progress, void *progress_ctx)
+int
+store_check(struct store *s, FILE *report, store_progress_fn progress, void *progress_ctx, long *problems)
 {
 	struct store_stats st;
 	struct check c;
@@ -246,8 +246,9 @@ store_check(struct store *s, FILE *report, store_progress_fn progress, void *pro
 		for (int i = 0; i < STORE_DB_COUNT; i++)
 			if (strcmp(store_db_names[i], "token") != 0 && strcmp(store_db_names[i], "meta") != 0)
 				c.total += st.entries[i];
+	*problems = 0;
 	if ((rc = store_begin(s, 0, &c.t)) != STORE_OK)
-		return -rc;
+		return rc;
 	if ((rc = store_counter_get(c.t, "log_seq", &c.log_seq)) == STORE_OK &&
 	    (rc = store_counter_get(c.t, "event_seq", &c.event_seq)) == STORE_OK) {
 		walk(&c);
@@ -261,7 +262,7 @@ store_check(struct store *s, FILE *report, store_progress_fn progress, void *pro
 		progress(progress_ctx, c.done, c.done);
 	if (rc != STORE_OK) {
 		fprintf(report, "check: the store could not be read: %s\n", store_strerror(rc));
-		return -rc;
+		return rc;
 	}
 	/* Each entry checked above names a sale product that has it; equal counts mean none is missing. */
 	if (c.listing != c.views)
@@ -275,5 +276,6 @@ store_check(struct store *s, FILE *report, store_progress_fn progress, void *pro
 	fprintf(report, "check: %" PRIu64 " sale products (%" PRIu64 " refused), %" PRIu64 " listing entries, "
 	    "%" PRIu64 " sale-log entries, %" PRIu64 " events; %ld problem(s)\n", c.sales, c.statuses[STATUS_REFUSED],
 	    c.listing, c.logs, c.events, c.problems);
-	return c.problems;
+	*problems = c.problems;
+	return STORE_OK;
 }

@@ -11,9 +11,10 @@
  * every sale product has all of its entries; every sale-log entry and event
  * parses, names an existing sale product and is below its counter.  Writes
  * one line per disagreement to report.  progress, when not NULL, is told
- * the entries checked of how many now and then.  Returns the number of
- * disagreements, or -store_result when the store could not be read.
+ * the entries checked of how many now and then.  Returns STORE_OK with the
+ * number of disagreements in *problems, or the store error that kept it
+ * from reading the store.
  */
-long store_check(struct store *s, FILE *report, store_progress_fn progress, void *progress_ctx);
+int store_check(struct store *s, FILE *report, store_progress_fn progress, void *progress_ctx, long *problems);
 
 #endif

@@ -166,17 +166,16 @@ status_rank(enum sale_status s)
 
 int
 import_apply(struct store_txn *t, const struct import_line *l, int64_t now, const char *user,
-    char *err, size_t errlen, int *store_err)
+    enum import_outcome *out, char *err, size_t errlen)
 {
 	struct sale_product cur, next = l->sp;
 	enum log_action action;
 	const void *item;
 	int rc = store_sale_get(t, l->sp.sale_product_id, &cur), exists = rc == STORE_OK;
 
-	if (rc != STORE_OK && rc != STORE_NOTFOUND) {
-		*store_err = rc;
-		return -2;
-	}
+	*out = IMPORT_REFUSED;
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
 	if (!exists) {
 		next.created_at = next.updated_at = now;
 		action = next.status == STATUS_CANCELLED ? LOG_CANCELLED : LOG_IMPORTED;
@@ -184,12 +183,12 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
 		if (cur.increment_id != next.increment_id) {
 			snprintf(err, errlen, "sale_product_id %llu belongs to increment_id %llu",
 			    (unsigned long long)cur.sale_product_id, (unsigned long long)cur.increment_id);
-			return -1;
+			return STORE_OK;
 		}
 		if (cur.supplier != next.supplier) {
 			snprintf(err, errlen, "sale_product_id %llu belongs to supplier %s",
 			    (unsigned long long)cur.sale_product_id, supplier_by_id(cur.supplier)->slug);
-			return -1;
+			return STORE_OK;
 		}
 		if (!l->has_label)
 			memcpy(next.label, cur.label, sizeof(next.label));
@@ -212,17 +211,18 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
 			if (cur.prepared_at)
 				next.prepared_at = cur.prepared_at;
 		}
-		if (store_sale_same(&cur, &next))
-			return 0;
+		if (store_sale_same(&cur, &next)) {
+			*out = IMPORT_UNCHANGED;
+			return STORE_OK;
+		}
 		next.updated_at = now;
 		action = next.status == STATUS_CANCELLED && cur.status != STATUS_CANCELLED ?
 		    LOG_CANCELLED : LOG_UPDATED;
 	}
 	/* The line's item, rendered ahead by the caller, serves when the merge kept the line as it was. */
 	item = l->item.len > 0 && store_sale_same(&next, &l->sp) ? l->item.p : NULL;
-	if ((rc = sale_write(t, exists ? &cur : NULL, &next, item, l->item.len, NULL, action, user, NULL, now)) != STORE_OK) {
-		*store_err = rc;
-		return -2;
-	}
-	return 1;
+	if ((rc = sale_write(t, exists ? &cur : NULL, &next, item, l->item.len, NULL, action, user, NULL, now)) != STORE_OK)
+		return rc;
+	*out = IMPORT_CHANGED;
+	return STORE_OK;
 }

@@ -31,16 +31,22 @@ struct import_line {
 int import_parse_line(const char *line, size_t len, int64_t now, struct import_line *out,
     char *err, size_t errlen);
 
+/* What became of an imported line. */
+enum import_outcome {
+	IMPORT_CHANGED,    /* created or changed */
+	IMPORT_UNCHANGED,  /* the store holds it already */
+	IMPORT_REFUSED,    /* it contradicts the stored record (another order or supplier): nothing written */
+};
+
 /*
  * Upserts a parsed line in t (using l->item when it is set and still what
  * the merged record shows), writing its sale-log entry (and an event for a
  * cancellation).  The caller bumps the cache generation of each supplier it
- * changed, once per transaction.  Returns 1 when something changed, 0 when
- * not, -1 with a reason in err when the line contradicts the stored record
- * (another order or supplier; nothing written), or -2 on a store error
- * (*store_err; the transaction can then only abort).
+ * changed, once per transaction.  Returns STORE_OK with *out (and, for
+ * IMPORT_REFUSED, the reason in err), or a store error: the transaction
+ * can then only abort.
  */
 int import_apply(struct store_txn *t, const struct import_line *l, int64_t now, const char *user,
-    char *err, size_t errlen, int *store_err);
+    enum import_outcome *out, char *err, size_t errlen);
 
 #endif

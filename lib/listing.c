@@ -265,41 +265,35 @@ page_listing(struct store_txn *t, struct page *pg, uint64_t skip)
 	return rc != STORE_OK ? rc : store_txn_error(t);
 }
 
-/* The listing position of the cursor: 0, -1 when this supplier never had it, -2 on a store error (*err). */
+/* The listing position of the cursor: STORE_OK with *found (0 when this supplier never had it), or a store error. */
 static int
-resolve_cursor(struct store_txn *t, unsigned supplier, const struct order_ref *last,
-    struct listing_pos *pos, int *err)
+resolve_cursor(struct store_txn *t, unsigned supplier, const struct order_ref *last, struct listing_pos *pos,
+    int *found)
 {
 	struct sale_iter it;
-	int rc, found = 0;
+	int rc;
 
+	*found = 0;
 	if (last->sale_product_id) {
 		rc = store_sale_get(t, last->sale_product_id, &it.sp);
 		if (rc == STORE_NOTFOUND)
-			return -1;
-		if (rc != STORE_OK) {
-			*err = rc;
-			return -2;
-		}
-		if (it.sp.supplier != supplier || it.sp.increment_id != last->increment_id)
-			return -1;
-		*pos = pos_of(&it.sp);
-		return 0;
+			return STORE_OK;
+		if (rc != STORE_OK)
+			return rc;
+		if ((*found = it.sp.supplier == supplier && it.sp.increment_id == last->increment_id))
+			*pos = pos_of(&it.sp);
+		return STORE_OK;
 	}
 	/* An increment_id: the furthest of the order's sale products of this supplier. */
 	for (int more = store_order_sales_first(t, last->increment_id, &it); more; more = store_sales_next(&it)) {
 		struct listing_pos p = pos_of(&it.sp);
 
-		if (it.sp.supplier == supplier && (!found || pos_cmp(&p, pos) > 0)) {
+		if (it.sp.supplier == supplier && (!*found || pos_cmp(&p, pos) > 0)) {
 			*pos = p;
-			found = 1;
+			*found = 1;
 		}
 	}
-	if ((rc = store_txn_error(t)) != STORE_OK) {
-		*err = rc;
-		return -2;
-	}
-	return found ? 0 : -1;
+	return store_txn_error(t);
 }
 
 enum listing_result
@@ -312,11 +306,14 @@ listing_run(struct store_txn *t, const struct config *cfg, unsigned supplier,
 	int rc;
 
 	if (q->has_last) {
-		rc = resolve_cursor(t, supplier, &q->last, &after, err);
-		if (rc == -1)
-			return LISTING_BAD_CURSOR;
-		if (rc != 0)
+		int found;
+
+		if ((rc = resolve_cursor(t, supplier, &q->last, &after, &found)) != STORE_OK) {
+			*err = rc;
 			return LISTING_FAILED;
+		}
+		if (!found)
+			return LISTING_BAD_CURSOR;
 		pg.after = &after;
 	}
 	item_link_prefix(cfg, &pg.link_prefix);

@@ -219,7 +219,8 @@ def test_unknown_supplier_lists_the_slugs():
     message = "menzzo-admin: token add: SUPPLIER must be one of " + ", ".join(slugs) + "\n"
     with Store() as s:
         p = s.admin("token", "add", "acme", "--label", "x", check=False)
-        assert p.returncode == 2 and p.stderr.decode() == message, p.stderr
+        assert p.returncode == 2 and p.stderr.decode().startswith(message + "usage: menzzo-admin token add"), \
+            p.stderr
         p = s.admin("token", "add", check=False)
         assert p.returncode == 2 and p.stderr.decode().startswith(message + "usage: menzzo-admin token add"), p.stderr
         assert "token" not in s.admin("token", "list", "--json").stdout.decode()

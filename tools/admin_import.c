@@ -241,18 +241,16 @@ admin_import(struct admin *a, FILE *in, const char *name, uint64_t size, unsigne
 		pthread_mutex_unlock(&ip.mu);
 		for (size_t i = 0; i < b->n; i++) {
 			struct parsed *p = &b->p[i];
-			int r = -1;
+			enum import_outcome r = IMPORT_REFUSED;
 
 			lineno = p->lineno;
-			if (p->ok)
-				r = import_apply(t, &p->l, a->now, a->user, p->err, sizeof(p->err), &store_err);
-			if (r == -2)
+			if (p->ok && (store_err = import_apply(t, &p->l, a->now, a->user, &r, p->err, sizeof(p->err))) != STORE_OK)
 				break;
-			if (r == -1) {
+			if (r == IMPORT_REFUSED) {
 				progress_clear(&pr);
 				fprintf(stderr, "%s: line %lu: %s\n", name, p->lineno, p->err);
 				bad++;
-			} else if (r == 1) {
+			} else if (r == IMPORT_CHANGED) {
 				changed++;
 				touched[p->l.sp.supplier] = 1;
 			}

@@ -150,10 +150,10 @@ check_walk(struct admin *a, struct check_progress *p)
 	if (rc != STORE_OK && admin_open(a, STORE_READONLY))
 		_exit(2);
 	progress_start(&p->pr, "check", "records", 0);
-	problems = store_check(a->store, progress_stream(&p->pr, stdout), note_progress, p);
+	rc = store_check(a->store, progress_stream(&p->pr, stdout), note_progress, p, &problems);
 	progress_end(&p->pr);
 	fflush(stdout);
-	_exit(problems == 0 ? 0 : problems > 0 ? 1 : problems == -STORE_CORRUPT ? 3 : 2);
+	_exit(rc == STORE_CORRUPT ? 3 : rc != STORE_OK ? 2 : problems == 0 ? 0 : 1);
 }
 
 /*

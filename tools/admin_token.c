@@ -144,7 +144,8 @@ cmd_token_list(struct admin *a, int argc, char **argv)
 	rc = store_txn_error(t);
 	store_abort(t);
 	if (rc == STORE_OK) {
-		qsort(recs, n, sizeof(*recs), by_id);
+		if (n > 1)
+			qsort(recs, n, sizeof(*recs), by_id);
 		if (!o.json)
 			printf("ID\tSUPPLIER\tLABEL\tCREATED\tEXPIRES\tSTATE\n");
 		for (size_t i = 0; i < n; i++)
