@@ -299,23 +299,6 @@ store_abort(struct store_txn *t)
 
 /* Iteration. */
 
-/* Where the cursor's step left it: 1 on an entry with the prefix, 0 at the end, else the error sticks in t. */
-static int
-iter_check(struct store_cursor *c, const MDB_val *k, const MDB_val *v, int rc)
-{
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0) {
-		store_txn_fail_lmdb(c->t, rc);
-		return 0;
-	}
-	c->key = k->mv_data;
-	c->klen = k->mv_size;
-	c->val = v->mv_data;
-	c->vlen = v->mv_size;
-	return c->klen >= c->plen && memcmp(c->key, c->prefix, c->plen) == 0;
-}
-
 int
 store_iter_seek(struct store_txn *t, unsigned db, struct store_cursor *c, const void *from, size_t flen,
     const void *prefix, size_t plen)
@@ -339,17 +322,7 @@ store_iter_seek(struct store_txn *t, unsigned db, struct store_cursor *c, const 
 		return 0;
 	}
 	c->lmdb = t->cur[db];
-	return iter_check(c, &k, &v, mdb_cursor_get(c->lmdb, &k, &v, flen ? MDB_SET_RANGE : MDB_FIRST));
-}
-
-int
-store_iter_next(struct store_cursor *c)
-{
-	MDB_val k, v;
-
-	if (c->t->err || c->lmdb == NULL)
-		return 0;
-	return iter_check(c, &k, &v, mdb_cursor_get(c->lmdb, &k, &v, MDB_NEXT));
+	return store_iter_check(c, &k, &v, mdb_cursor_get(c->lmdb, &k, &v, flen ? MDB_SET_RANGE : MDB_FIRST));
 }
 
 int

@@ -100,8 +100,34 @@ int store_make_dirs(const char *dir, mode_t mode);
 /* 1 when it is positioned on an entry, 0 at the end or on an error (kept in t). */
 int store_iter_seek(struct store_txn *t, unsigned db, struct store_cursor *c, const void *from, size_t flen,
     const void *prefix, size_t plen);
-/* The next entry: 1, or 0 at the end or on an error (kept in t). */
-int store_iter_next(struct store_cursor *c);
+
+/* Where a cursor's step left it: 1 on an entry with the prefix, 0 at the end, else the error sticks in t. */
+static inline int
+store_iter_check(struct store_cursor *c, const MDB_val *k, const MDB_val *v, int rc)
+{
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		store_txn_fail_lmdb(c->t, rc);
+		return 0;
+	}
+	c->key = k->mv_data;
+	c->klen = k->mv_size;
+	c->val = v->mv_data;
+	c->vlen = v->mv_size;
+	return c->klen >= c->plen && memcmp(c->key, c->prefix, c->plen) == 0;
+}
+
+/* The next entry: 1, or 0 at the end or on an error (kept in t); inline, as every scan steps through it. */
+static inline int
+store_iter_next(struct store_cursor *c)
+{
+	MDB_val k, v;
+
+	if (c->t->err != STORE_OK || c->lmdb == NULL)
+		return 0;
+	return store_iter_check(c, &k, &v, mdb_cursor_get(c->lmdb, &k, &v, MDB_NEXT));
+}
 /* Deletes the entry c is on; the loop then goes on with the entry after it.  0 or the sticky error. */
 int store_iter_del(struct store_cursor *c);
 

@@ -232,24 +232,26 @@ store_sale_put(struct store_txn *t, const struct sale_product *old, const struct
 static int
 listing_step(struct listing_iter *it, int more)
 {
-	struct store_txn *t = it->c.t;
-
 	for (; more; more = store_iter_next(&it->c)) {
 		const unsigned char *k = it->c.key;
 
 		if (it->c.klen != LISTING_KEY_LEN)
-			return store_iter_corrupt(t);
-		it->pos = listing_key_pos(k);
+			return store_iter_corrupt(it->c.t);
 		if (!it->all) {
-			if (it->after && memcmp(k, it->start, LISTING_KEY_LEN) == 0)
-				continue; /* strictly after the cursor */
-			if (it->pos.order_date > it->date_to)
+			/* The seek lands on the cursor's own entry, if anything: strictly after it. */
+			if (it->after) {
+				it->after = 0;
+				if (memcmp(k, it->start, LISTING_KEY_LEN) == 0)
+					continue;
+			}
+			if (be32_get(k + 2) > it->date_to)
 				return 0;
 			if (it->skip > 0) {
 				it->skip--;
 				continue;
 			}
 		}
+		it->pos = listing_key_pos(k);
 		it->supplier = k[0];
 		it->view = k[1];
 		it->item = it->c.val;
