@@ -1,6 +1,8 @@
 """The rendered API reference (docs/api.html, served at /api/docs): up to date with
-docs/openapi.yaml, served without a token as a page, and rendered in headless Chromium with
-every endpoint, the error table and the examples, and without a console error."""
+docs/openapi.yaml, served without a token as a page, and rendered in headless Chromium: it opens
+on Getting started (the Authorization header on the first screen), then the operations, each with
+its examples, named body branches and curl and Python samples, the error table last with codes on
+one line; a deep link opens its operation; no console error."""
 import hashlib
 import json
 import os
@@ -16,6 +18,7 @@ OPENAPI = os.path.join(ROOT, "docs", "openapi.yaml")
 API_HTML = os.path.join(ROOT, "docs", "api.html")
 NODE_TOOLS = os.path.join(ROOT, "tools", "node")
 SCREENSHOT = os.path.join(ROOT, "build", "api-docs.png")
+SCREENSHOT_OPERATION = os.path.join(ROOT, "build", "api-docs-operation.png")
 
 
 def node(script, *args, timeout=120):
@@ -63,7 +66,8 @@ def test_api_docs_served_and_rendered_in_chromium():
             assert r.status == 404 and r.headers["content-type"] == "application/json", (path, r)
             assert r.json()["code"] == "not_found"
         os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
-        report = json.loads(node("api-docs-browser.js", f"{web.url}/api/docs", SCREENSHOT))
+        report = json.loads(node("api-docs-browser.js", f"{web.url}/api/docs", SCREENSHOT, SCREENSHOT_OPERATION,
+                                 timeout=300))
 
     assert report["status"] == 200 and report["title"] == "Menzzo Supplier API reference", report
     problems = [m for m in report["console"] if m["type"] in ("error", "warning")]
@@ -93,9 +97,60 @@ def test_api_docs_served_and_rendered_in_chromium():
         assert '"status": "acknowledged"' in samples[op_id], samples[op_id][:800]
     assert '"status": "ok"' in samples["getHealth"]
 
-    # The error table: every code the API sends, and those the web server answers itself.
-    codes = spec["components"]["schemas"]["Error"]["properties"]["code"]["enum"] + ["length_required"]
+    # The error table: every code the API sends, and those the web server answers itself; no code
+    # broken over two lines.
+    codes = spec["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
     table = {(row[0], row[1]) for row in report["errorTable"]}
     assert {c for _, c in table} == set(codes), {c for _, c in table} ^ set(codes)
     assert ("401", "missing_token") in table and ("409", "cancelled") in table and ("503", "storage_full") in table
-    assert os.path.getsize(SCREENSHOT) > 10000
+    assert ("411", "length_required") in table and ("503", "unavailable") in table
+    assert not report["wrappedCodes"], report["wrappedCodes"]
+
+    # The first screen: Getting started, with the Authorization header; the operations come next and
+    # the error table last.
+    first = report["firstScreen"]
+    height = first["viewport"]["height"]
+    assert first["scrollY"] == 0 and first["viewport"] == {"width": 1440, "height": 900}, first
+    assert "Getting started" in first["text"], first["text"][:1000]
+    assert re.search(r"Authorization\s*:\s*Bearer\s+mzk_[A-Za-z0-9_-]{43}", first["text"]), first["text"][:1000]
+    assert first["gettingStartedTop"] < first["authorizationTop"] < height, first
+    tops = [o["top"] for o in report["operations"]]
+    assert first["gettingStartedTop"] < min(tops) and max(tops) < first["errorTableTop"], (first, tops)
+    assert "invalid_parameter" not in first["text"]
+
+    # Every operation: a curl and a Python sample (the seed client's way: requests, a Bearer header,
+    # raise_for_status) among its request samples, after the payload when it has a body.
+    for op_id, (method, path, op) in expected.items():
+        tabs = report["codeSamples"][rendered[op_id]["id"]]
+        assert {"curl", "Python"} <= set(tabs["tabs"]), (op_id, tabs["tabs"])
+        assert tabs["tabs"][0] == ("Payload" if "requestBody" in op else "curl"), (op_id, tabs["tabs"])
+        curl, python = tabs["code"]["curl"], tabs["code"]["Python"]
+        assert "curl " in curl and "https://api.menzzo.fr" + path.split("{")[0] in curl, (op_id, curl)
+        assert "import requests" in python and "raise_for_status()" in python, (op_id, python)
+        if op.get("security", spec["security"]):
+            assert 'Authorization: Bearer $TOKEN' in curl, (op_id, curl)
+            assert "'Authorization': f'Bearer {TOKEN}'" in python, (op_id, python)
+        assert "case 1" not in rendered[op_id]["text"], op_id
+
+    # The request bodies' branches, named and in order: the acknowledgement before the refusal, whose
+    # accepted is required and false (no default).
+    branches = {op_id: [(b["title"], b["text"]) for b in report["bodyBranches"][rendered[op_id]["id"]]]
+                for op_id in ("acknowledgeSale", "shipSale")}
+    assert [t for t, _ in branches["acknowledgeSale"]] == ["Acknowledge", "Refuse", "Batch"], branches
+    assert [t for t, _ in branches["shipSale"]] == ["Ship", "Ship in packages", "Batch"], branches
+    acknowledge, refuse = branches["acknowledgeSale"][0][1], branches["acknowledgeSale"][1][1]
+    accepted = re.compile(r"\baccepted\s+(required\s+)?boolean\s+(Default: (\w+)\s+)?.*?Value: (\w+)", re.S)
+    m = accepted.search(acknowledge)
+    assert m and not m.group(1) and m.group(3) == "true" and m.group(4) == "true", acknowledge[:1500]
+    m = accepted.search(refuse)
+    assert m and m.group(1) and not m.group(2) and m.group(4) == "false", refuse[:1500]
+    assert "reason\nrequired" in refuse, refuse[:1500]
+
+    # A deep link to each operation opens it: at the top of the screen, marked in the menu.
+    for op_id, (method, path, op) in expected.items():
+        link = report["deepLinks"][rendered[op_id]["id"]]
+        assert link["settled"] and link["hash"] == "#" + rendered[op_id]["id"], (op_id, link)
+        assert abs(link["top"]) < 5 and op["summary"] in link["heading"], (op_id, link)
+        assert link["menuItemShown"] and link["menuItemMarked"], (op_id, link)
+        assert op["summary"] in link["text"], (op_id, link["text"][:500])
+    assert os.path.getsize(SCREENSHOT) > 10000 and os.path.getsize(SCREENSHOT_OPERATION) > 10000

@@ -169,6 +169,20 @@ def codes_in_sources():
     return codes
 
 
+# The codes the description lists that the web server alone sends, never the API's programs: its 411 for
+# a POST without Content-Length, and its 503 when no process of the API can take a request.
+WEB_SERVER_ONLY = {"length_required": 411, "unavailable": 503}
+
+
+def codes_of_web_server():
+    """{code: statuses} of the JSON errors the web server answers itself (www/errors/status-NNN.html)."""
+    codes = {}
+    for path in glob.glob(os.path.join(ROOT, "www", "errors", "status-*.html")):
+        status = int(re.search(r"status-([0-9]{3})\.html$", path).group(1))
+        codes.setdefault(json.load(open(path))["code"], set()).add(status)
+    return codes
+
+
 # --- (a) the description lints ---------------------------------------------------------------
 
 def redocly(*args, timeout=300):
@@ -206,7 +220,13 @@ def test_openapi_covers_every_endpoint_and_code():
                     assert "application/json" in resp["content"], (path, method, status)
     documented = set(spec()["components"]["schemas"]["Error"]["properties"]["code"]["enum"])
     sent = codes_in_sources()
-    assert sent == documented, f"in the sources only: {sent - documented}; described only: {documented - sent}"
+    api = documented - set(WEB_SERVER_ONLY)
+    assert sent == api, f"in the sources only: {sent - api}; described only: {api - sent}"
+    web_server = codes_of_web_server()
+    for code, status in WEB_SERVER_ONLY.items():
+        assert code in documented, f"the web server's {status} {code} is not described"
+        assert code not in sent, f"{code} is sent by the sources too: it belongs with the API's codes"
+        assert status in web_server.get(code, ()), f"www/errors/ has no {status} {code}"
     guide = open(os.path.join(ROOT, "docs", "suppliers.md")).read()
     for code in sent:
         assert f"`{code}`" in guide, f"docs/suppliers.md does not explain {code}"
