@@ -182,7 +182,7 @@ class Storm:
         exes = [os.path.join(CGI_DIR, "asir-group", e) for e in ("acknowledge-sale", "ship-sale")]
         hang = time.monotonic() + HANG
         while True:
-            assert time.monotonic() < hang, "the storm hung"
+            assert time.monotonic() < hang, "the storm hung:\n" + self.snapshot()
             assert all(t.is_alive() for t in clients), self.failure or "a client ended"
             with self.lock:
                 answered = len(self.answered)
@@ -202,6 +202,23 @@ class Storm:
                     self.kills += 1
                 except ProcessLookupError:
                     pass
+
+    def snapshot(self):
+        """What a hung storm leaves to look at: the programs' processes and where each waits, lighttpd's log."""
+        lines = [f"{len(self.answered)} changes answered, {self.lighttpd_kills} lighttpd kills, {self.kills} kills"]
+        for pid in os.listdir("/proc"):
+            try:
+                exe = os.readlink(f"/proc/{pid}/exe")
+                if exe.startswith(CGI_DIR) or os.path.basename(exe) == "lighttpd":
+                    with open(f"/proc/{pid}/stat") as f:
+                        st = f.read().rsplit(")", 1)[1].split()
+                    with open(f"/proc/{pid}/wchan") as f:
+                        lines.append(f"{pid} {exe} state {st[0]} ppid {st[1]} wchan {f.read()}")
+            except OSError:
+                pass
+        with open(self.web.log, errors="replace") as f:
+            lines.append(f.read()[-3000:])
+        return "\n".join(lines)
 
     def run(self):
         threads = [threading.Thread(target=self.client, args=(i,)) for i in range(CLIENTS)]
