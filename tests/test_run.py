@@ -57,14 +57,7 @@ def test_run_serves_then_stops_on_a_signal():
     port = free_port()
     p = run_sh(tmp, port)
     try:
-        lines = []
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            line = p.stdout.readline()
-            assert line, "run.sh ended early: " + "".join(lines)
-            lines.append(line)
-            if line.startswith("Serving on"):
-                break
+        lines = _serving(p)
         assert lines[-1] == f"Serving on http://127.0.0.1:{port}/api/ (Ctrl-C stops).\n", "".join(lines)
         # Printed once it listens: the very next request is answered.
         r = requests.get(f"http://127.0.0.1:{port}/api/health", timeout=30)
