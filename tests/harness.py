@@ -303,32 +303,42 @@ class Lighttpd:
         self._start()
 
     def _start(self):
+        """Starts lighttpd and returns once it answers HTTP: it listens on its port before it has started its
+        FastCGI responders, and gives up if one of them dies in that time (SIGKILLed by a test, say)."""
         self.proc = subprocess.Popen(["lighttpd", "-D", "-f", self.conf], cwd=self.root, env=self.env,
                                      stdout=self.logf, stderr=subprocess.STDOUT)
-        deadline = time.time() + 10
+        deadline = time.time() + 60    # a guard against a server that never answers, not a measure
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError("lighttpd exited: " + open(self.log).read())
+                raise AssertionError("lighttpd exited: " + open(self.log).read()[-3000:])
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                c.request("HEAD", "/")
+                c.getresponse().read()
+                c.close()
                 return
             except OSError:
                 time.sleep(0.05)
         self.stop()
         raise AssertionError("lighttpd did not start")
 
-    def kill_and_restart(self, orphans=()):
-        """SIGKILLs lighttpd, then 50 ms later the processes of the executables orphans that it left behind,
-        and starts it again on the same port."""
+    def kill_and_restart(self):
+        """SIGKILLs lighttpd, then 50 ms later the processes it had started and left behind (CGIs still
+        running, responders, one just forked), and starts it again on the same port.  lighttpd is stopped
+        first, so that the list of its children is complete when it dies."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        children = []
+        for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+            with open(f"/proc/{self.proc.pid}/task/{task}/children") as f:
+                children += [int(pid) for pid in f.read().split()]
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
         time.sleep(0.05)
-        for exe in orphans:
-            for pid in pids_of(exe):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self._start()
 
     def request(self, method, path, headers=None, body=None, token=None):

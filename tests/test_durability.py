@@ -184,13 +184,14 @@ class Storm:
         while True:
             assert time.monotonic() < hang, "the storm hung:\n" + self.snapshot()
             assert all(t.is_alive() for t in clients), self.failure or "a client ended"
+            assert self.web.proc.poll() is None, "lighttpd exited:\n" + self.snapshot()
             with self.lock:
                 answered = len(self.answered)
             if answered >= self.changes and self.lighttpd_kills == self.lighttpd_kills_planned:
                 return
             if answered >= (self.lighttpd_kills + 1) * self.changes / (self.lighttpd_kills_planned + 1) and \
                     self.lighttpd_kills < self.lighttpd_kills_planned:
-                self.web.kill_and_restart(orphans=exes)
+                self.web.kill_and_restart()
                 self.lighttpd_kills += 1
             if not self.started.acquire(timeout=0.5) or self.rng.random() >= self.kill_share:
                 continue
