@@ -283,6 +283,10 @@ def demo_store():
     return s, tokens
 
 
+# The User-Agent of the request by which Lighttpd waits for the server to answer (in the access log).
+PROBE_AGENT = "menzzo-tests (is lighttpd up?)"
+
+
 class Lighttpd:
     """The project's lighttpd.conf on a free loopback port, serving the sanitizer build in MODE."""
 
@@ -313,7 +317,7 @@ class Lighttpd:
                 raise AssertionError("lighttpd exited: " + open(self.log).read()[-3000:])
             try:
                 c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-                c.request("HEAD", "/")
+                c.request("HEAD", "/", headers={"User-Agent": PROBE_AGENT})
                 c.getresponse().read()
                 c.close()
                 return

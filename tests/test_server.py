@@ -5,7 +5,7 @@ import re
 import signal
 import time
 
-from harness import ROOT, Lighttpd, Store, sale
+from harness import PROBE_AGENT, ROOT, Lighttpd, Store, sale
 
 # The combined log format: host ident user [time] "request" status bytes "Referer" "User-Agent".
 COMBINED = re.compile(r'^(?P<host>\S+) - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] '
@@ -14,13 +14,14 @@ COMBINED = re.compile(r'^(?P<host>\S+) - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{
 
 
 def wait_for_line(path, needle, timeout=10):
-    """lighttpd writes its access log in batches: the lines, once `needle` is in the file."""
+    """lighttpd writes its access log in batches: the lines, once `needle` is in the file (but the one of the
+    request by which the harness waited for lighttpd)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if os.path.exists(path):
             text = open(path).read()
             if needle in text:
-                return text.splitlines()
+                return [line for line in text.splitlines() if PROBE_AGENT not in line]
         time.sleep(0.1)
     raise AssertionError(f"{needle!r} never reached {path}: {open(path).read() if os.path.exists(path) else 'no file'}")
 
