@@ -35,6 +35,10 @@ def main(argv):
     def wanted(name):
         return not only or any(o in name for o in only)
 
+    if wanted("test_lint.test_static_analysis_clean"):
+        import test_lint
+        test_lint.start_static_analysis()
+
     for exe in sorted(glob.glob(os.path.join(ROOT, "build", "asan", "tests", "*"))):
         name = "unit/" + os.path.basename(exe)
         if not wanted(name):

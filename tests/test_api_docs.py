@@ -154,3 +154,7 @@ def test_api_docs_served_and_rendered_in_chromium():
         assert link["menuItemShown"] and link["menuItemMarked"], (op_id, link)
         assert op["summary"] in link["text"], (op_id, link["text"][:500])
     assert os.path.getsize(SCREENSHOT) > 10000 and os.path.getsize(SCREENSHOT_OPERATION) > 10000
+
+
+# The page is lighttpd's static file and the browser's rendering: the same whichever way the endpoints run.
+test_api_docs_served_and_rendered_in_chromium.one_mode = True
