@@ -32,6 +32,17 @@ count_refused(struct store *s, uint64_t *refused)
 	return rc;
 }
 
+/* mdb_reader_list's callback: counts the lines of the slots in use (a pid first; the header has none). */
+static int
+count_reader(const char *line, void *ctx)
+{
+	while (*line == ' ')
+		line++;
+	if (*line >= '0' && *line <= '9')
+		++*(unsigned *)ctx;
+	return 0;
+}
+
 int
 store_stats(struct store *s, struct store_stats *st)
 {
@@ -47,7 +58,8 @@ store_stats(struct store *s, struct store_stats *st)
 	st->page_size = ms.ms_psize;
 	st->used_bytes = (info.me_last_pgno + 1) * ms.ms_psize;
 	st->readers_max = info.me_maxreaders;
-	st->readers_used = info.me_numreaders;
+	/* The slots of live processes (the open reclaimed the dead ones'), not LMDB's count of slots ever used. */
+	mdb_reader_list(s->env, count_reader, &st->readers_used);
 	st->last_txn = info.me_last_txnid;
 	if ((rc = store_lmdb_begin(s->env, MDB_RDONLY, &txn)) != 0)
 		return store_map_lmdb(rc);

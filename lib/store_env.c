@@ -62,34 +62,53 @@ store_lmdb_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
 /*
  * LMDB maps its lock file and writes into it at open: a sparse one faults
  * (SIGBUS) the moment the disk is full.  Before LMDB opens it, the file gets
- * LOCK_FILE_SIZE bytes allocated for real (every opener of the project's
- * environments does this, so all map the same size), and an existing one
+ * the size of its reader slots allocated for real (every opener of the
+ * project's environments does this, so all map the same size), and an existing one
  * found sparse is filled in: a full disk is then ENOSPC here, not a fault
  * later.  A file that cannot be opened for writing is left to LMDB.
  */
-#define LOCK_FILE_SIZE ((off_t)64 << 10)
-/* The reader slots such a file holds in LMDB 0.9 (a 128-byte header, then 64-byte slots). */
 #define READERS_MAX 1022
+/* A lock file of n reader slots in LMDB 0.9: a 128-byte header, then 64 bytes a slot (1022 slots: 64 KiB). */
+#define LOCK_FILE_SIZE(n) ((off_t)128 + (off_t)(n) * 64)
+
+/*
+ * The reader slots of an environment: READERS_MAX.  Test builds
+ * (MENZZO_TEST_HOOKS) take fewer from MENZZO_TEST_READER_SLOTS (16 to
+ * READERS_MAX), so that a test can fill the table with processes it kills.
+ */
+static unsigned
+reader_slots(void)
+{
+#ifdef MENZZO_TEST_HOOKS
+	const char *v = getenv("MENZZO_TEST_READER_SLOTS");
+	unsigned long n = v != NULL ? strtoul(v, NULL, 10) : 0;
+
+	if (n >= 16 && n <= READERS_MAX)
+		return (unsigned)n;
+#endif
+	return READERS_MAX;
+}
 
 static int
 allocate_lock_file(const char *dir)
 {
 	char path[4096];
 	struct stat st;
+	off_t size = LOCK_FILE_SIZE(reader_slots());
 	int fd, rc = 0;
 
 	if (snprintf(path, sizeof(path), "%s/lock.mdb", dir) >= (int)sizeof(path))
 		return ENAMETOOLONG;
 	/* The usual case, a file allocated by an earlier opener, costs one lstat (a symbolic link goes on to be refused). */
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= LOCK_FILE_SIZE &&
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= size &&
 	    (off_t)st.st_blocks * 512 >= st.st_size)
 		return 0;
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
 		return errno == EROFS || errno == EACCES ? 0 : errno;
 	if (fstat(fd, &st) != 0)
 		rc = errno;
-	else if (st.st_size < LOCK_FILE_SIZE || (off_t)st.st_blocks * 512 < st.st_size)
-		rc = posix_fallocate(fd, 0, st.st_size < LOCK_FILE_SIZE ? LOCK_FILE_SIZE : st.st_size);
+	else if (st.st_size < size || (off_t)st.st_blocks * 512 < st.st_size)
+		rc = posix_fallocate(fd, 0, st.st_size < size ? size : st.st_size);
 	close(fd);
 	return rc == EOPNOTSUPP || rc == EINVAL ? 0 : rc; /* a file system without fallocate: nothing to do */
 }
@@ -211,7 +230,7 @@ store_env_open(struct store *s, const char *dir, size_t map_size, unsigned env_f
 	/* 1022 reader slots: what fills the 64 KiB lock file (LMDB gives an opener every slot the file holds). */
 	if ((rc = mdb_env_set_maxdbs(s->env, ndbs)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
-	    (rc = mdb_env_set_maxreaders(s->env, READERS_MAX)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(s->env, reader_slots())) != 0 ||
 	    (rc = mdb_env_open(s->env, dir, env_flags, 0600)) != 0)
 		goto fail;
 	if (lockfd >= 0)
