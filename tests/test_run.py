@@ -19,8 +19,11 @@ def run_sh(tmp, port, **env):
     e.update({"PORT": str(port), "HOST": "127.0.0.1", "MENZZO_DATA_DIR": os.path.join(tmp, "db"),
               "MENZZO_FILES_DIR": os.path.join(tmp, "files"), "ACCESS_LOG": os.path.join(tmp, "access.log")})
     e.update(env)
+    # SIGINT as a terminal's shell leaves it (a suite started in the background inherits it ignored, and a
+    # shell cannot trap a signal ignored at its start: Ctrl-C would then do nothing)
     return subprocess.Popen(["sh", "tools/run.sh"], cwd=ROOT, env=e, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def test_run_refuses_a_busy_port():
@@ -67,7 +70,7 @@ def test_run_serves_then_stops_on_a_signal():
         if p.poll() is None:
             os.kill(p.pid, signal.SIGINT)  # what Ctrl-C sends run.sh (lighttpd gets it too)
             try:
-                p.wait(15)
+                p.wait(60)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
