@@ -27,6 +27,9 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
 	'--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const VIEWPORT = { width: 1440, height: 900 };
 const SCREENSHOT_OPERATION = 'tag/Sales/operation/getSales';
+// How long a step may take before it is a failure: a guard for a loaded machine, never a pause (each wait
+// ends as soon as its condition holds).
+const WAIT = 60000;
 
 // Functions run in the page (their source is sent there).
 
@@ -84,7 +87,7 @@ async function main() {
 		const response = await page.goto(url, { waitUntil: 'load' });
 		report.status = response.status();
 		report.contentType = response.headers()['content-type'];
-		await page.waitForSelector('[data-section-id^="tag/"]', { timeout: 15000 });
+		await page.waitForSelector('[data-section-id^="tag/"]', { timeout: WAIT });
 		report.title = await page.title();
 		report.redocLoaded = await page.evaluate(() => typeof window.Redoc === 'object' && !!window.Redoc.hydrate);
 
@@ -153,19 +156,19 @@ async function main() {
 			for (let i = 0; i < labels.length; i++) {
 				await tabs.locator('[role=tab]').nth(i).click();
 				code[labels[i]] = await tabs.locator('[role=tabpanel].react-tabs__tab-panel--selected').first()
-					.innerText({ timeout: 5000 }).catch(() => '');
+					.innerText({ timeout: WAIT }).catch(() => '');
 			}
 			report.codeSamples[id] = { tabs: labels, code };
 		}
 
 		// A click on the menu's Health entry scrolls there and updates the address: the script runs.
-		await page.click('li[data-item-id="tag/Health"] > label', { timeout: 5000 });
-		await page.waitForFunction(() => location.hash === '#tag/Health', null, { timeout: 5000 });
+		await page.click('li[data-item-id="tag/Health"] > label', { timeout: WAIT });
+		await page.waitForFunction(() => location.hash === '#tag/Health', null, { timeout: WAIT });
 		report.hashAfterClick = await page.evaluate(() => location.hash);
 		// The search box, whose index is built in a web worker.
 		await page.fill('input.search-input', 'tracking');
 		await page.waitForFunction(() => /Confirm shipment/.test(document.querySelector('[role=search]').parentElement.innerText),
-			null, { timeout: 5000 }).catch(() => {});
+			null, { timeout: WAIT }).catch(() => {});
 		report.searchResults = await page.evaluate(() => document.querySelector('[role=search]').parentElement.innerText);
 
 		// A deep link to each operation, opened afresh: the operation at the top of the
@@ -174,13 +177,16 @@ async function main() {
 		for (const { id } of report.operations) {
 			const link = watch(await context.newPage());
 			await link.goto(`${url.split('#')[0]}#${id}`, { waitUntil: 'load' });
+			// Settled: what the report below reads is all there (a loaded machine takes its time).
 			const settled = await link.waitForFunction((id) => {
 				const el = document.querySelector(`[data-section-id="${id}"]`);
 				const item = document.querySelector(`li[data-item-id="${id}"]`);
+				const label = item && item.querySelector('label');
+				const plain = document.querySelector('li[data-item-id="tag/Errors"] > label');
 				return el && item && item.offsetParent && location.hash === `#${id}` &&
-					Math.abs(el.getBoundingClientRect().top) < 5;
-			}, id, { timeout: 10000 }).then(() => true, () => false);
-			await link.waitForTimeout(200);
+					Math.abs(el.getBoundingClientRect().top) < 5 && label && plain &&
+					getComputedStyle(label).backgroundColor !== getComputedStyle(plain).backgroundColor;
+			}, id, { timeout: WAIT }).then(() => true, () => false);
 			report.deepLinks[id] = await link.evaluate(`(() => {
 				const id = ${JSON.stringify(id)};
 				const el = document.querySelector('[data-section-id="' + id + '"]');
