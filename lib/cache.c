@@ -13,10 +13,11 @@
 #include <lmdb.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "store_impl.h"
 
-enum cache_db { CDB_ENTRY, CDB_EXPIRY, CDB_BUCKET, CDB__MAX };
-static const char *const cache_db_names[CDB__MAX] = { "entry", "expiry", "bucket" };
+enum cache_db { CDB_ENTRY, CDB_EXPIRY, CDB__MAX };
+static const char *const cache_db_names[CDB__MAX] = { "entry", "expiry" };
 
 #define CACHE_SWEEP 64
 #define CACHE_KEY_MAX 500
@@ -35,19 +36,9 @@ struct cache {
 static int
 cache_name(char *out, size_t len)
 {
-	char boot[64] = "";
-	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, boot, sizeof(boot) - 1) : -1;
+	char boot[CLOCK_BOOT_ID_LEN + 1];
 
-	if (fd >= 0)
-		close(fd);
-	if (n < 32)
-		return -1;
-	boot[n] = '\0';
-	for (ssize_t i = 0; i < n; i++)
-		if (boot[i] == '\n' || boot[i] == '-')
-			boot[i] = boot[i] == '-' ? 'x' : '\0';
-	return snprintf(out, len, "cache.%s", boot) < (int)len ? 0 : -1;
+	return clock_boot_id(boot) == 0 && snprintf(out, len, "cache.%s", boot) < (int)len ? 0 : -1;
 }
 
 /* 1 when the file system holding dir has less free space than the floor; 0 when it has more, or cannot tell. */
@@ -101,14 +92,11 @@ cache_open(struct cache **cp, const char *dir, size_t size, int create)
 }
 
 #define ENTRIES ((1u << CDB_ENTRY) | (1u << CDB_EXPIRY))
-#define BUCKETS (1u << CDB_BUCKET)
 
 /*
  * Begins a transaction of the cache with the databases of need (a mask of
  * 1 << cache_db) open: a transaction opens those no earlier one opened (a
- * write one creating those missing: a cache an earlier release created has
- * no bucket database), and only those, so that a rate limit's transaction
- * in a fresh process opens one database, not three.  STORE_NOTFOUND for a
+ * write one creating those missing), and only those.  STORE_NOTFOUND for a
  * read of a database not created yet.
  */
 static int
@@ -329,45 +317,6 @@ cache_put(struct cache *c, const struct cache_key *k, int64_t expires_at,
 		drop_older_generations(t, k);
 		sweep(t, now, CACHE_SWEEP);
 		entry_put(t, k, expires_at, link, body, body_len);
-		if ((rc = cache_end(c, t)) != STORE_FULL)
-			break;
-	}
-	return rc;
-}
-
-/* One read-modify-write of a bucket in t. */
-static void
-bucket_update(struct store_txn *t, uint32_t id, cache_bucket_fn decide, void *ctx)
-{
-	unsigned char key[4], val[8];
-	uint64_t state = 0;
-	MDB_val v;
-	int rc;
-
-	be32_put(key, id);
-	if ((rc = store_txn_get(t, CDB_BUCKET, key, 4, &v)) == STORE_OK && v.mv_size == 8)
-		state = be64_get(v.mv_data);
-	else if (rc != STORE_OK && rc != STORE_NOTFOUND)
-		return;
-	if (decide(ctx, &state)) {
-		be64_put(val, state);
-		store_txn_put(t, CDB_BUCKET, key, 4, val, 8, 0);
-	}
-}
-
-int
-cache_bucket(struct cache *c, uint32_t id, cache_bucket_fn decide, void *ctx)
-{
-	struct store_txn *t;
-	int rc = STORE_OK;
-
-	/* A full cache makes room as for an entry, each attempt a transaction of its own. */
-	for (int attempt = 0; attempt < 3; attempt++) {
-		if (attempt > 0)
-			evict(c, attempt == 2);
-		if ((rc = cache_begin(c, 1, BUCKETS, &t)) != STORE_OK)
-			return rc;
-		bucket_update(t, id, decide, ctx);
 		if ((rc = cache_end(c, t)) != STORE_FULL)
 			break;
 	}

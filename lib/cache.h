@@ -5,10 +5,11 @@
  * The get-sales response cache: an LMDB environment of its own,
  * <cache dir>/cache.<boot id>, written without fsync, so that a cache write
  * never pays for a business write's durability and a system crash or a
- * reboot only starts a new, empty cache.  Three databases:
+ * reboot only starts a new, empty cache.  Two databases:
  *   entry   key                 -> be64 expires_at, be32 link length, link, body
  *   expiry  be64 expires_at, key -> ""   (the sweep's and the eviction's order)
- *   bucket  be32 token id       -> be64 state (the rate limit's, see ratelimit.h)
+ * (A cache of an earlier release may hold a third, "bucket", no longer read:
+ * the rate limit's buckets are in the shared-state file, shared_state.h.)
  *
  * The cache can never starve the store: it lives within its own budget
  * (MENZZO_CACHE_SIZE, the map size of its environment), a write of a newer
@@ -66,17 +67,6 @@ struct cache_key {
  */
 int cache_put(struct cache *c, const struct cache_key *k, int64_t expires_at,
     const char *link, const char *body, size_t body_len, int64_t now);
-
-/*
- * A rate-limit bucket (ratelimit.h), kept in the same environment: the
- * state stored under id (0 when none is) is handed to decide, which
- * returns 1 to store the state it leaves in *state, 0 to store nothing;
- * read, decision and write are one write transaction, so that concurrent
- * requests each see the one before.  A full cache makes room first, as for
- * an entry.  STORE_OK, or the error (nothing written).
- */
-typedef int (*cache_bucket_fn)(void *ctx, uint64_t *state);
-int cache_bucket(struct cache *c, uint32_t id, cache_bucket_fn decide, void *ctx);
 
 /*
  * In dir: removes the caches of earlier boots, and the expired entries of

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "clock.h"
 #include "fault.h"
 #include "ratelimit.h"
+#include "shared_state.h"
 
 void
 cgi_store_error(struct cgi *c, int err)
@@ -55,6 +57,51 @@ cgi_cache(struct cgi *c)
 	if (c->cache == NULL && cache_open(&c->cache, c->cfg.cache_dir, c->cfg.cache_size, 1) != STORE_OK)
 		c->cache = NULL;
 	return c->cache;
+}
+
+/*
+ * The rate limit's step, once the token is valid: 0 to go on, -1 with the
+ * 429 set.  The shared-state file is mapped by the first request that needs
+ * it, and again when it went stale (rebuilt, deleted, replaced).  A file
+ * cut short under the map faults when it is touched: that request is let
+ * through (the guard jumps back here), and the next one maps it again.
+ */
+static int
+rate_limit(struct cgi *c)
+{
+	char why[4300], path[4096];
+	sigjmp_buf env;
+	const void *lo;
+	size_t len;
+	int rc;
+
+	why[0] = '\0';
+	if (sigsetjmp(env, 0) != 0) {
+		shared_state_close(c->state);
+		c->state = NULL;
+		snprintf(why, sizeof(why), "%s: cut short under this process's map",
+		    config_state_file(&c->cfg, path, sizeof(path)) ? path : "MENZZO_STATE_FILE");
+		return ratelimit_admit(NULL, why, c->token.id, c->cfg.rate_limit_rate, c->cfg.rate_limit_burst,
+		    &c->res);
+	}
+	if (c->state != NULL) {
+		shared_state_region(c->state, &lo, &len);
+		fault_recover_set(lo, len, &env);
+		if (shared_state_stale(c->state, clock_monotonic_ns())) {
+			fault_recover_clear();
+			shared_state_close(c->state);
+			c->state = NULL;
+		}
+	}
+	if (c->state == NULL && config_state_file(&c->cfg, path, sizeof(path)) == NULL)
+		snprintf(why, sizeof(why), "MENZZO_STATE_FILE (or MENZZO_CACHE_DIR) is too long");
+	else if (c->state == NULL && shared_state_open(path, &c->state, why, sizeof(why)) == 0) {
+		shared_state_region(c->state, &lo, &len);
+		fault_recover_set(lo, len, &env);
+	}
+	rc = ratelimit_admit(c->state, why, c->token.id, c->cfg.rate_limit_rate, c->cfg.rate_limit_burst, &c->res);
+	fault_recover_clear();
+	return rc;
 }
 
 static void
@@ -100,8 +147,7 @@ authenticate(struct cgi *c, enum endpoint_auth mode)
 		unauthorized(c, 1, "The token is unknown, revoked or expired.");
 		return -1;
 	}
-	if (c->cfg.rate_limit_rate != 0 && ratelimit_admit(cgi_cache(c), c->token.id, c->cfg.rate_limit_rate,
-	    c->cfg.rate_limit_burst, &c->res) != 0)
+	if (c->cfg.rate_limit_rate != 0 && rate_limit(c) != 0)
 		return -1;
 	if (mode == AUTH_OWN_SUPPLIER && c->token.supplier != supplier_id(c->supplier)) {
 		response_error(&c->res, 403, "wrong_supplier",
@@ -348,6 +394,7 @@ cgi_main(const struct endpoint *ep, const char *supplier_slug)
 	} else
 		status = respond(&c, ep, parent);
 	cache_close(c.cache);
+	shared_state_close(c.state);
 	store_close(c.store);
 	return status;
 }

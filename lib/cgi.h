@@ -17,6 +17,7 @@
 #include "token.h"
 
 struct cache;
+struct shared_state;
 
 /* What one request handler sees: all of the request's state, nothing global. */
 struct cgi {
@@ -27,6 +28,7 @@ struct cgi {
 	struct store *store;             /* open before the handler runs; NULL for health when unavailable */
 	char store_why[256];             /* why the store did not open, for the error log */
 	struct cache *cache;             /* the response cache, once cgi_cache opened it */
+	struct shared_state *state;      /* the shared-state file, once the rate limit mapped it */
 	/* The request's. */
 	struct request req;
 	struct response res;

@@ -1,6 +1,9 @@
 /* The clocks (clock.h). */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 
@@ -51,4 +54,21 @@ clock_monotonic_ns(void)
 #endif
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+int
+clock_boot_id(char *out)
+{
+	char boot[64] = "";
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, boot, sizeof(boot) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n < CLOCK_BOOT_ID_LEN)
+		return -1;
+	for (int i = 0; i < CLOCK_BOOT_ID_LEN; i++)
+		out[i] = boot[i] == '-' ? 'x' : boot[i];
+	out[CLOCK_BOOT_ID_LEN] = '\0';
+	return strspn(out, "0123456789abcdefx") == CLOCK_BOOT_ID_LEN ? 0 : -1;
 }

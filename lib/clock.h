@@ -15,7 +15,15 @@
 
 /* Seconds since the epoch. */
 int64_t clock_now(void);
-/* Nanoseconds of a clock that never goes back. */
+/* Nanoseconds of a clock that never goes back (within one boot: see clock_boot_id). */
 uint64_t clock_monotonic_ns(void);
+
+/*
+ * This boot's id (the kernel's random boot_id, its dashes made 'x') in
+ * out[CLOCK_BOOT_ID_LEN + 1]: what the monotonic clock's values belong to.
+ * Returns 0, or -1 when it cannot be read.
+ */
+#define CLOCK_BOOT_ID_LEN 36
+int clock_boot_id(char *out);
 
 #endif

@@ -113,6 +113,8 @@ config_load(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "MENZZO_CACHE_SIZE must be a size in bytes (K, M or G suffix allowed) from 1M to 1G");
 		return -1;
 	}
+	v = getenv("MENZZO_STATE_FILE");
+	c->state_file = v != NULL && *v ? v : NULL;
 	if (parse_rate_limit(env_or("MENZZO_RATE_LIMIT", "20,1000"), &c->rate_limit_rate, &c->rate_limit_burst)) {
 		snprintf(err, errlen, "MENZZO_RATE_LIMIT must be RATE,BURST (requests a second and bucket size, "
 		    "1 to %u each) or 0", RATE_LIMIT_MAX);
@@ -135,6 +137,15 @@ config_load(struct config *c, char *err, size_t errlen)
 		c->cache_ttl[i] = (long)n;
 	}
 	return 0;
+}
+
+const char *
+config_state_file(const struct config *c, char *buf, size_t len)
+{
+	int n = c->state_file != NULL ? snprintf(buf, len, "%s", c->state_file) :
+	    snprintf(buf, len, "%s/state", c->cache_dir);
+
+	return n >= 0 && (size_t)n < len ? buf : NULL;
 }
 
 long

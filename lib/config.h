@@ -19,6 +19,7 @@ struct config {
 	long cache_ttl[SUPPLIER_COUNT]; /* MENZZO_CACHE_TTL_<ENV_NAME> in seconds, else the table's */
 	unsigned rate_limit_rate;  /* MENZZO_RATE_LIMIT=RATE,BURST: requests a second, per token; 0: no limit */
 	unsigned rate_limit_burst; /* the bucket's size (default 20,1000) */
+	const char *state_file;    /* MENZZO_STATE_FILE; NULL: <cache_dir>/state (config_state_file) */
 };
 
 /*
@@ -28,6 +29,9 @@ struct config {
  * environment: they live as long as it does.
  */
 int config_load(struct config *c, char *err, size_t errlen);
+
+/* The shared-state file's path in buf[len]: buf, or NULL when it does not fit. */
+const char *config_state_file(const struct config *c, char *buf, size_t len);
 
 /* The cache TTL of a supplier in seconds (0: no cache). */
 long config_cache_ttl(const struct config *c, const struct supplier *s);

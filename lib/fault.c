@@ -12,6 +12,10 @@ static struct {
 	char out[GUARD_TEXT_MAX], log[GUARD_TEXT_MAX];
 	size_t outlen, loglen;
 	struct sigaction old_bus, old_segv;
+	/* The survivable region of fault_recover_set. */
+	const char *volatile recover_lo;
+	volatile size_t recover_len;
+	sigjmp_buf *volatile recover_env;
 } guard;
 
 static void
@@ -27,9 +31,17 @@ write_all(int fd, const char *p, size_t n)
 }
 
 static void
-on_fault(int sig)
+on_fault(int sig, siginfo_t *info, void *uc)
 {
+	const char *addr = info != NULL ? (const char *)info->si_addr : NULL;
+	sigjmp_buf *env = guard.recover_env;
+
 	(void)sig;
+	(void)uc;
+	if (env != NULL && addr >= guard.recover_lo && addr < guard.recover_lo + guard.recover_len) {
+		guard.recover_env = NULL;
+		siglongjmp(*env, 1);
+	}
 	if (guard.out_fd >= 0)
 		write_all(guard.out_fd, guard.out, guard.outlen);
 	write_all(2, guard.log, guard.loglen);
@@ -46,7 +58,8 @@ fault_guard_arm(int out_fd, const char *out, size_t outlen, const char *log, siz
 		struct sigaction sa;
 
 		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_fault;
+		sa.sa_sigaction = on_fault;
+		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGBUS, &sa, &guard.old_bus);
 		sigaction(SIGSEGV, &sa, &guard.old_segv);
@@ -70,4 +83,18 @@ fault_guard_disarm(void)
 	guard.armed = 0;
 	sigaction(SIGBUS, &guard.old_bus, NULL);
 	sigaction(SIGSEGV, &guard.old_segv, NULL);
+}
+
+void
+fault_recover_set(const void *lo, size_t len, sigjmp_buf *env)
+{
+	guard.recover_lo = lo;
+	guard.recover_len = len;
+	guard.recover_env = env;
+}
+
+void
+fault_recover_clear(void)
+{
+	guard.recover_env = NULL;
 }

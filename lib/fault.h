@@ -12,6 +12,7 @@
  * or the default).
  */
 
+#include <setjmp.h>
 #include <stddef.h>
 
 /*
@@ -22,5 +23,16 @@
 void fault_guard_arm(int out_fd, const char *out, size_t outlen, const char *log, size_t loglen, int exit_status);
 /* Disarms it: the previous handlers are back.  Harmless when not armed. */
 void fault_guard_disarm(void);
+
+/*
+ * A region whose faults are survivable (the shared-state file, which
+ * another process may cut short under this one's map): while the guard is
+ * armed and env set, a fault at an address in [lo, lo + len) jumps to env
+ * (sigsetjmp(*env, 0) returns 1) instead of ending the process.  No system
+ * call: the guard's handler runs with SA_NODEFER, so nothing is left
+ * blocked after the jump.  fault_recover_clear() ends the region.
+ */
+void fault_recover_set(const void *lo, size_t len, sigjmp_buf *env);
+void fault_recover_clear(void);
 
 #endif

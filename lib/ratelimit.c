@@ -3,10 +3,11 @@
  * header fields, and the hook the prologue calls once the token is known.
  */
 
-#include "cache.h"
+#include <stdatomic.h>
+
 #include "clock.h"
 #include "ratelimit.h"
-#include "store.h"
+#include "shared_state.h"
 
 #define NS 1000000000ULL
 #define POLICY "\"per-token\""
@@ -41,47 +42,44 @@ ratelimit_take(uint64_t *tat, uint64_t now_ns, unsigned rate, unsigned burst, st
 	return 1;
 }
 
-struct take {
-	uint64_t now_ns;
-	unsigned rate, burst;
-	struct ratelimit_state st;
-};
-
-static int
-take_one(void *ctx, uint64_t *state)
-{
-	struct take *k = ctx;
-
-	return ratelimit_take(state, k->now_ns, k->rate, k->burst, &k->st);
-}
-
 int
-ratelimit_admit(struct cache *cache, unsigned token_id, unsigned rate, unsigned burst, struct response *res)
+ratelimit_admit(struct shared_state *state, const char *why, unsigned token_id, unsigned rate, unsigned burst,
+    struct response *res)
 {
-	struct take k = { clock_monotonic_ns(), rate, burst, { 0 } };
-	int rc = cache == NULL ? STORE_UNAVAILABLE : cache_bucket(cache, token_id, take_one, &k);
+	struct ratelimit_state st = { 0 };
+	uint64_t now = clock_monotonic_ns(), full = (uint64_t)burst * (NS / rate);
+	_Atomic uint64_t *bucket = state != NULL ? shared_state_slot(state, token_id) : NULL;
 
-	if (rc != STORE_OK) {
+	if (bucket == NULL) {
 		/* Never a failed request for a bucket: this one goes through as if its bucket were full. */
 		uint64_t fresh = 0;
 
-		response_log(res, "rate limit: token %u let through, its bucket could not be %s: %s", token_id,
-		    cache == NULL ? "opened" : "read or written", rc == STORE_FULL ?
-		    "the cache's budget or the disk's free space is exhausted" : store_strerror(rc));
-		ratelimit_take(&fresh, k.now_ns, k.rate, k.burst, &k.st);
+		response_log(res, "rate limit: token %u let through, %s%s", token_id, state == NULL ?
+		    "the shared-state file could not be opened: " : "the shared-state file has no slot left for it",
+		    state == NULL ? why : "");
+		ratelimit_take(&fresh, now, rate, burst, &st);
+	} else {
+		uint64_t seen = atomic_load(bucket), tat;
+
+		do {
+			/* A state no process could have left (past a full bucket's backlog: damage) is an empty bucket. */
+			tat = seen > now + full ? 0 : seen;
+			if (!ratelimit_take(&tat, now, rate, burst, &st))
+				break;
+		} while (!atomic_compare_exchange_weak(bucket, &seen, tat));
 	}
-	response_header(res, "RateLimit-Policy", POLICY ";q=%u;w=%llu", k.burst,
-	    (unsigned long long)((k.burst + k.rate - 1) / k.rate));
-	if (k.st.reset > 0)
-		response_header(res, "RateLimit", POLICY ";r=%llu;t=%llu", (unsigned long long)k.st.remaining,
-		    (unsigned long long)k.st.reset);
+	response_header(res, "RateLimit-Policy", POLICY ";q=%u;w=%llu", burst,
+	    (unsigned long long)((burst + rate - 1) / rate));
+	if (st.reset > 0)
+		response_header(res, "RateLimit", POLICY ";r=%llu;t=%llu", (unsigned long long)st.remaining,
+		    (unsigned long long)st.reset);
 	else
-		response_header(res, "RateLimit", POLICY ";r=%llu", (unsigned long long)k.st.remaining);
+		response_header(res, "RateLimit", POLICY ";r=%llu", (unsigned long long)st.remaining);
 	response_keep_headers(res);
-	if (k.st.allowed)
+	if (st.allowed)
 		return 0;
 	response_error(res, 429, "rate_limited", "Too many requests with this token; retry after the seconds "
 	    "Retry-After says (the RateLimit header tells how many are left).");
-	response_header(res, "Retry-After", "%llu", (unsigned long long)k.st.retry_after);
+	response_header(res, "Retry-After", "%llu", (unsigned long long)st.retry_after);
 	return -1;
 }

@@ -4,9 +4,10 @@
 /*
  * The per-token rate limit (MENZZO_RATE_LIMIT=RATE,BURST): a token bucket
  * of BURST requests refilled at RATE a second, kept as the theoretical
- * arrival time of the next request (GCRA) in the response cache's
- * environment, on this boot's monotonic clock (lost at reboot, which only
- * refills the buckets).  Every response to a request with a valid token
+ * arrival time of the next request (GCRA) in the shared-state file
+ * (shared_state.h), on this boot's monotonic clock (lost at reboot, which
+ * only refills the buckets), and updated there by compare-and-swap: no
+ * lock, no transaction.  Every response to a request with a valid token
  * says the policy and the bucket's state in the fields of
  * draft-ietf-httpapi-ratelimit-headers-10:
  *   RateLimit-Policy: "per-token";q=BURST;w=<seconds BURST takes to refill>
@@ -20,7 +21,7 @@
 
 #include "response.h"
 
-struct cache;
+struct shared_state;
 
 /* The policy's numbers and one bucket's answer, without HTTP. */
 struct ratelimit_state {
@@ -40,12 +41,14 @@ int ratelimit_take(uint64_t *tat, uint64_t now_ns, unsigned rate, unsigned burst
 
 /*
  * The prologue's hook, once the token is known valid: takes one request
- * from token_id's bucket in cache (NULL when the cache could not be opened:
- * the request is let through, and the error log says so) under the policy
+ * from token_id's bucket in state (NULL when the file could not be opened,
+ * for the reason why: the request is let through, and the error log says
+ * so) under the policy
  * rate/burst (both at least 1), and sets the RateLimit-Policy and RateLimit
  * headers every response to this request carries.  Returns 0 to go on, or
  * -1 with res set to 429 rate_limited with Retry-After.
  */
-int ratelimit_admit(struct cache *cache, unsigned token_id, unsigned rate, unsigned burst, struct response *res);
+int ratelimit_admit(struct shared_state *state, const char *why, unsigned token_id, unsigned rate, unsigned burst,
+    struct response *res);
 
 #endif

@@ -21,6 +21,7 @@
 #include "check.h"
 #include "fault.h"
 #include "progress.h"
+#include "shared_state.h"
 #include "validate.h"
 
 int
@@ -44,7 +45,8 @@ cmd_cache(struct admin *a, int argc, char **argv)
 {
 	struct options o;
 	uint64_t removed;
-	char err[160];
+	char err[160], path[4096];
+	const char *state;
 	int rc;
 
 	if ((rc = admin_options(a, "cache", argc, argv, OPT_ALL, &o)) >= 0)
@@ -55,6 +57,11 @@ cmd_cache(struct admin *a, int argc, char **argv)
 		return admin_fail("%s", err);
 	if ((rc = cache_purge(a->cfg.cache_dir, o.all, a->now, &removed)) != STORE_OK)
 		return admin_fail("cache purge: %s", store_strerror(rc));
+	/* --all: the rate limit's buckets too, which start full again. */
+	if (o.all && (state = config_state_file(&a->cfg, path, sizeof(path))) == NULL)
+		return admin_fail("cache purge: MENZZO_STATE_FILE (or MENZZO_CACHE_DIR) is too long");
+	if (o.all && (rc = shared_state_remove(state)) != 0 && rc != ENOENT)
+		return admin_fail("cache purge: %s: %s", state, strerror(rc));
 	printf("%" PRIu64 " cache entr%s removed\n", removed, removed == 1 ? "y" : "ies");
 	return 0;
 }
