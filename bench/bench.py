@@ -807,10 +807,9 @@ def report(mach, imports, direct, floor, wrk, elapsed, batches, fcgi_limit):
         w(f"| {name} | {d[name]['median'] / 1e6:.3f} | {off['median'] / 1e6:.3f} | {ratio:.3f}× "
           f"({(ratio - 1) * 100:+.1f}%) |")
     w("")
-    w(f"On: `MENZZO_RATE_LIMIT={RATE_LIMIT_ON}`, the work of the default (one read-modify-write of the token's "
-      "bucket in the cache environment, no fsync) with a bucket the bench never empties; off: `MENZZO_RATE_LIMIT=0`. "
-      "asir-group's listing opens the cache environment anyway (its responses are cached): the limit adds one "
-      "transaction there. notio's is not cached: the limit opens the cache environment for that one transaction.")
+    w(f"On: `MENZZO_RATE_LIMIT={RATE_LIMIT_ON}`, the work of the default (one compare-and-swap of the token's "
+      "bucket in the shared-state file, which a CGI maps for it) with a bucket the bench never empties; off: "
+      "`MENZZO_RATE_LIMIT=0`.")
     w("")
     w("## The rate limit's cost in a FastCGI responder (same run)")
     w("")
@@ -826,8 +825,8 @@ def report(mach, imports, direct, floor, wrk, elapsed, batches, fcgi_limit):
       f"of every variant (the order alternating) warmed with 200 requests, then sent {FCGI_REQUESTS:,}; CPU: the time the responder ran "
       "(/proc/PID/schedstat) over all rounds, divided by the requests; wall: the median over the rounds of the "
       "client's time per request (a Python client, one connection per request, so most of it is the client's). "
-      "A responder opens the cache environment once: what the limit costs each request is its one write "
-      "transaction (no fsync).")
+      "A responder maps the shared-state file once: what the limit costs each request is one compare-and-swap "
+      "and its two header fields.")
     w("")
     if batches:
         w(f"## Batches: acknowledge-sale of {BATCH} sale products (direct runs, same run)")
