@@ -38,7 +38,7 @@ endef
 $(foreach r,$(ROUTE_ROWS),$(eval $(call program_row,$(subst |, ,$(r)))))
 SUPPLIERS := $(shell awk -F'"' '/^SUPPLIER/ { print $$2 }' lib/suppliers.def)
 LIB_SRC   := $(wildcard lib/*.c)
-LIB_HDR   := $(wildcard lib/*.h) $(TABLES) Makefile
+LIB_HDR   := $(wildcard lib/*.h lib/*.def) Makefile
 ADMIN_SRC := $(wildcard tools/*.c)
 EXES       = $(addprefix cgi-bin/,$(PROGRAMS)) cgi-bin/routes bin/menzzo-admin
 # The Apache samples, made from docs/apache/*.in with the paths of the route table.

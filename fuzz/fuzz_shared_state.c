@@ -43,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* A valid file first. */
 	unlink(path);
-	CHECK(shared_state_open(path, &s, why, sizeof(why)) == 0);
+	CHECK(shared_state_open(path, 0, 0, &s, why, sizeof(why)) == 0);
 	shared_state_region(s, &lo, &len);
 	shared_state_close(s);
 	at = (data[0] & 1) ? 0 : 64 + ((size_t)data[1] << 8 | data[2]) * 7 % (len - 64);
@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(pwrite(fd, data + 3, size - 3, (off_t)at) == (ssize_t)(size - 3));
 		close(fd);
 	}
-	if (shared_state_open(path, &s, why, sizeof(why)) != 0) {
+	if (shared_state_open(path, 0, 0, &s, why, sizeof(why)) != 0) {
 		CHECK(s == NULL && why[0] != '\0');
 		return 0;
 	}

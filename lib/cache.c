@@ -57,6 +57,19 @@ below_floor(const char *dir)
 }
 
 int
+cache_file_size(const char *dir, uint64_t *bytes)
+{
+	char name[64], path[4200];
+	struct stat st;
+
+	if (cache_name(name, sizeof(name)) != 0 ||
+	    snprintf(path, sizeof(path), "%s/%s/data.mdb", dir, name) >= (int)sizeof(path) || stat(path, &st) != 0)
+		return -1;
+	*bytes = (uint64_t)st.st_size;
+	return 0;
+}
+
+int
 cache_open(struct cache **cp, const char *dir, size_t size, int create)
 {
 	char name[64], path[4200], why[8];

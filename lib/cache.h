@@ -34,6 +34,8 @@ struct cache;
 int cache_open(struct cache **cp, const char *dir, size_t size, int create);
 /* c may be NULL. */
 void cache_close(struct cache *c);
+/* The size of this boot's cache file in dir: 0, or -1 when there is none. */
+int cache_file_size(const char *dir, uint64_t *bytes);
 /* 1 when a long-lived process should close and reopen the cache (its files were removed or replaced). */
 int cache_stale(struct cache *c);
 

@@ -1,4 +1,5 @@
 #include <sys/prctl.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include "cgi.h"
 #include "clock.h"
 #include "fault.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "shared_state.h"
 
@@ -59,49 +61,117 @@ cgi_cache(struct cgi *c)
 	return c->cache;
 }
 
+struct shared_state *
+cgi_state(struct cgi *c, sigjmp_buf *env, char *why, size_t whylen)
+{
+	char path[4096];
+	struct stat st;
+	const void *lo;
+	size_t len;
+
+	why[0] = '\0';
+	if (c->state != NULL) {
+		shared_state_region(c->state, &lo, &len);
+		fault_recover_set(lo, len, env);
+		if (!shared_state_stale(c->state, clock_monotonic_ns()))
+			return c->state;
+		cgi_state_drop(c);
+	}
+	if (config_state_file(&c->cfg, path, sizeof(path)) == NULL) {
+		snprintf(why, whylen, "MENZZO_STATE_FILE (or MENZZO_CACHE_DIR) is too long");
+		return NULL;
+	}
+	/* A process that found no store creates nothing: the place may be a mistake (MENZZO_DATA_DIR). */
+	if (c->store == NULL && stat(path, &st) != 0) {
+		snprintf(why, whylen, "%s: %s (not created without a store)", path, strerror(errno));
+		return NULL;
+	}
+	if (shared_state_open(path, metrics_size(), metrics_layout(), &c->state, why, whylen) != 0)
+		return NULL;
+	shared_state_region(c->state, &lo, &len);
+	fault_recover_set(lo, len, env);
+	return c->state;
+}
+
+void
+cgi_state_drop(struct cgi *c)
+{
+	fault_recover_clear();
+	shared_state_close(c->state);
+	c->state = NULL;
+}
+
+/* The supplier label of the request's counters (metrics.h), and of the token's. */
+static unsigned
+token_who(const struct cgi *c)
+{
+	if (!c->authenticated)
+		return METRIC_NOBODY;
+	return c->token.backoffice ? METRIC_BACKOFFICE : METRIC_SUPPLIER0 + c->token.supplier;
+}
+
+static unsigned
+request_who(const struct cgi *c)
+{
+	return c->supplier != NULL ? METRIC_SUPPLIER0 + supplier_id(c->supplier) : token_who(c);
+}
+
 /*
  * The rate limit's step, once the token is valid: 0 to go on, -1 with the
- * 429 set.  The shared-state file is mapped by the first request that needs
- * it, and again when it went stale (rebuilt, deleted, replaced).  A file
- * cut short under the map faults when it is touched: that request is let
- * through (the guard jumps back here), and the next one maps it again.
+ * 429 set.  A shared-state file cut short under the map faults when it is
+ * touched: that request is let through (the guard jumps back here), and
+ * the next one maps it again.
  */
 static int
 rate_limit(struct cgi *c)
 {
 	char why[4300], path[4096];
+	struct shared_state *s;
 	sigjmp_buf env;
-	const void *lo;
-	size_t len;
 	int rc;
 
-	why[0] = '\0';
 	if (sigsetjmp(env, 0) != 0) {
-		shared_state_close(c->state);
-		c->state = NULL;
+		cgi_state_drop(c);
 		snprintf(why, sizeof(why), "%s: cut short under this process's map",
 		    config_state_file(&c->cfg, path, sizeof(path)) ? path : "MENZZO_STATE_FILE");
+		c->state_told = 1;
 		return ratelimit_admit(NULL, why, c->token.id, c->cfg.rate_limit_rate, c->cfg.rate_limit_burst,
 		    &c->res);
 	}
-	if (c->state != NULL) {
-		shared_state_region(c->state, &lo, &len);
-		fault_recover_set(lo, len, &env);
-		if (shared_state_stale(c->state, clock_monotonic_ns())) {
-			fault_recover_clear();
-			shared_state_close(c->state);
-			c->state = NULL;
-		}
-	}
-	if (c->state == NULL && config_state_file(&c->cfg, path, sizeof(path)) == NULL)
-		snprintf(why, sizeof(why), "MENZZO_STATE_FILE (or MENZZO_CACHE_DIR) is too long");
-	else if (c->state == NULL && shared_state_open(path, &c->state, why, sizeof(why)) == 0) {
-		shared_state_region(c->state, &lo, &len);
-		fault_recover_set(lo, len, &env);
-	}
-	rc = ratelimit_admit(c->state, why, c->token.id, c->cfg.rate_limit_rate, c->cfg.rate_limit_burst, &c->res);
+	s = cgi_state(c, &env, why, sizeof(why));
+	c->state_told = s == NULL;
+	rc = ratelimit_admit(s, why, c->token.id, c->cfg.rate_limit_rate, c->cfg.rate_limit_burst, &c->res);
+	if (rc != 0 && s != NULL)
+		metrics_rate_limited(shared_state_extra(s), token_who(c));
 	fault_recover_clear();
 	return rc;
+}
+
+/*
+ * The request's counters, once it is answered (never when the
+ * configuration is invalid: there is no file to count in).  A file cut
+ * short under the map loses this request's count; the next one maps the
+ * file again.
+ */
+static void
+count_request(struct cgi *c, const struct endpoint *ep, uint64_t start_ns)
+{
+	char why[4300];
+	struct shared_state *s;
+	sigjmp_buf env;
+
+	if (c->cfg_err[0])
+		return;
+	if (sigsetjmp(env, 0) != 0) {
+		cgi_state_drop(c);
+		return;
+	}
+	if ((s = cgi_state(c, &env, why, sizeof(why))) != NULL)
+		metrics_count(shared_state_extra(s), (unsigned)(ep - endpoints), request_who(c), c->res.status,
+		    clock_monotonic_ns() - start_ns);
+	else if (!c->state_told && c->res.status < 500) /* a 5xx logged its cause, most often this one too */
+		response_log(&c->res, "metrics: request not counted: %s", why);
+	fault_recover_clear();
 }
 
 static void
@@ -147,8 +217,15 @@ authenticate(struct cgi *c, enum endpoint_auth mode)
 		unauthorized(c, 1, "The token is unknown, revoked or expired.");
 		return -1;
 	}
+	c->authenticated = 1;
 	if (c->cfg.rate_limit_rate != 0 && rate_limit(c) != 0)
 		return -1;
+	if ((mode == AUTH_BACKOFFICE) != (c->token.backoffice != 0)) {
+		response_error(&c->res, 403, "wrong_scope", mode == AUTH_BACKOFFICE ?
+		    "This endpoint is the back office's: a supplier's token cannot call it." :
+		    "A back-office token cannot call a supplier's endpoint.");
+		return -1;
+	}
 	if (mode == AUTH_OWN_SUPPLIER && c->token.supplier != supplier_id(c->supplier)) {
 		response_error(&c->res, 403, "wrong_supplier",
 		    "This token belongs to another supplier.");
@@ -212,6 +289,7 @@ run(struct cgi *c, const struct endpoint *ep, const struct request_source *src, 
 		misconfigured(c, ep);
 		return;
 	}
+	arm_fault_guard(c, fastcgi);
 	request_from(&c->req, src);
 	/* HEAD is a GET whose answer keeps its headers and loses its body (RFC 9110 §9.3.2). */
 	c->res.head_only = strcmp(c->req.method, "HEAD") == 0 && strcmp(ep->method, "GET") == 0;
@@ -238,7 +316,6 @@ run(struct cgi *c, const struct endpoint *ep, const struct request_source *src, 
 			return;
 		}
 	}
-	arm_fault_guard(c, fastcgi);
 	if ((rc = open_store(c, ep)) != STORE_OK) {
 		c->store = NULL;
 		if (ep->auth != AUTH_NONE) {
@@ -273,13 +350,17 @@ static int
 serve(struct cgi *c, const struct endpoint *ep, const struct request_source *src, int fastcgi,
     int (*write)(void *ctx, const void *p, size_t n), void *ctx)
 {
+	uint64_t start_ns = clock_monotonic_ns();
 	int rc;
 
 	response_init(&c->res);
 	memset(&c->token, 0, sizeof(c->token));
+	c->authenticated = 0;
+	c->state_told = 0;
 	c->store_why[0] = '\0';
 	c->now = clock_now();
 	run(c, ep, src, fastcgi);
+	count_request(c, ep, start_ns);
 	if (!fastcgi)
 		fault_guard_disarm();
 	rc = response_write(&c->res, write, ctx);

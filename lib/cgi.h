@@ -6,6 +6,7 @@
  * the state one request handler sees.
  */
 
+#include <setjmp.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -28,11 +29,13 @@ struct cgi {
 	struct store *store;             /* open before the handler runs; NULL for health when unavailable */
 	char store_why[256];             /* why the store did not open, for the error log */
 	struct cache *cache;             /* the response cache, once cgi_cache opened it */
-	struct shared_state *state;      /* the shared-state file, once the rate limit mapped it */
+	struct shared_state *state;      /* the shared-state file, once a request mapped it (cgi_state) */
 	/* The request's. */
 	struct request req;
 	struct response res;
 	struct token_record token;       /* the authenticated token, when the endpoint needs one */
+	int authenticated;               /* token holds a valid token (its scope may still be refused) */
+	int state_told;                  /* the error log said already why the shared state is not used */
 	int64_t now;
 };
 
@@ -55,6 +58,17 @@ int cgi_main(const struct endpoint *ep, const char *supplier_slug);
  * cause (the store's path and the system error) where it is known.
  */
 void cgi_store_error(struct cgi *c, int err);
+
+/*
+ * The shared-state file (rate limit, counters), mapped on the first call of
+ * the process and again when it went stale: from here until
+ * fault_recover_clear(), a fault on its map (the file cut short by another
+ * process) jumps to env, which the caller set with sigsetjmp(env, 0) and
+ * after which it calls cgi_state_drop.  NULL, with why, when it cannot be
+ * used; a process without a store (c->store NULL) never creates the file.
+ */
+struct shared_state *cgi_state(struct cgi *c, sigjmp_buf *env, char *why, size_t whylen);
+void cgi_state_drop(struct cgi *c);
 
 /* The response cache, opened (and created) on the first call of the process; NULL when it cannot be. */
 struct cache *cgi_cache(struct cgi *c);

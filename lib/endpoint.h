@@ -20,6 +20,7 @@ enum endpoint_auth {
 	AUTH_NONE,          /* health */
 	AUTH_ANY_SUPPLIER,  /* files: any supplier's valid token */
 	AUTH_OWN_SUPPLIER,  /* the program's supplier's token; another's is a 403 */
+	AUTH_BACKOFFICE,    /* a back-office token; a supplier's is a 403 (and a back-office one is for the others) */
 };
 
 /* A row of the table. */

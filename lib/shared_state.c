@@ -14,7 +14,7 @@
 #include "shared_state.h"
 
 #define MAGIC "MZSTATE"    /* with its NUL: 8 bytes */
-#define VERSION 1
+#define VERSION 2
 #define NS 1000000000ULL
 #define PROBES 64          /* slots tried for a key before it is said to have none */
 
@@ -23,7 +23,8 @@ struct header {
 	uint32_t version;
 	uint32_t slots;
 	uint64_t size;
-	char pad[64 - 24];
+	uint64_t layout;   /* the caller's id of the layout of its region (the metrics' tables) */
+	char pad[64 - 32];
 };
 
 struct slot {
@@ -42,6 +43,7 @@ _Static_assert(sizeof(struct slot) == 16, "a slot is 16 bytes");
 
 struct shared_state {
 	struct layout *map;
+	size_t size;          /* of the file: the slots and the caller's region */
 	int fd;
 	dev_t dev;
 	ino_t ino;
@@ -77,9 +79,9 @@ rebuild(const char *path, const struct header *want, int damaged_fd, const struc
 		return ENAMETOOLONG;
 	if ((fd = mkstemp(tmp)) < 0)
 		return errno;
-	rc = posix_fallocate(fd, 0, (off_t)sizeof(struct layout));
+	rc = posix_fallocate(fd, 0, (off_t)want->size);
 	if (rc == EOPNOTSUPP || rc == EINVAL)
-		rc = ftruncate(fd, (off_t)sizeof(struct layout)) == 0 ? 0 : errno;
+		rc = ftruncate(fd, (off_t)want->size) == 0 ? 0 : errno;
 	if (rc == 0 && pwrite(fd, want, sizeof(*want), 0) != (ssize_t)sizeof(*want))
 		rc = errno != 0 ? errno : EIO;
 	if (close(fd) != 0 && rc == 0)
@@ -122,7 +124,8 @@ open_file(const char *path, int *fd, struct stat *st, struct header *h)
 }
 
 int
-shared_state_open(const char *path, struct shared_state **out, char *why, size_t whylen)
+shared_state_open(const char *path, size_t extra, uint64_t layout, struct shared_state **out, char *why,
+    size_t whylen)
 {
 	size_t len = strlen(path);
 	struct shared_state *s = len < 4096 ? malloc(sizeof(*s) + len + 1) : NULL;
@@ -142,22 +145,24 @@ shared_state_open(const char *path, struct shared_state **out, char *why, size_t
 	memcpy(s->want.magic, MAGIC, sizeof(s->want.magic));
 	s->want.version = VERSION;
 	s->want.slots = SHARED_SLOTS;
-	s->want.size = sizeof(struct layout);
+	s->want.size = sizeof(struct layout) + (extra + 63) / 64 * 64;
+	s->want.layout = layout;
+	s->size = (size_t)s->want.size;
 	memcpy(s->path, path, len + 1);
 	/* Missing, or not a valid file: rebuilt once, then taken as it is. */
 	if ((rc = open_file(path, &s->fd, &st, &h)) == ENOENT || (rc == 0 &&
-	    (st.st_size != (off_t)sizeof(struct layout) || !header_valid(&h, &s->want)))) {
+	    (st.st_size != (off_t)s->size || !header_valid(&h, &s->want)))) {
 		rc = rebuild(path, &s->want, s->fd, &st);
 		if (s->fd >= 0)
 			close(s->fd);
 		s->fd = -1;
 		if (rc == 0)
 			rc = open_file(path, &s->fd, &st, &h);
-		if (rc == 0 && (st.st_size != (off_t)sizeof(struct layout) || !header_valid(&h, &s->want)))
+		if (rc == 0 && (st.st_size != (off_t)s->size || !header_valid(&h, &s->want)))
 			rc = EAGAIN; /* damaged again meanwhile: the next request tries again */
 	}
 	if (rc == 0) {
-		map = mmap(NULL, sizeof(struct layout), PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
+		map = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
 		if (map == MAP_FAILED)
 			rc = errno;
 		else
@@ -176,13 +181,62 @@ shared_state_open(const char *path, struct shared_state **out, char *why, size_t
 	return 0;
 }
 
+int
+shared_state_peek(const char *path, size_t extra, uint64_t layout, struct shared_state **out, char *why,
+    size_t whylen)
+{
+	size_t len = strlen(path);
+	struct shared_state *s = len < 4096 ? malloc(sizeof(*s) + len + 1) : NULL;
+	struct header h;
+	struct stat st;
+	void *map;
+	int rc = 0;
+
+	*out = NULL;
+	if (s == NULL) {
+		snprintf(why, whylen, "%.200s: %s", path, strerror(len < 4096 ? ENOMEM : ENAMETOOLONG));
+		return -1;
+	}
+	memset(&s->want, 0, sizeof(s->want));
+	memcpy(s->want.magic, MAGIC, sizeof(s->want.magic));
+	s->want.version = VERSION;
+	s->want.slots = SHARED_SLOTS;
+	s->want.size = sizeof(struct layout) + (extra + 63) / 64 * 64;
+	s->want.layout = layout;
+	s->size = (size_t)s->want.size;
+	s->map = NULL;
+	memcpy(s->path, path, len + 1);
+	if ((s->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(s->fd, &st) != 0)
+		rc = errno != 0 ? errno : EIO;
+	else if (!S_ISREG(st.st_mode))
+		rc = EPERM;
+	else if (st.st_size != (off_t)s->size || pread(s->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    !header_valid(&h, &s->want))
+		rc = EPROTO;
+	else if ((map = mmap(NULL, s->size, PROT_READ, MAP_SHARED, s->fd, 0)) == MAP_FAILED)
+		rc = errno;
+	else
+		s->map = map;
+	if (rc != 0) {
+		snprintf(why, whylen, "%s: %s", path, rc == EPERM ? "not a regular file" : rc == EPROTO ?
+		    "not a shared-state file of this program (another version, or damaged)" : strerror(rc));
+		shared_state_close(s);
+		return -1;
+	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	s->checked_ns = clock_monotonic_ns();
+	*out = s;
+	return 0;
+}
+
 void
 shared_state_close(struct shared_state *s)
 {
 	if (s == NULL)
 		return;
 	if (s->map != NULL)
-		munmap(s->map, sizeof(struct layout));
+		munmap(s->map, s->size);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s);
@@ -199,7 +253,7 @@ shared_state_stale(struct shared_state *s, uint64_t now_ns)
 		return 0;
 	s->checked_ns = now_ns;
 	/* Deleted (no link left), cut short, or another file at the path now. */
-	return fstat(s->fd, &st) != 0 || st.st_nlink == 0 || st.st_size != (off_t)sizeof(struct layout) ||
+	return fstat(s->fd, &st) != 0 || st.st_nlink == 0 || st.st_size != (off_t)s->size ||
 	    stat(s->path, &st) != 0 || st.st_dev != s->dev || st.st_ino != s->ino;
 }
 
@@ -225,7 +279,13 @@ void
 shared_state_region(const struct shared_state *s, const void **lo, size_t *len)
 {
 	*lo = s->map;
-	*len = sizeof(struct layout);
+	*len = s->size;
+}
+
+void *
+shared_state_extra(const struct shared_state *s)
+{
+	return s->map + 1;
 }
 
 _Atomic uint64_t *

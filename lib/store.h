@@ -150,6 +150,8 @@ struct store_stats {
 };
 extern const char *const store_db_names[STORE_DB_COUNT];
 int store_stats(struct store *s, struct store_stats *st);
+/* Only what costs no walk and no transaction: map_size, used_bytes, page_size, readers_max, last_txn. */
+int store_sizes(struct store *s, struct store_stats *st);
 
 /*
  * A hot, consistent, compacted copy into dir (created 0700 if missing);

@@ -44,11 +44,10 @@ count_reader(const char *line, void *ctx)
 }
 
 int
-store_stats(struct store *s, struct store_stats *st)
+store_sizes(struct store *s, struct store_stats *st)
 {
 	MDB_envinfo info;
 	MDB_stat ms;
-	MDB_txn *txn;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -58,9 +57,21 @@ store_stats(struct store *s, struct store_stats *st)
 	st->page_size = ms.ms_psize;
 	st->used_bytes = (info.me_last_pgno + 1) * ms.ms_psize;
 	st->readers_max = info.me_maxreaders;
+	st->last_txn = info.me_last_txnid;
+	return STORE_OK;
+}
+
+int
+store_stats(struct store *s, struct store_stats *st)
+{
+	MDB_stat ms;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = store_sizes(s, st)) != STORE_OK)
+		return rc;
 	/* The slots of live processes (the open reclaimed the dead ones'), not LMDB's count of slots ever used. */
 	mdb_reader_list(s->env, count_reader, &st->readers_used);
-	st->last_txn = info.me_last_txnid;
 	if ((rc = store_lmdb_begin(s->env, MDB_RDONLY, &txn)) != 0)
 		return store_map_lmdb(rc);
 	for (int i = 0; i < DB__MAX; i++) {

@@ -7,7 +7,14 @@
 #include "supplier.h"
 #include "token.h"
 
+/*
+ * Version 1: a supplier's token.  Version 2: its fourth byte says the kind
+ * (TOKEN_KIND_BACKOFFICE, supplier 0): a version of its own, so that an
+ * older program never takes a back-office token for a supplier's.
+ */
 #define TOKEN_RECORD_VERSION 1
+#define TOKEN_RECORD_KIND 2
+#define TOKEN_KIND_BACKOFFICE 1
 #define TOKEN_RECORD_MAX (4 + 4 + 8 + 8 + 2 + TOKEN_LABEL_MAX)
 
 static int
@@ -15,12 +22,17 @@ token_decode(const MDB_val *v, struct token_record *r)
 {
 	struct pack pk = { v->mv_data, 0, v->mv_size, 0 };
 
+	unsigned version, kind;
+
 	memset(r, 0, sizeof(*r));
-	if (get_u8(&pk) != TOKEN_RECORD_VERSION)
-		return STORE_CORRUPT;
+	version = get_u8(&pk);
 	r->supplier = get_u8(&pk);
 	r->revoked = get_u8(&pk) != 0;
-	(void)get_u8(&pk);
+	kind = get_u8(&pk);
+	if (version == TOKEN_RECORD_KIND && kind == TOKEN_KIND_BACKOFFICE && r->supplier == 0)
+		r->backoffice = 1;
+	else if (version != TOKEN_RECORD_VERSION)
+		return STORE_CORRUPT;
 	r->id = get_u32(&pk);
 	r->created_at = (int64_t)get_u64(&pk);
 	r->expires_at = (int64_t)get_u64(&pk);
@@ -49,10 +61,10 @@ store_token_put(struct store_txn *t, const unsigned char *hash, const struct tok
 	unsigned char rec[TOKEN_RECORD_MAX];
 	struct pack pk = { rec, 0, sizeof(rec), 0 };
 
-	put_u8(&pk, TOKEN_RECORD_VERSION);
-	put_u8(&pk, r->supplier);
+	put_u8(&pk, r->backoffice ? TOKEN_RECORD_KIND : TOKEN_RECORD_VERSION);
+	put_u8(&pk, r->backoffice ? 0 : r->supplier);
 	put_u8(&pk, r->revoked != 0);
-	put_u8(&pk, 0);
+	put_u8(&pk, r->backoffice ? TOKEN_KIND_BACKOFFICE : 0);
 	put_u32(&pk, r->id);
 	put_u64(&pk, (uint64_t)r->created_at);
 	put_u64(&pk, (uint64_t)r->expires_at);

@@ -16,7 +16,8 @@
 /* An issued API token. */
 struct token_record {
 	uint32_t id;
-	unsigned supplier;
+	unsigned supplier;  /* a supplier token's supplier; 0 for a back-office token */
+	int backoffice;     /* a back-office token (SPEC §8): none of a supplier's endpoints, only the back office's */
 	int revoked;
 	int64_t created_at;
 	int64_t expires_at; /* 0 = never */

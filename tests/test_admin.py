@@ -76,7 +76,8 @@ def test_token_list_json():
         rows = [json.loads(l) for l in p.stdout.decode().splitlines()]
         assert len(rows) == 2 and p.stderr == b""
         for r in rows:
-            assert list(r) == ["id", "supplier", "label", "created", "expires", "state"], r
+            assert list(r) == ["id", "supplier", "label", "created", "expires", "state", "kind"], r
+            assert r["kind"] == "supplier", r
             assert isinstance(r["id"], int)
             assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["created"]), r
         by_id = {r["id"]: r for r in rows}
@@ -216,7 +217,7 @@ def test_store_errors_name_the_cause():
 def test_unknown_supplier_lists_the_slugs():
     slugs = re.findall(r'^SUPPLIER\("([^"]+)"', open(os.path.join(ROOT, "lib", "suppliers.def")).read(), re.M)
     assert slugs[:2] == ["asir-group", "notio"], slugs
-    message = "menzzo-admin: token add: SUPPLIER must be one of " + ", ".join(slugs) + "\n"
+    message = "menzzo-admin: token add: SUPPLIER must be one of " + ", ".join(slugs) + " (or --backoffice)\n"
     with Store() as s:
         p = s.admin("token", "add", "acme", "--label", "x", check=False)
         assert p.returncode == 2 and p.stderr.decode().startswith(message + "usage: menzzo-admin token add"), \

@@ -56,6 +56,7 @@ static const struct option option_table[] = {
 	{ "after", required_argument, NULL, OPT_AFTER },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "all", no_argument, NULL, OPT_ALL },
+	{ "backoffice", no_argument, NULL, OPT_BACKOFFICE },
 	{ "help", no_argument, NULL, 'h' },
 };
 #define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
@@ -91,6 +92,7 @@ admin_options(const struct admin *a, const char *what, int argc, char **argv, un
 			return 0;
 		case OPT_JSON: o->json = 1; break;
 		case OPT_ALL: o->all = 1; break;
+		case OPT_BACKOFFICE: o->backoffice = 1; break;
 		case OPT_LABEL: o->label = optarg; break;
 		case OPT_EXPIRES: o->expires = optarg; break;
 		case OPT_AFTER: o->after = optarg; break;

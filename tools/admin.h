@@ -54,10 +54,11 @@ enum {  /* getopt vals above any character; the low byte is a bit of a command's
 	OPT_AFTER = 0x108,
 	OPT_LIMIT = 0x110,
 	OPT_ALL = 0x120,
+	OPT_BACKOFFICE = 0x140,
 };
 
 struct options {
-	int json, all;
+	int json, all, backoffice;
 	const char *label, *expires, *after, *limit;  /* NULL when not given */
 	int argc;                                     /* the operands */
 	char **argv;

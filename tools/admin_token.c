@@ -31,34 +31,38 @@ admin_token_add(struct admin *a, const struct supplier *sup, const char *label, 
 	auth_hash(token, TOKEN_LEN, hash);
 	store_counter_next(t, "token_seq", &id);
 	rec.id = (uint32_t)id;
-	rec.supplier = supplier_id(sup);
+	rec.supplier = sup != NULL ? supplier_id(sup) : 0;
+	rec.backoffice = sup == NULL;
 	rec.created_at = a->now;
 	rec.expires_at = expires;
 	snprintf(rec.label, sizeof(rec.label), "%s", label);
 	store_token_put(t, hash, &rec);
 	if ((rc = store_commit(t)) != STORE_OK)
 		return admin_store_fail(rc);
-	printf("token %u for %s%s%s\n%s\n", rec.id, sup->slug, label[0] ? ", " : "", label, token);
+	printf("token %u for %s%s%s\n%s\n", rec.id, sup != NULL ? sup->slug : "the back office", label[0] ? ", " : "",
+	    label, token);
 	return 0;
 }
 
 static int
 cmd_token_add(struct admin *a, int argc, char **argv)
 {
-	const struct supplier *sup;
+	const struct supplier *sup = NULL;
 	struct options o;
 	const char *label = "";
 	int64_t expires = 0;
 	char slugs[256];
 	int rc;
 
-	if ((rc = admin_options(a, "token add", argc, argv, OPT_LABEL | OPT_EXPIRES, &o)) >= 0)
+	if ((rc = admin_options(a, "token add", argc, argv, OPT_LABEL | OPT_EXPIRES | OPT_BACKOFFICE, &o)) >= 0)
 		return rc;
 	supplier_slugs(slugs, sizeof(slugs));
-	if (o.argc < 1)
-		return admin_usage_error(a, "token add: SUPPLIER must be one of %s", slugs);
-	if ((sup = supplier_by_slug(o.argv[0], strlen(o.argv[0]))) == NULL)
-		return admin_usage_error(a, "token add: SUPPLIER must be one of %s", slugs);
+	if (o.backoffice && o.argc > 0)
+		return admin_usage_error(a, "token add: a back-office token (--backoffice) belongs to no SUPPLIER");
+	if (!o.backoffice && o.argc < 1)
+		return admin_usage_error(a, "token add: SUPPLIER must be one of %s (or --backoffice)", slugs);
+	if (!o.backoffice && (sup = supplier_by_slug(o.argv[0], strlen(o.argv[0]))) == NULL)
+		return admin_usage_error(a, "token add: SUPPLIER must be one of %s (or --backoffice)", slugs);
 	if (o.argc > 1)
 		return admin_usage_error(a, "token add: unexpected argument %s", o.argv[1]);
 	if (o.label != NULL) {
@@ -87,18 +91,20 @@ token_print(const struct token_record *r, int64_t now, int json)
 	if (json) {
 		o = json_object_new_object();
 		json_object_object_add(o, "id", json_object_new_int64(r->id));
-		json_object_object_add(o, "supplier", json_object_new_string(supplier_by_id(r->supplier)->slug));
+		json_object_object_add(o, "supplier",
+		    r->backoffice ? NULL : json_object_new_string(supplier_by_id(r->supplier)->slug));
 		json_object_object_add(o, "label", r->label[0] ? json_object_new_string(r->label) : NULL);
 		json_object_object_add(o, "created", timestamp_json(r->created_at));
 		json_object_object_add(o, "expires", timestamp_json(r->expires_at));
 		json_object_object_add(o, "state", json_object_new_string(auth_token_state(r, now)));
+		json_object_object_add(o, "kind", json_object_new_string(r->backoffice ? "backoffice" : "supplier"));
 		admin_print_json(o);
 		return;
 	}
 	format_timestamp(r->created_at, created);
 	if (r->expires_at)
 		format_timestamp(r->expires_at, expires);
-	printf("%u\t%s\t%s\t%s\t%s\t%s\n", r->id, supplier_by_id(r->supplier)->slug,
+	printf("%u\t%s\t%s\t%s\t%s\t%s\n", r->id, r->backoffice ? "backoffice" : supplier_by_id(r->supplier)->slug,
 	    r->label[0] ? r->label : "-", created, expires, auth_token_state(r, now));
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "admin_metrics.h"
 #include "admin_sale.h"
 #include "admin_store.h"
 #include "admin_token.h"
@@ -22,10 +23,13 @@
 
 static const struct command commands[] = {
 	{ "init", "init", "Create the store (directory 0700, files 0600) and the files directory.", cmd_init },
-	{ "token", "token add SUPPLIER [--label TEXT] [--expires YYYY-MM-DD|YYYY-MM-DDThh:mm:ssZ]\n"
+	{ "token", "token add (SUPPLIER|--backoffice) [--label TEXT] [--expires YYYY-MM-DD|YYYY-MM-DDThh:mm:ssZ]\n"
 	    "       token list [--json]\n       token revoke ID",
 	    "Issue (printed once, last line), list or revoke API tokens. Tokens are stored only as hashes.\n"
-	    "--json: one JSON object a line (id, supplier, label, created, expires, state).", cmd_token },
+	    "A supplier's token calls that supplier's endpoints; a back-office token (--backoffice) only\n"
+	    "the back office's (GET /api/metrics), never a supplier's.\n"
+	    "--json: one JSON object a line (id, supplier, label, created, expires, state, kind;\n"
+	    "supplier null for a back-office token).", cmd_token },
 	{ "import", "import [FILE|-]", "Upsert sale products from JSON Lines; report bad lines as `line N: reason`;\n"
 	    "exit 1 if any line was rejected. Valid lines commit in one transaction. A line may carry\n"
 	    "status refused with reason, refused_at and note (migrations).\n"
@@ -43,6 +47,10 @@ static const struct command commands[] = {
 	{ "stats", "stats [--json]", "Print the store's size (human-readable), entry counts and the number of\n"
 	    "refused sale products, one tab-separated pair a line; --json: one JSON object with exact\n"
 	    "byte counts.", cmd_stats },
+	{ "metrics", "metrics", "Print what GET /api/metrics answers (Prometheus text format 0.0.4): the request\n"
+	    "counters of every process of this host (read from the shared-state file, never written) and\n"
+	    "the store's gauges. Without the file (no request yet, or another version's), the gauges only\n"
+	    "and exit status 1.", cmd_metrics },
 	{ "check", "check", "Check records (refused ones included) against indexes, sale log, events and\n"
 	    "shipments; exit 1 on any disagreement.", cmd_check },
 	{ "backup", "backup DIR", "Write a hot, consistent, compacted copy of the store into DIR (never overwrites).", cmd_backup },
