@@ -14,17 +14,12 @@
 #define NS ((uint64_t)1000000000)
 #define COUNT_MAX_AGE_NS (60 * NS) /* sale products are counted again after this, if the store changed */
 
-enum {
-	STATUS_ROWS = 0
-#define STATUS(code, phrase) + 1
-#include "status.def"
-#undef STATUS
-};
-static const int status_codes[STATUS_ROWS] = {
+static const int status_codes[] = {
 #define STATUS(code, phrase) code,
 #include "status.def"
 #undef STATUS
 };
+#define STATUS_ROWS ((unsigned)(sizeof(status_codes) / sizeof(status_codes[0])))
 
 #define WHO (SUPPLIER_COUNT + METRIC_SUPPLIER0)  /* supplier label values */
 #define CODES (STATUS_ROWS + 1)                  /* the table's, then "other" */
@@ -77,7 +72,7 @@ metrics_layout(void)
 		h = fnv1a(h, endpoints[i].route);
 	for (size_t i = 0; i < supplier_count; i++)
 		h = fnv1a(h, suppliers[i].slug);
-	for (int i = 0; i < STATUS_ROWS; i++) {
+	for (unsigned i = 0; i < STATUS_ROWS; i++) {
 		snprintf(code, sizeof(code), "%d", status_codes[i]);
 		h = fnv1a(h, code);
 	}

@@ -123,21 +123,16 @@ open_file(const char *path, int *fd, struct stat *st, struct header *h)
 	return rc;
 }
 
-int
-shared_state_open(const char *path, size_t extra, uint64_t layout, struct shared_state **out, char *why,
-    size_t whylen)
+/* A handle for the file at path with the header a valid one has; NULL with why (no memory, path too long). */
+static struct shared_state *
+state_new(const char *path, size_t extra, uint64_t layout, char *why, size_t whylen)
 {
 	size_t len = strlen(path);
 	struct shared_state *s = len < 4096 ? malloc(sizeof(*s) + len + 1) : NULL;
-	struct header h;
-	struct stat st;
-	void *map;
-	int rc;
 
-	*out = NULL;
 	if (s == NULL) {
 		snprintf(why, whylen, "%.200s: %s", path, strerror(len < 4096 ? ENOMEM : ENAMETOOLONG));
-		return -1;
+		return NULL;
 	}
 	s->map = NULL;
 	s->fd = -1;
@@ -149,6 +144,22 @@ shared_state_open(const char *path, size_t extra, uint64_t layout, struct shared
 	s->want.layout = layout;
 	s->size = (size_t)s->want.size;
 	memcpy(s->path, path, len + 1);
+	return s;
+}
+
+int
+shared_state_open(const char *path, size_t extra, uint64_t layout, struct shared_state **out, char *why,
+    size_t whylen)
+{
+	struct shared_state *s = state_new(path, extra, layout, why, whylen);
+	struct header h;
+	struct stat st;
+	void *map;
+	int rc;
+
+	*out = NULL;
+	if (s == NULL)
+		return -1;
 	/* Missing, or not a valid file: rebuilt once, then taken as it is. */
 	if ((rc = open_file(path, &s->fd, &st, &h)) == ENOENT || (rc == 0 &&
 	    (st.st_size != (off_t)s->size || !header_valid(&h, &s->want)))) {
@@ -185,27 +196,16 @@ int
 shared_state_peek(const char *path, size_t extra, uint64_t layout, struct shared_state **out, char *why,
     size_t whylen)
 {
-	size_t len = strlen(path);
-	struct shared_state *s = len < 4096 ? malloc(sizeof(*s) + len + 1) : NULL;
+	struct shared_state *s = state_new(path, extra, layout, why, whylen);
 	struct header h;
 	struct stat st;
 	void *map;
 	int rc = 0;
 
 	*out = NULL;
-	if (s == NULL) {
-		snprintf(why, whylen, "%.200s: %s", path, strerror(len < 4096 ? ENOMEM : ENAMETOOLONG));
+	if (s == NULL)
 		return -1;
-	}
-	memset(&s->want, 0, sizeof(s->want));
-	memcpy(s->want.magic, MAGIC, sizeof(s->want.magic));
-	s->want.version = VERSION;
-	s->want.slots = SHARED_SLOTS;
-	s->want.size = sizeof(struct layout) + (extra + 63) / 64 * 64;
-	s->want.layout = layout;
-	s->size = (size_t)s->want.size;
-	s->map = NULL;
-	memcpy(s->path, path, len + 1);
+	memset(&st, 0, sizeof(st));
 	if ((s->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(s->fd, &st) != 0)
 		rc = errno != 0 ? errno : EIO;
 	else if (!S_ISREG(st.st_mode))

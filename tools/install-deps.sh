@@ -15,9 +15,10 @@ run) pkgs="$base" ;;
 # python3-*: the test runner's modules; clang, libclang-rt-dev: the fuzz smoke test;
 # cppcheck, clang-tidy: make lint; groff-base, man-db: the man page test;
 # apache2-bin, libapache2-mod-fcgid: the Apache samples tests; curl: the public page's curl lines;
-# chromium: the rendered API reference, in a headless browser; strace: the fault and durability tests.
+# chromium: the rendered API reference, in a headless browser; strace: the fault and durability tests;
+# prometheus: promtool checks /api/metrics, and a Prometheus server scrapes it (its service is never started).
 test) pkgs="$base python3 python3-requests python3-jsonschema python3-yaml clang libclang-rt-dev valgrind \
-groff-base man-db cppcheck clang-tidy apache2-bin libapache2-mod-fcgid curl chromium strace" ;;
+groff-base man-db cppcheck clang-tidy apache2-bin libapache2-mod-fcgid curl chromium strace prometheus" ;;
 bench) pkgs="$base python3 wrk valgrind" ;;
 fresh) pkgs="debootstrap git" ;;
 *) echo "usage: $0 [run|test|bench|fresh]" >&2; exit 2 ;;
@@ -40,8 +41,27 @@ if [ -n "$missing" ]; then
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
 	export DEBIAN_FRONTEND=noninteractive
 	$sudo apt-get update -qq
+	# Packages that bring a service (prometheus) must not start it: the tests start
+	# their own on loopback ports.  policy-rc.d says so to the packages' scripts
+	# while they install (where the machine has none of its own), and a systemd
+	# machine keeps the service disabled.
+	policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\n# tools/install-deps.sh: no service starts while packages install\nexit 101\n' |
+			$sudo tee "$policy" >/dev/null
+		$sudo chmod 755 "$policy"
+	fi
 	# shellcheck disable=SC2086
-	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null || status=$?
+	[ -z "$policy" ] || $sudo rm -f "$policy"
+	[ "${status:-0}" -eq 0 ] || exit "$status"
+	case " $missing " in
+	*" prometheus "*)
+		if [ -d /run/systemd/system ]; then
+			$sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
+		fi ;;
+	esac
 fi
 
 [ "$what" = test ] || exit 0
