@@ -7,12 +7,17 @@ answer expected is the response whose content has an example of that name (its s
 `differences`), or, for a body the description cannot show (a PDF), the status in the request example's
 `x-expect-status`.  An operation without named examples is sent with its path parameters' examples and
 answers its first 2xx.  The requests go in the order of the file, on one demo store, as a reader would
-try them: acknowledge before ship.  With them, the errors a request can be made for without a special
-server (401 with the description's example token, or none, as the example's code says; 403 with the
-other supplier's token; 405 with another method; 413 with a body over 64 KiB) are sent and compared
-with their examples; the other error examples are provoked by running the programs directly (PROVOKED).
-Then every x-codeSamples sample, and every sh and python block of the introduction, runs against a demo
-store, with the demo's token and the server's address in place of the examples'."""
+try them: acknowledge before ship.  An operation secured by the supplier scheme (bearerAuth) is sent with
+the demo's token of the supplier, one secured by the back-office scheme (backofficeAuth) with a
+back-office token made in the demo store.  With them, the errors a request can be made for without a
+special server (401 with the description's example token, or none, as the example's code says; 403
+wrong_scope with a token of the other kind, 403 wrong_supplier with the other supplier's token; 405 with
+another method; 413 with a body over 64 KiB) are sent and compared with their examples; the other error
+examples are provoked by running the programs directly (PROVOKED).  A JSON answer is compared with its
+example member by member; a text/plain one (the metrics' Prometheus text) family by family (see
+`exposition_differences`).  Then every x-codeSamples sample, and every sh and python block of the
+introduction, runs against a demo store, with the demo's token (the back-office token for a back-office
+operation) and the server's address in place of the examples'."""
 import json
 import os
 import re
@@ -30,6 +35,8 @@ OPENAPI = os.path.join(ROOT, "docs", "openapi.yaml")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The security schemes: a supplier's token, a back-office token.
+SUPPLIER_SCHEME, BACKOFFICE_SCHEME = "bearerAuth", "backofficeAuth"
 
 
 def load():
@@ -56,6 +63,33 @@ def example_token(spec):
     m = re.search(r"\bmzk_[A-Za-z0-9_-]{43}\b", scheme["description"])
     assert m, "the bearer scheme's description shows no example token"
     return m.group(0)
+
+
+def scheme_of(spec, op):
+    """The security scheme the operation takes (SUPPLIER_SCHEME or BACKOFFICE_SCHEME), None for none."""
+    security = op.get("security", spec.get("security"))
+    if not security:
+        return None
+    names = {name for requirement in security for name in requirement}
+    assert len(names) == 1 and names <= {SUPPLIER_SCHEME, BACKOFFICE_SCHEME}, \
+        f"{op['operationId']}: security {security}: one of {SUPPLIER_SCHEME}, {BACKOFFICE_SCHEME} expected"
+    return names.pop()
+
+
+def own_token(scheme):
+    """The Case token of a request the scheme accepts."""
+    return {SUPPLIER_SCHEME: "demo", BACKOFFICE_SCHEME: "backoffice", None: None}[scheme]
+
+
+def foreign_token(scheme):
+    """The Case token of the other kind, which the scheme refuses with a 403 wrong_scope."""
+    return {SUPPLIER_SCHEME: "backoffice", BACKOFFICE_SCHEME: "demo"}[scheme]
+
+
+def demo():
+    """A demo store, its tokens by supplier slug, and a back-office token made in it."""
+    s, tokens = demo_store()
+    return s, tokens, s.token("--backoffice", "--label", "openapi examples")
 
 
 def default_supplier(spec):
@@ -98,13 +132,15 @@ def response_examples(spec, op):
 
 class Case:
     """One request of the description, and the answer it expects.  token: "demo" (the demo's token of the
-    supplier), "other" (another supplier's), None (no Authorization header), or a token as written."""
+    supplier), "other" (another supplier's), "backoffice" (a back-office token), None (no Authorization
+    header), or a token as written.  code: the error code the answer must have, for a case without an
+    example."""
 
     def __init__(self, op_id, method, path, headers=None, body=None, status=None, ctype=None, example=None,
-                 supplier=None, token="demo", what=""):
+                 supplier=None, token="demo", what="", code=None):
         self.op_id, self.method, self.path, self.headers, self.body = op_id, method, path, headers or {}, body
         self.status, self.ctype, self.example, self.supplier, self.token = status, ctype, example, supplier, token
-        self.what = what
+        self.what, self.code = what, code
 
     def __repr__(self):
         return f"{self.op_id} {self.what}: {self.method.upper()} {self.path}"
@@ -147,7 +183,10 @@ def cases(spec):
     named_responses = {}
     out, errors = [], []
     for op_id, method, template, op, params in operations(spec):
-        secured = op.get("security", spec.get("security")) != []
+        scheme = scheme_of(spec, op)
+        secured = scheme is not None
+        # a token of the other kind is a 403 wrong_scope: every secured operation must say so
+        assert not secured or "403" in op["responses"], f"{op_id}: secured by {scheme}, but no 403 is described"
         requests = request_examples(spec, op, params)
         responses = response_examples(spec, op)
         named_responses.update({(op_id, n): v for n, v in responses.items()})
@@ -172,7 +211,7 @@ def cases(spec):
                 ctype = next(iter(media), None)
                 example = media.get(ctype, {}).get("example") if name == "default" else None
             case = Case(op_id, method, path, headers, body, status, ctype, example, supplier,
-                        "demo" if secured else None, f"example {name}")
+                        own_token(scheme), f"example {name}")
             out.append(case)
             first = first or case
         # the error examples a request can be made for
@@ -186,12 +225,20 @@ def cases(spec):
                 token = example_token(spec) if example["code"] == "invalid_token" else None
                 errors.append(Case(op_id, method, first.path, first.headers, first.body, token=token,
                                    what=f"401 {example['code']}", **kw))
+            elif status == "403" and secured and example["code"] == "wrong_scope":
+                errors.append(Case(op_id, method, first.path, first.headers, first.body, token=foreign_token(scheme),
+                                   what="403 with a token of the other kind", **kw))
             elif status == "403" and "/{supplier}/" in template:
                 errors.append(Case(op_id, method, first.path, first.headers, first.body, token="other",
                                    what="403 with the other supplier's token", **kw))
+                # the example is another 403's: a token of the other kind is checked against the schema and
+                # its code
+                errors.append(Case(op_id, method, first.path, first.headers, first.body, token=foreign_token(scheme),
+                                   what="403 with a token of the other kind", code="wrong_scope",
+                                   **dict(kw, example=None)))
             elif status == "405":
                 other = "get" if method != "get" else "post"
-                errors.append(Case(op_id, other, first.path, token="demo" if secured else None,
+                errors.append(Case(op_id, other, first.path, token=own_token(scheme),
                                    what=f"405 for {other.upper()}", **kw))
             elif status == "413" and method == "post":
                 errors.append(Case(op_id, method, first.path, {"Content-Type": "application/x-www-form-urlencoded"},
@@ -240,22 +287,91 @@ def differences(example, actual, base_url, public, where="body"):
     return [] if same else [f"{where}: {actual!r:.200} where the example has {example!r:.200}"]
 
 
-def send(web, case, tokens):
+# A sample line of the text format: its name, its labels (possibly none) and its value.
+SAMPLE = re.compile(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?')
+
+
+def exposition(text, where):
+    """{family: type} of the # TYPE lines, and [(line, name, label names)] of the samples, of a text in the
+    Prometheus text format; [problems] when a line is of none of its forms."""
+    types, samples, problems = {}, [], []
+    for line in text.splitlines():
+        if not line.strip() or (line.startswith("#") and not line.startswith("# TYPE ")):
+            continue
+        if line.startswith("# TYPE "):
+            parts = line.split()
+            if len(parts) != 4:
+                problems.append(f"{where}: {line!r} is no # TYPE line")
+            else:
+                types[parts[2]] = parts[3]
+            continue
+        m = SAMPLE.fullmatch(line)
+        labels = LABEL.findall(m.group(2) or "") if m else []
+        if not m or "".join(f'{k}="{v}",' for k, v in labels).rstrip(",") != (m.group(2) or "").rstrip(","):
+            problems.append(f"{where}: {line!r} is no sample line")
+            continue
+        try:
+            float(m.group(3))
+        except ValueError:
+            problems.append(f"{where}: {line!r}: {m.group(3)!r} is no number")
+        samples.append((line, m.group(1), tuple(k for k, _ in labels)))
+    return types, samples, problems
+
+
+def family_of(name, types):
+    """The family a sample's name belongs to (a histogram's _bucket, _sum and _count are its own)."""
+    for suffix in ("", "_bucket", "_sum", "_count"):
+        if suffix and name.endswith(suffix) and types.get(name[:-len(suffix)]) == "histogram":
+            return name[:-len(suffix)]
+        if not suffix and name in types:
+            return name
+    return None
+
+
+def exposition_differences(example, actual):
+    """How a real answer in the Prometheus text format differs from its example, an excerpt: every # TYPE
+    line of the example is one of the answer (the same family, of the same type) and the answer has no
+    family the example leaves out; every sample of the example belongs to one of its families, and the
+    answer has a sample of that name with the same label names (the values are the moment's)."""
+    want_types, want_samples, out = exposition(example, "example")
+    have_types, have_samples, problems = exposition(actual, "answer")
+    out += problems
+    for family, kind in want_types.items():
+        if family not in have_types:
+            out.append(f"# TYPE {family} {kind}: the answer has no family {family}")
+        elif have_types[family] != kind:
+            out.append(f"# TYPE {family} {kind}: the answer's is a {have_types[family]}")
+    for family in have_types:
+        if family not in want_types:
+            out.append(f"the example leaves out the family {family} ({have_types[family]})")
+    have = {(name, labels) for _, name, labels in have_samples}
+    for line, name, labels in want_samples:
+        if family_of(name, want_types) is None:
+            out.append(f"{line!r}: no # TYPE line of the example names its family")
+        elif (name, labels) not in have:
+            out.append(f"{line!r}: the answer has no {name} sample with the labels {list(labels)}")
+    return out
+
+
+def send(web, case, tokens, backoffice):
     if case.token == "demo":
         token = tokens[case.supplier]
     elif case.token == "other":
         token = next(t for supplier, t in tokens.items() if supplier != case.supplier)
+    elif case.token == "backoffice":
+        token = backoffice
     else:
         token = case.token
     return web.request(case.method.upper(), case.path, headers=case.headers,
                        body=case.body.encode() if isinstance(case.body, str) else case.body, token=token)
 
 
-def problems_of(web, todo, tokens, store, spec):
+def problems_of(web, todo, tokens, backoffice, store, spec):
     """What differs between the answers to the cases and the description."""
     problems = []
     for case in todo:
-        r = send(web, case, tokens)
+        r = send(web, case, tokens, backoffice)
         if r.status != case.status:
             problems.append(f"{case}: {r.status} {r.body[:300]!r}, the description says {case.status}")
             continue
@@ -265,7 +381,11 @@ def problems_of(web, todo, tokens, store, spec):
             continue
         # status, headers and body as the operation describes them
         check_against_spec(case.method.upper(), case.path.split("?")[0], r)
-        if case.example is not None:
+        if case.code is not None and json.loads(r.body).get("code") != case.code:
+            problems.append(f"{case}: {r.body[:300]!r}, the description says the code {case.code}")
+        if case.example is not None and ctype == "text/plain":
+            problems += [f"{case}: {d}" for d in exposition_differences(case.example, r.body.decode())]
+        elif case.example is not None:
             problems += [f"{case}: {d}" for d in differences(case.example, json.loads(r.body),
                                                               store.env["MENZZO_BASE_URL"], public_url(spec))]
         elif ctype == "application/pdf" and not r.body.startswith(b"%PDF-"):
@@ -277,10 +397,11 @@ def test_every_example_is_the_demo_answer():
     spec = load()
     todo = cases(spec)
     assert {c.op_id for c in todo} == {op_id for op_id, *_ in operations(spec)}
-    s, tokens = demo_store()
+    assert {c.token for c in todo} >= {"demo", "other", "backoffice", None}
+    s, tokens, backoffice = demo()
     try:
         with Lighttpd(s) as web:
-            problems = problems_of(web, todo, tokens, s, spec)
+            problems = problems_of(web, todo, tokens, backoffice, s, spec)
         assert not problems, "\n".join(problems)
     finally:
         s.close()
@@ -288,22 +409,47 @@ def test_every_example_is_the_demo_answer():
 
 def test_an_example_the_demo_does_not_answer_fails():
     """The check can fail: an example naming a sale product the demo does not have, an answer that is not
-    the demo's, and a request example without an answer are all caught."""
+    the demo's, a metrics text naming a family, a label or a type the answer does not have, a 403 that is
+    not the one described, and a request example without an answer are all caught."""
     spec = load()
     acknowledge = spec["components"]["requestBodies"]["Acknowledge"]["content"]["application/json"]["examples"]
     acknowledge["acknowledge"]["value"]["menzzo_order_id"] = "15000012345_788"
     listing = spec["components"]["responses"]["SalesPage"]["content"]["application/json"]["examples"]
     listing["order"]["value"][0]["sku"] = "ANOTHER-SKU"
-    todo = [c for c in cases(spec) if c.what in ("example acknowledge", "example order")]
-    s, tokens = demo_store()
+    metrics = spec["paths"]["/api/metrics"]["get"]["responses"]["200"]["content"]["text/plain"]
+    metrics["example"] = (metrics["example"].replace("menzzo_store_used_bytes", "menzzo_store_free_bytes")
+                          .replace('{supplier="notio"}', '{supplier="notio",token="2"}')
+                          .replace("# TYPE menzzo_cache_file_bytes gauge", "# TYPE menzzo_cache_file_bytes counter"))
+    todo = [c for c in cases(spec) if c.what in ("example acknowledge", "example order")
+            or (c.op_id, c.what) == ("getMetrics", "example default")]
+    # a supplier's token where the back-office token goes: a 403 where the example says 200
+    todo += [Case("getMetrics", "get", "/api/metrics", status=200, ctype="text/plain", token="demo",
+                  supplier="asir-group", what="a supplier's token")]
+    # a 403 wrong_supplier, where a back-office token gets a wrong_scope
+    todo += [Case(c.op_id, c.method, c.path, c.headers, c.body, c.status, c.ctype, None, c.supplier, "other",
+                  "the other supplier's token", c.code) for c in cases(spec)
+             if c.op_id == "getSales" and c.code == "wrong_scope"]
+    s, tokens, backoffice = demo()
     try:
         with Lighttpd(s) as web:
-            problems = problems_of(web, todo, tokens, s, spec)
+            problems = problems_of(web, todo, tokens, backoffice, s, spec)
     finally:
         s.close()
-    assert len(problems) == 2, problems
+    assert len(problems) == 9, "\n".join(problems)
     assert any("acknowledgeSale example acknowledge" in p and ": 404 " in p for p in problems), problems
     assert any("getSales example order" in p and "ANOTHER-SKU" in p for p in problems), problems
+    metrics_problems = [p for p in problems if p.startswith("getMetrics example default")]
+    assert len(metrics_problems) == 5, "\n".join(metrics_problems)
+    for expected in ("the answer has no family menzzo_store_free_bytes",
+                     "the example leaves out the family menzzo_store_used_bytes",
+                     "the answer has no menzzo_store_free_bytes sample",
+                     "the answer has no menzzo_rate_limited_total sample with the labels ['supplier', 'token']",
+                     "# TYPE menzzo_cache_file_bytes counter: the answer's is a gauge"):
+        assert any(expected in p for p in metrics_problems), (expected, metrics_problems)
+    assert any("getMetrics a supplier's token" in p and ": 403 " in p and "wrong_scope" in p
+               for p in problems), problems
+    assert any("getSales the other supplier's token" in p and "the code wrong_scope" in p
+               for p in problems), problems
     spec = load()
     spec["components"]["requestBodies"]["Ship"]["content"]["application/json"]["examples"]["lost"] = {
         "value": {"menzzo_order_id": "15000012345_789"}}
@@ -360,15 +506,15 @@ def test_error_examples_are_real_answers():
 # --- the code samples ------------------------------------------------------------------------
 
 def samples(spec):
-    """(what, language, source) of every x-codeSamples sample, in the order of the file, and of every sh
-    and python block of the introduction."""
+    """(what, language, source, scheme) of every x-codeSamples sample, in the order of the file, and of
+    every sh and python block of the introduction (a supplier's); scheme: whose token it takes."""
     out = []
     for m in re.finditer(r"^```(sh|python)\n(.*?)^```", spec["info"]["description"], re.M | re.S):
-        out.append((f"introduction block {len(out) + 1}", m.group(1), m.group(2)))
+        out.append((f"introduction block {len(out) + 1}", m.group(1), m.group(2), SUPPLIER_SCHEME))
     for op_id, _, _, op, _ in operations(spec):
         for sample in op.get("x-codeSamples", []):
             lang = {"Shell": "sh", "Python": "python"}[sample["lang"]]
-            out.append((f"{op_id} {sample['label']}", lang, sample["source"]))
+            out.append((f"{op_id} {sample['label']}", lang, sample["source"], scheme_of(spec, op)))
     return out
 
 
@@ -381,21 +527,22 @@ def test_code_samples_run_against_the_demo():
         for sample in op.get("x-codeSamples", []):
             assert public_url(spec) in sample["source"], (op_id, sample["label"])
     assert all(have >= {"curl", "Python"} for have in labels.values()), labels
-    s, tokens = demo_store()
+    s, tokens, backoffice = demo()
     try:
         with Lighttpd(s) as web, tempfile.TemporaryDirectory() as work:
-            for what, lang, source in samples(spec):
+            for what, lang, source, scheme in samples(spec):
                 m = re.search(r"/api/([a-z0-9-]+)/", source)
                 supplier = m.group(1) if m and m.group(1) in tokens else default_supplier(spec)
+                token = backoffice if scheme == BACKOFFICE_SCHEME else tokens[supplier]
                 source = source.replace(public_url(spec), web.url)
                 if lang == "sh":
                     # curl fails on an HTTP error here, so that a sample that gets one fails
                     argv = ["sh", "-ec", 'curl() { command curl --silent --show-error --fail-with-body "$@"; }\n'
                             + source]
                 else:
-                    argv = [sys.executable, "-c", source.replace(example_token(spec), tokens[supplier])]
+                    argv = [sys.executable, "-c", source.replace(example_token(spec), token)]
                 p = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=120,
-                                   env=dict(os.environ, TOKEN=tokens[supplier]))
+                                   env=dict(os.environ, TOKEN=token))
                 assert p.returncode == 0, \
                     f"{what} failed ({p.returncode}):\n{source}\n{p.stdout[-2000:]}{p.stderr[-2000:]}"
                 for f in os.listdir(work):
