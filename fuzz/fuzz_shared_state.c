@@ -6,14 +6,19 @@
  * looked up for keys the input names and updated as the rate limit does:
  *   - open either maps the file or refuses it, never crashes;
  *   - a valid header is kept, any other is rebuilt (the map then reads empty);
- *   - every slot returned lies inside the map, and the same key finds it again.
+ *   - every slot returned lies inside the map, and the same key finds it again;
+ *   - the counters of its region (metrics.h), whatever they hold, are added
+ *     to with indexes the input names (out of range: ignored) and written
+ *     out as lines of the exposition format, each a comment or a sample.
  */
 #include <sys/stat.h>
 
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "shared_state.h"
 
 #include "fuzz.h"
@@ -43,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* A valid file first. */
 	unlink(path);
-	CHECK(shared_state_open(path, 0, 0, &s, why, sizeof(why)) == 0);
+	CHECK(shared_state_open(path, metrics_size(), metrics_layout(), &s, why, sizeof(why)) == 0);
 	shared_state_region(s, &lo, &len);
 	shared_state_close(s);
 	at = (data[0] & 1) ? 0 : 64 + ((size_t)data[1] << 8 | data[2]) * 7 % (len - 64);
@@ -51,7 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(pwrite(fd, data + 3, size - 3, (off_t)at) == (ssize_t)(size - 3));
 		close(fd);
 	}
-	if (shared_state_open(path, 0, 0, &s, why, sizeof(why)) != 0) {
+	if (shared_state_open(path, metrics_size(), metrics_layout(), &s, why, sizeof(why)) != 0) {
 		CHECK(s == NULL && why[0] != '\0');
 		return 0;
 	}
@@ -71,6 +76,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(atomic_compare_exchange_strong(slot, &seen, seen + 1));
 		again = shared_state_slot(s, key);
 		CHECK(again == slot);
+		metrics_count(shared_state_extra(s), data[i] % 16, data[i + 1] % 8, 100 + data[i + 2] * 2,
+		    (uint64_t)data[i + 3] << 24);
+		metrics_rate_limited(shared_state_extra(s), data[i + 1] % 8);
+	}
+	{
+		struct buf out = { 0 };
+		char *line, *end;
+
+		CHECK(metrics_render(shared_state_extra(s), 1, NULL, NULL, 1, &out) == 0);
+		for (line = out.p; line != NULL && *line; line = end + 1) {
+			end = strchr(line, '\n');
+			CHECK(end != NULL);
+			CHECK(line[0] == '#' || (strncmp(line, "menzzo_", 7) == 0 && memchr(line, ' ', (size_t)(end - line))));
+		}
+		buf_free(&out);
 	}
 	shared_state_close(s);
 	return 0;

@@ -59,23 +59,22 @@ fnv1a(uint64_t h, const char *s)
 	return (h ^ '|') * 0x100000001b3ULL;
 }
 
+/* The tables the counters are indexed by, hashed (FNV-1a): a program built from other tables has another id. */
 uint64_t
 metrics_layout(void)
 {
 	static uint64_t id;
-	char code[16];
+	uint64_t h = 0xcbf29ce484222325ULL;
 
 	if (id != 0)
 		return id;
-	uint64_t h = fnv1a(0xcbf29ce484222325ULL, "metrics 1");
+	h = fnv1a(h, "metrics 1");
 	for (int i = 0; i < ENDPOINT__MAX; i++)
 		h = fnv1a(h, endpoints[i].route);
 	for (size_t i = 0; i < supplier_count; i++)
 		h = fnv1a(h, suppliers[i].slug);
-	for (unsigned i = 0; i < STATUS_ROWS; i++) {
-		snprintf(code, sizeof(code), "%d", status_codes[i]);
-		h = fnv1a(h, code);
-	}
+	for (unsigned i = 0; i < STATUS_ROWS; i++)
+		h = (h ^ (uint64_t)status_codes[i]) * 0x100000001b3ULL;
 	for (int i = 0; i < BUCKETS; i++)
 		h = fnv1a(h, bucket_le[i]);
 	for (int i = 0; i < STATUS__MAX; i++)
