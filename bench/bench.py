@@ -10,7 +10,9 @@ absolute figure is asserted anywhere; targets are ratios of the same run).
    store of pending sale products is rebuilt every run for ship-sale (which
    changes what it touches).
 2. Direct runs: build/bench/spawn runs every variant BENCH_N times, one run of
-   each per round (A B C, B C A, ...), with the CGI environment; wall time per
+   each per round, in a new random order each round (a fixed seed; a rotation
+   A B C, B C A kept each variant's neighbour, and a run right after one of
+   the same executable is faster), with the CGI environment; wall time per
    spawn (posix_spawn to waitpid, output read) and peak RSS (wait4).
 3. Batches: acknowledge-sale of 100 pending sale products as 100 single
    requests against one batch of 100, interleaved in the same run (wall time
@@ -716,7 +718,7 @@ def report(mach, imports, direct, floor, wrk, elapsed, batches, fcgi_limit):
     w(f"- command: `{command_line()}` (from the project root)")
     w(f"- date: {mach['date']}; wall time of the run: {elapsed / 60:.1f} min")
     w(f"- machine: {mach['nproc']} CPU(s), {mach['cpu']}, Linux {mach['kernel']}")
-    w(f"- direct runs: {N} per variant, interleaved (one of each per round, order rotating), "
+    w(f"- direct runs: {N} per variant, interleaved (one of each per round, in a new random order each round), "
       f"{WARMUP} warm-up runs each; wall time = posix_spawn → output read → wait4")
     if wrk:
         w(f"- lighttpd: `wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{WRK_DURATION}s`, {WRK_ROUNDS} rounds, "

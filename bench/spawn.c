@@ -3,7 +3,7 @@
  * would (a fresh process per request, the CGI variables in a clean
  * environment, the body on standard input), and prints the wall time and
  * the peak RSS of every run.  The variants of a plan are interleaved, one run
- * of each per round (the order rotating from round to round), so that noise
+ * of each per round (in a new random order each round), so that noise
  * on a shared machine falls on all of them alike.
  *
  * usage: spawn [-w WARMUP] [-e STDERR_LOG] PLAN ROUNDS
@@ -259,6 +259,16 @@ spawn_one(struct variant *v, int devnull, int errfd, struct measure *m)
 	m->minflt = ru.ru_minflt;
 }
 
+/* xorshift64: the rounds' orders, the same from run to run. */
+static uint64_t
+next_random(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
 /* One run of v (repeat spawns); prints its line when round >= 0. */
 static void
 run_once(struct variant *v, int round, int devnull, int errfd)
@@ -287,7 +297,8 @@ run_once(struct variant *v, int round, int devnull, int errfd)
 int
 main(int argc, char **argv)
 {
-	int opt, warmup = 0, nv, rounds, devnull, errfd;
+	int opt, warmup = 0, nv, rounds, devnull, errfd, *order;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
 	const char *errlog = "/dev/null";
 	struct variant *vs;
 	char status_line[256];
@@ -311,9 +322,27 @@ main(int argc, char **argv)
 	for (int w = 0; w < warmup; w++)
 		for (int i = 0; i < nv; i++)
 			run_once(&vs[i], -1, devnull, errfd);
-	for (int r = 0; r < rounds; r++)
+	if ((order = calloc((size_t)nv, sizeof(*order))) == NULL)
+		die("calloc");
+	for (int i = 0; i < nv; i++)
+		order[i] = i;
+	for (int r = 0; r < rounds; r++) {
+		/*
+		 * A new order each round (Fisher-Yates, a fixed seed): a run of the
+		 * same executable just before is faster (its pages and the CPU's
+		 * caches are warm), so no variant may keep one neighbour; a
+		 * rotation would keep them all.
+		 */
+		for (int i = nv - 1; i > 0; i--) {
+			int j = (int)(next_random(&seed) % (uint64_t)(i + 1)), t = order[i];
+
+			order[i] = order[j];
+			order[j] = t;
+		}
 		for (int k = 0; k < nv; k++)
-			run_once(&vs[(r + k) % nv], r, devnull, errfd);
+			run_once(&vs[order[k]], r, devnull, errfd);
+	}
+	free(order);
 	if ((st = fopen("/proc/self/status", "r")) != NULL) {
 		while (fgets(status_line, sizeof(status_line), st) != NULL)
 			if (strncmp(status_line, "VmHWM:", 6) == 0)

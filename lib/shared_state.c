@@ -147,6 +147,23 @@ state_new(const char *path, size_t extra, uint64_t layout, char *why, size_t why
 	return s;
 }
 
+/* The end of an open: 0 with *out set, or (rc not 0) -1 with why (cause, or rc's sentence) and s freed. */
+static int
+state_finish(struct shared_state *s, int rc, const struct stat *st, const char *cause, struct shared_state **out,
+    char *why, size_t whylen)
+{
+	if (rc != 0) {
+		snprintf(why, whylen, "%s: %s", s->path, cause != NULL ? cause : strerror(rc));
+		shared_state_close(s);
+		return -1;
+	}
+	s->dev = st->st_dev;
+	s->ino = st->st_ino;
+	s->checked_ns = clock_monotonic_ns();
+	*out = s;
+	return 0;
+}
+
 int
 shared_state_open(const char *path, size_t extra, uint64_t layout, struct shared_state **out, char *why,
     size_t whylen)
@@ -179,17 +196,8 @@ shared_state_open(const char *path, size_t extra, uint64_t layout, struct shared
 		else
 			s->map = map;
 	}
-	if (rc != 0) {
-		snprintf(why, whylen, "%s: %s", path, rc == EPERM ?
-		    "not a regular file of this user with mode 0600: not used" : strerror(rc));
-		shared_state_close(s);
-		return -1;
-	}
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
-	s->checked_ns = clock_monotonic_ns();
-	*out = s;
-	return 0;
+	return state_finish(s, rc, &st, rc == EPERM ? "not a regular file of this user with mode 0600: not used" : NULL,
+	    out, why, whylen);
 }
 
 int
@@ -217,17 +225,8 @@ shared_state_peek(const char *path, size_t extra, uint64_t layout, struct shared
 		rc = errno;
 	else
 		s->map = map;
-	if (rc != 0) {
-		snprintf(why, whylen, "%s: %s", path, rc == EPERM ? "not a regular file" : rc == EPROTO ?
-		    "not a shared-state file of this program (another version, or damaged)" : strerror(rc));
-		shared_state_close(s);
-		return -1;
-	}
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
-	s->checked_ns = clock_monotonic_ns();
-	*out = s;
-	return 0;
+	return state_finish(s, rc, &st, rc == EPERM ? "not a regular file" : rc == EPROTO ?
+	    "not a shared-state file of this program (another version, or damaged)" : NULL, out, why, whylen);
 }
 
 void
