@@ -160,6 +160,34 @@ def test_many_requests_one_responder_memory_stays_flat():
                 r.request(params(query=("", "page=0", "status=all")[i % 3], token=(tok["asir-group"], "x")[i % 2]))
 
 
+def test_metrics_through_one_responder_memory_stays_flat():
+    """20 000 requests to one metrics responder (the deployed build), back-office, supplier and bogus tokens
+    interleaved: its resident set grows less than 512 KiB after the 1 000th, and each answer counts the
+    requests answered before it (its own counter, read by the next); then a sanitizer build exits clean."""
+    with fixture() as (s, tok):
+        back = s.token("--backoffice")
+        n = int(os.environ.get("MENZZO_FASTCGI_REQUESTS", "100000")) // 5
+        env = dict(s.env, MENZZO_RATE_LIMIT="1000000,1000000")    # the limit's work, never a 429
+        with serving(os.path.join(OPT_CGI_DIR, "metrics"), env) as r:
+            base, ok = None, 0
+            for i in range(n):
+                out, _, _ = r.request(params(token=(back, tok["notio"], "bogus", back)[i % 4]))
+                if i % 4 in (0, 3):
+                    assert out.startswith(b"Status: 200"), out[:200]
+                    m = re.search(rb'menzzo_http_requests_total\{supplier="backoffice",endpoint="metrics",code="200"\} (\d+)',
+                                  out)
+                    assert (int(m.group(1)) if m else 0) == ok, (i, ok, out[:400])
+                    ok += 1
+                if i == 999:
+                    base = r.rss_kib()
+            grown = r.rss_kib() - base
+            print(f"    {n} metrics requests: RSS {base} KiB after 1000, grew {grown} KiB by the end")
+            assert grown < 512, f"RSS grew {grown} KiB"
+        with serving(os.path.join(CGI_DIR, "metrics"), env, "sanitizer-built responder at exit") as r:
+            for i in range(1000):
+                r.request(params(token=(back, "x")[i % 2]))
+
+
 def test_a_request_that_fails_half_way_leaves_the_next_one_correct():
     with fixture() as (s, tok):
         good = (params(method="POST", token=tok["asir-group"], content_type="application/json"),
