@@ -300,12 +300,12 @@ run(struct cgi *c, const struct endpoint *ep, const struct request_source *src, 
 		return;
 	}
 	if (ep->reads_body) {
-		switch (request_read_body(&c->req, src)) {
+		switch (request_read_body(&c->req, src, ep->reads_body)) {
 		case BODY_OK:
 			break;
 		case BODY_TOO_LARGE:
-			response_error(&c->res, 413, "body_too_large",
-			    "The request body is larger than 64 KiB.");
+			response_error(&c->res, 413, "body_too_large", ep->reads_body > BODY_MAX ?
+			    "The request body is larger than 256 KiB." : "The request body is larger than 64 KiB.");
 			return;
 		case BODY_BAD:
 			response_error(&c->res, 400, "bad_body",

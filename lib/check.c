@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "sale_json.h"
+#include "stock.h"
 #include "supplier.h"
 #include "validate.h"
 
@@ -16,7 +17,7 @@ struct check {
 	struct sale_product last;  /* the after-state of the previous sale-log entry */
 	struct buf item;           /* scratch: a record's rendered listing item */
 	uint64_t logged;           /* sale products with a sale log */
-	uint64_t sales, views, labelled, listing, orders, labels, log_seq, event_seq, logs, events;
+	uint64_t sales, views, labelled, listing, orders, labels, log_seq, event_seq, logs, events, stock;
 	uint64_t statuses[STATUS__MAX];  /* sale products of each status */
 	uint64_t shipments;
 	store_progress_fn progress;
@@ -189,6 +190,17 @@ check_event(struct check *c, uint64_t seq, const char *json, size_t len)
 
 	if (seq > c->event_seq)
 		problem(c, "event %" PRIu64 " is beyond the event counter %" PRIu64, seq, c->event_seq);
+	/* A stock event names SKUs of a supplier, no sale product. */
+	if (o != NULL && json_object_object_get_ex(o, "type", &id) &&
+	    strcmp(json_object_get_string(id), "stock.updated") == 0) {
+		struct json_object *skus;
+
+		if (!json_object_object_get_ex(o, "skus", &skus) || !json_object_is_type(skus, json_type_array) ||
+		    json_object_array_length(skus) == 0)
+			problem(c, "event %" PRIu64 " (stock.updated) names no SKU", seq);
+		json_object_put(o);
+		return;
+	}
 	if (o == NULL || !json_object_object_get_ex(o, "menzzo_order_id", &id) ||
 	    parse_menzzo_order_id(json_object_get_string(id), strlen(json_object_get_string(id)), &inc, &sp))
 		problem(c, "event %" PRIu64 " is not a JSON object with a menzzo_order_id", seq);
@@ -212,6 +224,7 @@ walk(struct check *c)
 	struct log_iter log;
 	struct shipment_iter ship;
 	struct event_iter ev;
+	struct stock_iter stock;
 	struct store_txn *t = c->t;
 
 	for (int more = store_sales_first(t, &sale); more; more = store_sales_next(&sale))
@@ -228,6 +241,12 @@ walk(struct check *c)
 		check_shipment(c, ship.sale_product_id, &ship.l);
 	for (int more = store_events_first(t, 0, &ev); more; more = store_events_next(&ev))
 		check_event(c, ev.seq, ev.json, ev.len);
+	/* Stock records: each must decode (a record that does not is the walk's STORE_CORRUPT). */
+	for (unsigned sup = 0; sup < supplier_count; sup++)
+		for (int more = store_stock_first(t, sup, "", &stock); more; more = store_stock_next(&stock)) {
+			tick(c);
+			c->stock++;
+		}
 }
 
 int
@@ -274,8 +293,8 @@ store_check(struct store *s, FILE *report, store_progress_fn progress, void *pro
 	if (c.labels != c.labelled)
 		problem(&c, "label index has %" PRIu64 " entries for %" PRIu64 " labelled sale products", c.labels, c.labelled);
 	fprintf(report, "check: %" PRIu64 " sale products (%" PRIu64 " refused), %" PRIu64 " listing entries, "
-	    "%" PRIu64 " sale-log entries, %" PRIu64 " events; %ld problem(s)\n", c.sales, c.statuses[STATUS_REFUSED],
-	    c.listing, c.logs, c.events, c.problems);
+	    "%" PRIu64 " sale-log entries, %" PRIu64 " events, %" PRIu64 " stock records; %ld problem(s)\n", c.sales,
+	    c.statuses[STATUS_REFUSED], c.listing, c.logs, c.events, c.stock, c.problems);
 	*problems = c.problems;
 	return STORE_OK;
 }

@@ -31,7 +31,7 @@ struct endpoint {
 	enum endpoint_scope scope;
 	enum endpoint_auth auth;
 	int store_flags;        /* STORE_READONLY for endpoints that only read */
-	int reads_body;
+	size_t reads_body;      /* the most bytes of body it reads (BODY_MAX, BODY_MAX_LARGE); 0: none */
 	/* Fills c->res.  Runs after the common prologue (cgi.h) succeeded. */
 	void (*handle)(struct cgi *c);
 };

@@ -57,24 +57,26 @@ request_from(struct request *r, const struct request_source *src)
 }
 
 enum body_result
-request_read_body(struct request *r, const struct request_source *src)
+request_read_body(struct request *r, const struct request_source *src, size_t max)
 {
 	size_t want, got = 0;
 	long n;
 
+	if (max > BODY_MAX_LARGE)
+		max = BODY_MAX_LARGE;
 	if (r->content_length == -2)
 		return BODY_BAD;
-	if (r->content_length > BODY_MAX)
+	if (r->content_length > (long long)max)
 		return BODY_TOO_LARGE;
 	/* Without CONTENT_LENGTH (a hand run), read to end of file, still bounded. */
-	want = r->content_length >= 0 ? (size_t)r->content_length : BODY_MAX + 1;
+	want = r->content_length >= 0 ? (size_t)r->content_length : max + 1;
 	if ((r->body = malloc(want + 1)) == NULL)
 		return BODY_NOMEM;
 	while (got < want && (n = src->read(src->ctx, r->body + got, want - got)) > 0)
 		got += (size_t)n;
 	r->body[got] = '\0';
 	r->body_len = got;
-	if (got > BODY_MAX)
+	if (got > max)
 		return BODY_TOO_LARGE;
 	if (r->content_length >= 0 && got != want)
 		return BODY_BAD;
@@ -320,7 +322,7 @@ json_parse(const char *s, size_t len, const struct field_rule *rules, size_t n, 
 	enum parse_result res = PARSE_OK;
 	char name[64];
 
-	if (len > BODY_MAX || memchr(s, '\0', len) != NULL)
+	if (len > BODY_MAX_LARGE || memchr(s, '\0', len) != NULL)
 		return PARSE_BAD_BODY;
 	if ((tok = json_tokener_new_ex(8)) == NULL)
 		return PARSE_NOMEM;

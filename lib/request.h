@@ -6,7 +6,8 @@
 
 #include "field.h"
 
-#define BODY_MAX 65536
+#define BODY_MAX 65536           /* a request body, most endpoints (lib/endpoints.def says which) */
+#define BODY_MAX_LARGE 262144    /* update-stock's: 1,000 items of up to 64-byte SKUs */
 #define QUERY_MAX 4096
 #define FIELD_VALUE_MAX 1024
 
@@ -43,12 +44,12 @@ void request_from(struct request *r, const struct request_source *src);
 
 enum body_result {
 	BODY_OK,
-	BODY_TOO_LARGE, /* over BODY_MAX: 413 */
+	BODY_TOO_LARGE, /* over the endpoint's bound: 413 */
 	BODY_BAD,       /* CONTENT_LENGTH invalid, or the body shorter than it says: 400 */
 	BODY_NOMEM,
 };
-/* Reads the body (at most BODY_MAX bytes) from src.  request_free frees it. */
-enum body_result request_read_body(struct request *r, const struct request_source *src);
+/* Reads the body (at most max bytes, at most BODY_MAX_LARGE) from src.  request_free frees it. */
+enum body_result request_read_body(struct request *r, const struct request_source *src, size_t max);
 void request_free(struct request *r);
 
 enum parse_result {

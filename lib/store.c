@@ -17,7 +17,7 @@
 #include "store_impl.h"
 
 const char *const store_db_names[DB__MAX] = {
-	"sale", "listing", "order", "label", "log", "event", "token", "meta", "shipment",
+	"sale", "listing", "order", "label", "log", "event", "token", "meta", "shipment", "stock",
 };
 
 _Static_assert(DB__MAX <= STORE_DBS_MAX, "the store has more databases than struct store holds");
@@ -114,9 +114,13 @@ check_schema(MDB_txn *txn, struct store *s, int create, void *arg)
 	return *found == STORE_SCHEMA && s->absent ? MDB_NOTFOUND : 0;
 }
 
-/* 3 to 4: the databases 4 added (the shipment database); the records of 3 decode as they are. */
+/*
+ * The databases a later format added and this store lacks, created empty:
+ * 3 to 4 (the shipment database; the records of 3 decode as they are), and
+ * 4 to 5 (the stock database).
+ */
 static int
-upgrade_3_to_4(MDB_txn *txn, struct store *s)
+create_absent(MDB_txn *txn, struct store *s)
 {
 	int rc = 0;
 
@@ -131,7 +135,8 @@ upgrade_3_to_4(MDB_txn *txn, struct store *s)
 
 /* The steps of the upgrade: upgrade_steps[v - STORE_SCHEMA_OLDEST] takes version v to v + 1. */
 static int (*const upgrade_steps[STORE_SCHEMA - STORE_SCHEMA_OLDEST])(MDB_txn *txn, struct store *s) = {
-	upgrade_3_to_4,
+	create_absent, /* 3 to 4 */
+	create_absent, /* 4 to 5 */
 };
 
 /* From version found to STORE_SCHEMA, in place: every step, then the version, in one write transaction. */

@@ -63,10 +63,11 @@ enum store_result {
  *   4  added the shipment database, sale records of version 2 (refusals)
  *      and listing items with refused_at (a version-3 store's records and
  *      items decode: never refused).
+ *   5  added the stock database (a version-4 store has no stock).
  */
-#define STORE_SCHEMA 4
+#define STORE_SCHEMA 5
 #define STORE_SCHEMA_OLDEST 3
-#define STORE_DB_COUNT 9
+#define STORE_DB_COUNT 10
 
 struct store;
 struct store_txn;

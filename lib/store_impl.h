@@ -18,8 +18,8 @@
 
 #define STORE_DBS_MAX STORE_DB_COUNT
 
-/* The store's named databases, in the order of store_db_names (shipment: since schema 4). */
-enum db { DB_SALE, DB_LISTING, DB_ORDER, DB_LABEL, DB_LOG, DB_EVENT, DB_TOKEN, DB_META, DB_SHIPMENT, DB__MAX };
+/* The store's named databases, in the order of store_db_names (shipment: since schema 4; stock: since 5). */
+enum db { DB_SALE, DB_LISTING, DB_ORDER, DB_LABEL, DB_LOG, DB_EVENT, DB_TOKEN, DB_META, DB_SHIPMENT, DB_STOCK, DB__MAX };
 _Static_assert(DB__MAX == STORE_DB_COUNT, "store.h counts the store's databases");
 
 /* An environment and its open databases: the store, or the response cache. */

@@ -14,6 +14,7 @@
 #include "admin.h"
 #include "admin_metrics.h"
 #include "admin_sale.h"
+#include "admin_stock.h"
 #include "admin_store.h"
 #include "admin_token.h"
 #include "auth.h"
@@ -43,6 +44,9 @@ static const struct command commands[] = {
 	    "the refusal.", cmd_reopen },
 	{ "events", "events [--after SEQ] [--limit N] [--json]", "Print the event outbox as JSON Lines, oldest first.",
 	    cmd_events },
+	{ "stock", "stock [SUPPLIER] [--json]", "Print the suppliers' stock (update-stock), by supplier and SKU, one\n"
+	    "tab-separated line a SKU (- where a value was not given); --json: JSON Lines, get-stock's items\n"
+	    "with their supplier, for the back office.", cmd_stock },
 	{ "cache", "cache purge [--all]", "Remove expired cached responses (all of them with --all).", cmd_cache },
 	{ "stats", "stats [--json]", "Print the store's size (human-readable), entry counts and the number of\n"
 	    "refused sale products, one tab-separated pair a line; --json: one JSON object with exact\n"

@@ -1,0 +1,45 @@
+#ifndef MENZZO_STOCK_H
+#define MENZZO_STOCK_H
+
+/*
+ * A supplier's stock of a SKU (SPEC §9), as stored (lib/store_stock.c):
+ * keyed by the supplier and the SKU, so that a supplier's SKUs are one
+ * range in SKU order.
+ */
+
+#include <stdint.h>
+
+#include "sale.h"
+#include "store.h"
+
+#define STOCK_QUANTITY_MAX 1000000
+#define STOCK_LEAD_MAX 365
+#define STOCK_ITEMS_MAX 1000
+
+struct stock_record {
+	unsigned supplier;
+	char sku[SKU_MAX + 1];
+	uint32_t quantity;
+	int lead_time_days;       /* -1: not given */
+	uint32_t next_available;  /* days since the epoch (validate.h); 0: not given */
+	int64_t updated_at;       /* when quantity, lead time or date last changed */
+};
+
+/* The record of supplier's sku: STORE_OK, STORE_NOTFOUND, or the transaction's (sticky) error. */
+int store_stock_get(struct store_txn *t, unsigned supplier, const char *sku, struct stock_record *out);
+/* Writes it; STORE_OK or the sticky error. */
+int store_stock_put(struct store_txn *t, const struct stock_record *r);
+
+/* A supplier's SKUs in SKU order (bytes), from the first after after_sku ("" for the first). */
+struct stock_iter {
+	struct store_cursor c;
+	struct stock_record rec;
+};
+int store_stock_first(struct store_txn *t, unsigned supplier, const char *after_sku, struct stock_iter *it);
+int store_stock_next(struct stock_iter *it);
+
+struct json_object;
+/* One item as get-stock answers it: {"sku", "quantity", "lead_time_days", "next_available_date", "updated_at"}. */
+struct json_object *stock_item_json(const struct stock_record *r);
+
+#endif
