@@ -126,14 +126,35 @@ def test_init_upgrades_and_the_upgraded_store_serves_through_lighttpd():
 
 
 def everything(s):
-    """What a store shows of itself: every sale product of every supplier, with its log, and the events."""
+    """What a store shows of itself: every sale product of every supplier, with its log, the events, and
+    the stock (get-stock of each supplier, and menzzo-admin stock)."""
     shown = {}
     for supplier in s.tokens:
         for item in listing(s, "status=all", supplier).json():
             oid = item["menzzo_order_id"]
             shown[oid] = (item, json.loads(s.admin("show", oid).stdout),
                           [json.loads(l) for l in s.admin("log", oid).stdout.splitlines()])
-    return shown, s.admin("events").stdout
+        r = s.cgi(f"{supplier}/get-stock", token=s.tokens[supplier])
+        assert r.status == 200, r
+        shown[f"stock of {supplier}"] = r.json()
+    return shown, s.admin("events").stdout, s.admin("stock", "--json").stdout
+
+
+def test_a_format_4_store_has_no_stock_until_upgraded_then_takes_it():
+    """Read as it is, a format-4 store answers get-stock with no SKU (it has no stock database); the first
+    update-stock upgrades it (a writer) and is then read back."""
+    with old_store(os.path.join(FIXTURES, "schema4")) as s:
+        r = s.cgi("notio/get-stock", token=s.tokens["notio"])
+        assert r.status == 200 and r.json() == [], r
+        assert schema(s) == 4
+        body = {"items": [{"sku": "AFTER-4", "quantity": 9}]}
+        r = s.cgi("notio/update-stock", method="POST", body=body, token=s.tokens["notio"])
+        assert r.status == 200 and r.json() == {"success": True, "updated": 1, "unchanged": 0, "zeroed": 0}, r
+        assert schema(s) == SCHEMA
+        items = s.cgi("notio/get-stock", token=s.tokens["notio"]).json()
+        assert [(i["sku"], i["quantity"]) for i in items] == [("AFTER-4", 9)], items
+        p = s.admin("check", check=False)
+        assert p.returncode == 0 and b"0 problem(s)" in p.stdout and b"1 stock records" in p.stdout, p.stdout
 
 
 def test_every_format_has_a_fixture_that_opens_and_upgrades():
