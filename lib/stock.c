@@ -63,14 +63,18 @@ static const struct field_rule stock_fields[U__MAX] = {
 	    .element_rules = I__MAX, .min_items = 1, .max_items = STOCK_ITEMS_MAX },
 };
 
-/* The body's items as records of c's supplier; NULL with msg set (or NULL msg: out of memory). */
+/*
+ * The body's items as records of c's supplier (NULL: out of memory); *bad
+ * is the first item that is not valid (l->n when all are), with msg set,
+ * and the records before it are filled.
+ */
 static struct stock_record *
-read_items(const struct cgi *c, const struct field_list *l, char *msg, size_t msglen, int *nomem)
+read_items(const struct cgi *c, const struct field_list *l, char *msg, size_t msglen, size_t *bad)
 {
 	struct stock_record *recs = calloc(l->n, sizeof(*recs));
 	size_t first_bad = l->n;
 
-	*nomem = recs == NULL;
+	*bad = l->n;
 	if (recs == NULL)
 		return NULL;
 	for (size_t i = 0; i < l->n && first_bad == l->n; i++) {
@@ -88,16 +92,14 @@ read_items(const struct cgi *c, const struct field_list *l, char *msg, size_t ms
 			snprintf(recs[i].sku, sizeof(recs[i].sku), "%s", f[I_SKU].val);
 			recs[i].quantity = (uint32_t)f[I_QUANTITY].parsed.number;
 			recs[i].lead_time_days = f[I_LEAD].set ? (int)f[I_LEAD].parsed.number : -1;
+			recs[i].has_next_available = f[I_NEXT].set;
 			recs[i].next_available = f[I_NEXT].set ? f[I_NEXT].parsed.date : 0;
 			recs[i].updated_at = c->now;
 			continue;
 		}
 		first_bad = i;
 	}
-	if (first_bad < l->n) {
-		free(recs);
-		return NULL;
-	}
+	*bad = first_bad;
 	return recs;
 }
 
@@ -114,14 +116,14 @@ by_sku(const void *a, const void *b)
 static const struct stock_record **
 sorted(const struct stock_record *recs, size_t n, size_t *dup)
 {
-	const struct stock_record **s = malloc(n * sizeof(*s));
+	const struct stock_record **s = malloc((n ? n : 1) * sizeof(const struct stock_record *));
 
 	*dup = n;
 	if (s == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
 		s[i] = &recs[i];
-	qsort(s, n, sizeof(*s), by_sku);
+	qsort(s, n, sizeof(const struct stock_record *), by_sku);
 	for (size_t i = 1; i < n; i++)
 		if (strcmp(s[i - 1]->sku, s[i]->sku) == 0 && (size_t)(s[i] - recs) < *dup)
 			*dup = (size_t)(s[i] - recs);
@@ -151,7 +153,7 @@ static int
 same_stock(const struct stock_record *a, const struct stock_record *b)
 {
 	return a->quantity == b->quantity && a->lead_time_days == b->lead_time_days &&
-	    a->next_available == b->next_available;
+	    a->has_next_available == b->has_next_available && a->next_available == b->next_available;
 }
 
 /* The event of a request that changed SKUs (skus: a JSON array, taken). */
@@ -291,8 +293,8 @@ update_stock_handle(struct cgi *c)
 	struct counts k = { 0, 0, 0 };
 	struct json_object *o;
 	char msg[320];
-	size_t n = 0, dup;
-	int bad = -1, nomem = 0, rc;
+	size_t n = 0, dup, invalid;
+	int bad = -1, rc;
 	enum parse_result res;
 
 	memset(f, 0, sizeof(f));
@@ -310,19 +312,18 @@ update_stock_handle(struct cgi *c)
 		goto out;
 	}
 	n = f[U_ITEMS].list->n;
-	if ((recs = read_items(c, f[U_ITEMS].list, msg, sizeof(msg), &nomem)) == NULL) {
-		if (nomem)
-			cgi_store_error(c, STORE_NOMEM);
-		else
-			response_error(&c->res, 400, "invalid_body", msg);
-		goto out;
-	}
-	if ((s = sorted(recs, n, &dup)) == NULL) {
+	/* The first bad item: a SKU given again among the valid ones before it, or the first invalid one. */
+	if ((recs = read_items(c, f[U_ITEMS].list, msg, sizeof(msg), &invalid)) == NULL ||
+	    (s = sorted(recs, invalid, &dup)) == NULL) {
 		cgi_store_error(c, STORE_NOMEM);
 		goto out;
 	}
-	if (dup < n) {
+	if (dup < invalid) {
 		snprintf(msg, sizeof(msg), "items[%zu]: sku %s is given twice: each SKU once a request.", dup, recs[dup].sku);
+		response_error(&c->res, 400, "invalid_body", msg);
+		goto out;
+	}
+	if (invalid < n) {
 		response_error(&c->res, 400, "invalid_body", msg);
 		goto out;
 	}
@@ -353,20 +354,25 @@ static const struct field_rule get_params[G__MAX] = {
 	    "Parameter after_sku must be a SKU as get-stock gave it (1-64 printable ASCII characters)." },
 };
 
-/* One item of get-stock (and of `menzzo-admin stock --json`, which adds the supplier). */
+/* One item of get-stock (and of `menzzo-admin stock --json`, which adds the supplier first). */
 struct json_object *
 stock_item_json(const struct stock_record *r)
 {
-	struct json_object *o = json_object_new_object();
+	return stock_item_add(json_object_new_object(), r);
+}
+
+struct json_object *
+stock_item_add(struct json_object *o, const struct stock_record *r)
+{
 	char date[16];
 
 	json_object_object_add(o, "sku", json_object_new_string(r->sku));
 	json_object_object_add(o, "quantity", json_object_new_int64(r->quantity));
 	json_object_object_add(o, "lead_time_days", r->lead_time_days < 0 ? NULL :
 	    json_object_new_int64(r->lead_time_days));
-	if (r->next_available != 0)
+	if (r->has_next_available)
 		format_date(r->next_available, date);
-	json_object_object_add(o, "next_available_date", r->next_available == 0 ? NULL : json_object_new_string(date));
+	json_object_object_add(o, "next_available_date", r->has_next_available ? json_object_new_string(date) : NULL);
 	json_object_object_add(o, "updated_at", timestamp_json(r->updated_at));
 	return o;
 }

@@ -21,7 +21,8 @@ struct stock_record {
 	char sku[SKU_MAX + 1];
 	uint32_t quantity;
 	int lead_time_days;       /* -1: not given */
-	uint32_t next_available;  /* days since the epoch (validate.h); 0: not given */
+	uint32_t next_available;  /* days since the epoch (validate.h), when has_next_available */
+	int has_next_available;
 	int64_t updated_at;       /* when quantity, lead time or date last changed */
 };
 
@@ -41,5 +42,7 @@ int store_stock_next(struct stock_iter *it);
 struct json_object;
 /* One item as get-stock answers it: {"sku", "quantity", "lead_time_days", "next_available_date", "updated_at"}. */
 struct json_object *stock_item_json(const struct stock_record *r);
+/* The same members added to o, which it returns. */
+struct json_object *stock_item_add(struct json_object *o, const struct stock_record *r);
 
 #endif

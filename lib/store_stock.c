@@ -1,4 +1,7 @@
-/* Stock records (stock.h): key supplier byte + SKU bytes; value version, quantity, lead time, date, time. */
+/*
+ * Stock records (stock.h): key supplier byte + SKU bytes; value version,
+ * quantity, lead time (0xffff: none), date (0xffffffff: none), time.
+ */
 #include <string.h>
 
 #include <lmdb.h>
@@ -9,11 +12,12 @@
 #define STOCK_RECORD_VERSION 1
 #define STOCK_RECORD_LEN (1 + 4 + 2 + 4 + 8)
 #define NO_LEAD 0xffff
+#define NO_DATE 0xffffffffu
 
 static int
 stock_key(unsigned char *k, unsigned supplier, const char *sku, size_t *klen)
 {
-	size_t n = strlen(sku);
+	size_t n = strnlen(sku, SKU_MAX + 1);
 
 	if (n == 0 || n > SKU_MAX || supplier > 255)
 		return -1;
@@ -40,6 +44,9 @@ stock_decode(const void *key, size_t klen, const void *val, size_t vlen, struct 
 	lead |= get_u8(&pk);
 	r->lead_time_days = lead == NO_LEAD ? -1 : (int)lead;
 	r->next_available = get_u32(&pk);
+	r->has_next_available = r->next_available != NO_DATE;
+	if (!r->has_next_available)
+		r->next_available = 0;
 	r->updated_at = (int64_t)get_u64(&pk);
 	if (pk.bad || strlen(r->sku) != klen - 1 || r->quantity > STOCK_QUANTITY_MAX ||
 	    (lead != NO_LEAD && lead > STOCK_LEAD_MAX))
@@ -81,7 +88,7 @@ store_stock_put(struct store_txn *t, const struct stock_record *r)
 	put_u32(&pk, r->quantity);
 	put_u8(&pk, lead >> 8);
 	put_u8(&pk, lead & 0xff);
-	put_u32(&pk, r->next_available);
+	put_u32(&pk, r->has_next_available ? r->next_available : NO_DATE);
 	put_u64(&pk, (uint64_t)r->updated_at);
 	if (pk.bad)
 		return store_txn_fail(t, STORE_CORRUPT);

@@ -259,6 +259,13 @@ def test_each_sku_once():
         assert j["error"].startswith("items[1]: sku X is given twice"), j
         assert {k[1]: v["quantity"] for k, v in all_stock(s).items()} == {"d-1": 1, "D-1": 2}
         assert len(stock_events(s)) == 1
+        # the first bad item is named: a SKU given again before an item that is not valid
+        j = assert_error(update(s, tok, {"items": [{"sku": "A", "quantity": 5}, {"sku": "A", "quantity": 6},
+                                                   {"sku": "C", "quantity": -1}]}), 400, "invalid_body")
+        assert j["error"] == "items[1]: sku A is given twice: each SKU once a request.", j
+        j = assert_error(update(s, tok, {"items": [{"sku": "A", "quantity": -1}, {"sku": "B", "quantity": 1},
+                                                   {"sku": "B", "quantity": 1}]}), 400, "invalid_body")
+        assert j["error"] == "items[0]: quantity must be an integer from 0 to 1000000.", j
 
 
 # Each field's bounds.
@@ -291,16 +298,21 @@ def test_each_field_bound():
         assert all_stock(s) == {} and stock_events(s) == []
         # the bounds themselves are accepted
         edge = [{"sku": "Q0", "quantity": 0, "lead_time_days": 0, "next_available_date": "2028-02-29"},
+                {"sku": "EPOCH", "quantity": 0, "next_available_date": "1970-01-01"},
                 {"sku": "Q-MAX", "quantity": 1000000, "lead_time_days": 365, "next_available_date": "9999-12-31"},
                 {"sku": "S" * 64, "quantity": 1},
                 {"sku": "in side ~!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}", "quantity": 2}]
-        assert counts(update(s, tok, {"items": edge})) == (4, 0, 0)
+        assert counts(update(s, tok, {"items": edge})) == (5, 0, 0)
         got = {k[1]: v for k, v in all_stock(s).items()}
+        assert got["EPOCH"]["next_available_date"] == "1970-01-01", got["EPOCH"]
+        # the first day of the epoch is a date like any other: dropping it is a change
+        assert counts(update(s, tok, {"items": [{"sku": "EPOCH", "quantity": 0}]})) == (1, 0, 0)
+        assert {k[1]: v for k, v in all_stock(s).items()}["EPOCH"]["next_available_date"] is None
         assert got["Q0"]["quantity"] == 0 and got["Q0"]["lead_time_days"] == 0 and \
             got["Q0"]["next_available_date"] == "2028-02-29", got["Q0"]
         assert got["Q-MAX"]["quantity"] == 1000000 and got["Q-MAX"]["lead_time_days"] == 365 and \
             got["Q-MAX"]["next_available_date"] == "9999-12-31", got["Q-MAX"]
-        assert got["S" * 64]["quantity"] == 1 and got[edge[3]["sku"]]["quantity"] == 2
+        assert got["S" * 64]["quantity"] == 1 and got[edge[4]["sku"]]["quantity"] == 2
 
 
 def test_item_count_body_and_mode():

@@ -20,18 +20,15 @@ print_row(const struct stock_record *r, int json)
 	char lead[16] = "-", date[16] = "-", at[TIMESTAMP_LEN + 1];
 
 	if (json) {
-		struct json_object *o = json_object_new_object(), *item = stock_item_json(r);
+		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "supplier", json_object_new_string(supplier_by_id(r->supplier)->slug));
-		json_object_object_foreach(item, k, v)
-			json_object_object_add(o, k, json_object_get(v));
-		json_object_put(item);
-		admin_print_json(o);
+		admin_print_json(stock_item_add(o, r));
 		return;
 	}
 	if (r->lead_time_days >= 0)
 		snprintf(lead, sizeof(lead), "%d", r->lead_time_days);
-	if (r->next_available != 0)
+	if (r->has_next_available)
 		format_date(r->next_available, date);
 	format_timestamp(r->updated_at, at);
 	printf("%s\t%s\t%u\t%s\t%s\t%s\n", supplier_by_id(r->supplier)->slug, r->sku, (unsigned)r->quantity, lead, date,
