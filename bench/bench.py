@@ -18,15 +18,21 @@ absolute figure is asserted anywhere; targets are ratios of the same run).
    requests against one batch of 100, interleaved in the same run (wall time
    of the 100 spawns against the one), and the durable commits each costs
    (fdatasync, fsync and msync counted under strace -f -c).
-4. The rate limit in a FastCGI responder: notio's get-sales responders,
+4. Stock: update-stock of STOCK_SKUS SKUs as as many single-SKU requests against one
+   request, interleaved in the same run (each run of either gives every SKU a
+   quantity it did not have, so each request writes); and get-stock's default
+   page (100 SKUs of the 1,000 that one update-stock request gave notio in
+   the 10k store before the direct runs) among the direct runs, beside
+   get-sales notio's default page (100 sale products).
+5. The rate limit in a FastCGI responder: notio's get-sales responders,
    limit on and off, started as a web server starts them (tests/fcgi.py)
    and sent the same requests in interleaved rounds; the responder's own
    CPU time per request (/proc/PID/stat), which the client's cost does not
    blur.
-5. Through lighttpd: the project's lighttpd.conf serves each store; the same
+6. Through lighttpd: the project's lighttpd.conf serves each store; the same
    configuration with CGI_DIR pointing at copies of the baseline serves the
    baseline; wrk runs alternate between them.
-6. Writes bench/RESULTS.md and prints it.
+7. Writes bench/RESULTS.md and prints it.
 
 The rate limit is on in every run (MENZZO_RATE_LIMIT=1000000,1000000: the
 same work per request as the default, a bucket the bench never empties),
@@ -35,7 +41,7 @@ except in the variants named "rate limit off", which measure what it costs.
 Settings (environment): BENCH_N (300), BENCH_WRK_DURATION (10), BENCH_WRK_ROUNDS (3),
 BENCH_WRK_THREADS (2), BENCH_WRK_CONNECTIONS (8), BENCH_BIG (1000000), BENCH_SMALL (10000),
 BENCH_SHIP_POOL (60000), BENCH_SKIP_WRK (0), BENCH_BATCH_ROUNDS (20), BENCH_FCGI_ROUNDS (10),
-BENCH_FCGI_REQUESTS (2000).
+BENCH_FCGI_REQUESTS (2000), BENCH_STOCK_ROUNDS (5).
 """
 import datetime
 import hashlib
@@ -81,7 +87,10 @@ FASTCGI_PROCS = setting("BENCH_FASTCGI_PROCS", 2)
 BATCH_ROUNDS = setting("BENCH_BATCH_ROUNDS", 20)
 FCGI_ROUNDS = setting("BENCH_FCGI_ROUNDS", 10)
 FCGI_REQUESTS = setting("BENCH_FCGI_REQUESTS", 2000)
+STOCK_ROUNDS = setting("BENCH_STOCK_ROUNDS", 5)
 BATCH = 100
+STOCK_SKUS = 1000  # STOCK_ITEMS_MAX: the most SKUs one update-stock request takes
+PIPE_BODY_MAX = 65536  # build/bench/spawn writes a body into the child's stdin pipe before it runs: it must fit
 RATE_LIMIT_ON = "1000000,1000000"
 WARMUP = 5
 DATE_QUERY = "date_from=2025-06-01&date_to=2025-06-30"
@@ -274,6 +283,10 @@ def run_direct(small, big, ship):
         add(f"get-sales asir-group cache HIT {tag}, rate limit off", gs("asir-group"),
             cgi_env(st, token=st.tokens["asir-group"], extra=off), "gs-hit-off", store=tag, expect="X-Cache: HIT",
             twin=f"get-sales asir-group cache HIT {tag}")
+
+    # get-stock's default page: the first 100 of the SKUs seed_stock gave notio in the 10k store.
+    add("get-stock notio 10k (page of 100)", os.path.join(CGI_DIR, "notio", "get-stock"),
+        cgi_env(small, token=small.tokens["notio"]), "stock-page", store="10k", expect='"sku":"')
 
     # ship-sale / acknowledge-sale: a different pending sale product each run (fsync on).
     asir = [f"{r[2]}_{r[3]}" for r in ship.open_of("asir-group")]
@@ -473,6 +486,90 @@ def run_batches(ship):
         if r["bad"] or r["missing"]:
             log(f"WARNING: {r['name']}: {r['bad']} run(s) not 200/exit 0, {r['missing']} without {v['expect']!r}")
         out.append(r)
+    return out
+
+
+def stock_item(i, sku, quantity):
+    """One item of update-stock, every field given (a lead time and a date as most suppliers send)."""
+    return {"sku": sku, "quantity": quantity, "lead_time_days": 1 + i % 30,
+            "next_available_date": f"2027-{1 + i % 12:02d}-{1 + i % 28:02d}"}
+
+
+def stock_skus():
+    return [f"BENCH-{i:04d}" for i in range(STOCK_SKUS)]
+
+
+def seed_stock(store, supplier="notio"):
+    """STOCK_SKUS SKUs of stock for supplier, written by one update-stock request (quantities 0-999)."""
+    body = json.dumps({"mode": "differential",
+                       "items": [stock_item(i, sku, i % 1000) for i, sku in enumerate(stock_skus())]})
+    env = dict(cgi_env(store, "POST", token=store.tokens[supplier],
+                       extra={"CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body))}),
+               PATH="/usr/bin:/bin")
+    p = subprocess.run([os.path.join(CGI_DIR, supplier, "update-stock")], input=body.encode(), env=env,
+                       capture_output=True)
+    if not p.stdout.startswith(b"Status: 200") or f'"updated":{STOCK_SKUS},'.encode() not in p.stdout:
+        sys.exit(f"bench: update-stock of {STOCK_SKUS} SKUs answered {p.stdout[:300]!r} {p.stderr[-300:]!r}")
+    log(f"{store.name}: {STOCK_SKUS} SKUs of stock for {supplier} (one update-stock request)")
+
+
+def run_stock_writes(store, supplier="notio"):
+    """update-stock of the STOCK_SKUS SKUs seed_stock wrote (their quantities): STOCK_SKUS single-SKU
+    requests against one request, interleaved.  Every run of either variant gives the SKUs a quantity of its own (the singles'
+    even, the one request's odd, both above what seed_stock wrote), so that each request changes what it
+    names and writes it (fsync on), whatever order the rounds put the runs in."""
+    skus = stock_skus()
+    runs = STOCK_ROUNDS + 1  # the warm-up run's body too
+    # The SKU and its quantity only (what a stock sync sends most): all four fields of 1,000 items are
+    # about 90 KB, more than the pipe spawn hands a body through holds.
+    body = lambda items: json.dumps({"mode": "differential", "items": items}, separators=(",", ":"))
+    item = lambda sku, quantity: {"sku": sku, "quantity": quantity}
+    ct = {"CONTENT_TYPE": "application/json"}
+    exe = os.path.join(CGI_DIR, supplier, "update-stock")
+    tok = store.tokens[supplier]
+    single_bodies = _write_lines(os.path.join(WORK, "bodies-stock-single.txt"),
+                                 [body([item(sku, 100000 + 2 * r)]) for r in range(runs) for sku in skus])
+    batch_bodies = _write_lines(os.path.join(WORK, "bodies-stock-batch.txt"),
+                                [body([item(sku, 100001 + 2 * r) for sku in skus]) for r in range(runs)])
+    longest = max(len(line) for line in open(batch_bodies))
+    if longest >= PIPE_BODY_MAX:
+        sys.exit(f"bench: an update-stock body of {longest} bytes does not fit spawn's pipe ({PIPE_BODY_MAX})")
+    variants = [
+        dict(name=f"update-stock of {STOCK_SKUS:,} SKUs: {STOCK_SKUS:,} single-SKU requests", exe=exe,
+             env=cgi_env(store, "POST", token=tok, extra=ct), bodies=single_bodies, repeat=STOCK_SKUS,
+             expect='"updated":1,'),
+        dict(name=f"update-stock of {STOCK_SKUS:,} SKUs: one request", exe=exe,
+             env=cgi_env(store, "POST", token=tok, extra=ct), bodies=batch_bodies,
+             expect=f'"updated":{STOCK_SKUS},'),
+    ]
+    plan = os.path.join(WORK, "stock.plan")
+    write_plan(plan, variants)
+    log(f"stock: {STOCK_SKUS} single-SKU update-stock requests against one of {STOCK_SKUS} SKUs, "
+        f"{STOCK_ROUNDS} rounds (+1 warm-up)")
+    p = subprocess.run([SPAWN, "-w", "1", "-e", os.path.join(WORK, "stock-stderr.log"), plan, str(STOCK_ROUNDS)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"bench: spawn failed: {p.stderr}")
+    by = {v["name"]: dict(v, wall=[], cpu=[], bad=0, missing=0) for v in variants}
+    for line in p.stdout.splitlines():
+        if line.startswith("#"):
+            continue
+        name, rnd, ns, rss, http, code, found, nbytes, cpu_us, minflt = line.split("\t")
+        r = by[name]
+        r["wall"].append(int(ns))
+        r["cpu"].append(int(cpu_us))
+        r["bad"] += http != "200" or code != "0"
+        r["missing"] += found != "1"
+    out = []
+    for v in variants:
+        r = by[v["name"]]
+        r["median"] = statistics.median(r["wall"])
+        r["cpu_median"] = statistics.median(r["cpu"])
+        if r["bad"] or r["missing"]:
+            log(f"WARNING: {r['name']}: {r['bad']} run(s) not 200/exit 0, {r['missing']} without {v['expect']!r}")
+        out.append(r)
+    # singles / one request within each round (they ran in the same round), then the median of the rounds
+    out[0]["paired"] = statistics.median(a / b for a, b in zip(out[0]["wall"], out[1]["wall"]))
     return out
 
 
@@ -707,7 +804,7 @@ def verdict(ok):
     return "**met**" if ok else "**missed**"
 
 
-def report(mach, imports, direct, floor, wrk, elapsed, batches, fcgi_limit):
+def report(mach, imports, direct, floor, wrk, elapsed, batches, fcgi_limit, stock):
     d = {r["name"]: r for r in direct}
     base = d["baseline (page)"]["median"]
     base_post = d["baseline (ship-sale body)"]["median"]
@@ -858,6 +955,42 @@ def report(mach, imports, direct, floor, wrk, elapsed, batches, fcgi_limit):
           "of each with `strace -f -c -e trace=fdatasync,fsync,msync` (the singles: one request's count times "
           f"{BATCH}).")
         w("")
+    if stock:
+        singles, one = stock
+        page, sales = d["get-stock notio 10k (page of 100)"], d["get-sales notio 10k"]
+        w("## Stock (direct runs, same run)")
+        w("")
+        w("| variant | median ms (all of it) | CPU ms | µs per SKU | checks |")
+        w("|---|---|---|---|---|")
+        for r in stock:
+            check = "ok" if not (r["bad"] or r["missing"]) else f"{r['bad']} bad, {r['missing']} unexpected"
+            w(f"| {r['name']} | {r['median'] / 1e6:.1f} | {r['cpu_median'] / 1e3:.1f} | "
+              f"{r['median'] / 1e3 / STOCK_SKUS:.1f} | {check} |")
+        w("")
+        w(f"One request of {STOCK_SKUS:,} SKUs against {STOCK_SKUS:,} single-SKU requests: "
+          f"{singles['median'] / one['median']:.1f}× faster (ratio of the medians; "
+          f"{singles['paired']:.1f}×, the median of the rounds' ratios).")
+        w("")
+        w("| variant | median ms | p99 ms | CPU ms | peak RSS KiB (max) | output bytes | median / baseline |")
+        w("|---|---|---|---|---|---|---|")
+        for r in (page, sales):
+            w(f"| {r['name']} | {r['median'] / 1e6:.3f} | {r['p99'] / 1e6:.3f} | {r['cpu_median'] / 1e3:.3f} | "
+              f"{r['rss_max']} | {r['out']} | {r['median'] / base:.2f}× |")
+        w("")
+        w(f"get-stock's page of 100 against get-sales notio's page of 100, same store (10k): "
+          f"{page['median'] / sales['median']:.2f}× the time (direct medians, the two among the interleaved "
+          "direct runs above).")
+        w("")
+        w(f"Writes: notio's update-stock in the 10k store, fsync on, on the same {STOCK_SKUS:,} SKUs (each item "
+          "its `sku` and `quantity`: the one request's body is about 40 KB); the singles as "
+          f"{STOCK_SKUS:,} spawns one after the other (their wall times summed), the one request as one spawn; "
+          f"{STOCK_ROUNDS} rounds, interleaved (+1 warm-up). Every run gives each SKU a quantity it did not have "
+          "(`checks`: every request of one SKU answered `\"updated\":1`, every request of all of them "
+          f"`\"updated\":{STOCK_SKUS}`), so every request writes its SKUs and a `stock.updated` event. "
+          f"Reads: before the direct runs, one update-stock request gave notio {STOCK_SKUS:,} SKUs in the 10k "
+          "store; get-stock without a parameter answers the first 100 by SKU (and a Link to the next page), "
+          "get-sales without a parameter notio's first 100 open sale products.")
+        w("")
     if wrk:
         w("## Behind lighttpd (wrk)")
         w("")
@@ -926,6 +1059,7 @@ def main():
     small = Store("store-10k")
     small.build(SMALL, 100, 300, 1)
     small.load_open()
+    seed_stock(small)
     big = big_store()
     ship = Store("store-ship")
     ship.build(SHIP_POOL, 0, 0, 3)
@@ -935,9 +1069,10 @@ def main():
 
     direct, floor = run_direct(small, big, ship)
     batches = run_batches(ship)
+    stock = run_stock_writes(small)
     fcgi_limit = run_responder_limit(small, big)
     wrk = None if SKIP_WRK else run_wrk(small, big, ship)
-    text = report(mach, imports, direct, floor, wrk, time.perf_counter() - t0, batches, fcgi_limit)
+    text = report(mach, imports, direct, floor, wrk, time.perf_counter() - t0, batches, fcgi_limit, stock)
     with open(RESULTS, "w") as f:
         f.write(text)
     print()
