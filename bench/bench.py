@@ -432,6 +432,28 @@ def run_responder_limit(small, big):
     return out
 
 
+def run_rounds(tag, variants, rounds):
+    """Runs the variants through spawn, interleaved, rounds times after one warm-up run: {name: the variant
+    with its wall and CPU times per run, and the runs that were not 200 (bad) or lacked their marker}."""
+    plan = os.path.join(WORK, f"{tag}.plan")
+    write_plan(plan, variants)
+    p = subprocess.run([SPAWN, "-w", "1", "-e", os.path.join(WORK, f"{tag}-stderr.log"), plan, str(rounds)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"bench: spawn failed: {p.stderr}")
+    by = {v["name"]: dict(v, wall=[], cpu=[], bad=0, missing=0) for v in variants}
+    for line in p.stdout.splitlines():
+        if line.startswith("#"):
+            continue
+        name, rnd, ns, rss, http, code, found, nbytes, cpu_us, minflt = line.split("\t")
+        r = by[name]
+        r["wall"].append(int(ns))
+        r["cpu"].append(int(cpu_us))
+        r["bad"] += http != "200" or code != "0"
+        r["missing"] += found != "1"
+    return by
+
+
 def run_batches(ship):
     """acknowledge-sale of BATCH pending sale products: BATCH single requests against one batch, interleaved;
     each run of either changes BATCH different sale products (fsync on)."""
@@ -456,23 +478,8 @@ def run_batches(ship):
         dict(name=f"acknowledge {BATCH} sale products: one batch", exe=exe,
              env=cgi_env(ship, "POST", token=tok, extra=ct), bodies=batch_bodies, expect='"success":true'),
     ]
-    plan = os.path.join(WORK, "batch.plan")
-    write_plan(plan, variants)
     log(f"batches: {BATCH} single acknowledges against one batch of {BATCH}, {BATCH_ROUNDS} rounds (+1 warm-up)")
-    p = subprocess.run([SPAWN, "-w", "1", "-e", os.path.join(WORK, "batch-stderr.log"), plan, str(BATCH_ROUNDS)],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit(f"bench: spawn failed: {p.stderr}")
-    by = {v["name"]: dict(v, wall=[], cpu=[], bad=0, missing=0) for v in variants}
-    for line in p.stdout.splitlines():
-        if line.startswith("#"):
-            continue
-        name, rnd, ns, rss, http, code, found, nbytes, cpu_us, minflt = line.split("\t")
-        r = by[name]
-        r["wall"].append(int(ns))
-        r["cpu"].append(int(cpu_us))
-        r["bad"] += http != "200" or code != "0"
-        r["missing"] += found != "1"
+    by = run_rounds("batch", variants, BATCH_ROUNDS)
     single = json.dumps({"menzzo_order_id": traced[0]})
     batch = json.dumps({"items": [{"menzzo_order_id": i} for i in traced[1:1 + BATCH]]})
     commits = {variants[0]["name"]: None if (c := commits_of(ship, tok, single)) is None else c * BATCH,
@@ -542,24 +549,9 @@ def run_stock_writes(store, supplier="notio"):
              env=cgi_env(store, "POST", token=tok, extra=ct), bodies=batch_bodies,
              expect=f'"updated":{STOCK_SKUS},'),
     ]
-    plan = os.path.join(WORK, "stock.plan")
-    write_plan(plan, variants)
     log(f"stock: {STOCK_SKUS} single-SKU update-stock requests against one of {STOCK_SKUS} SKUs, "
         f"{STOCK_ROUNDS} rounds (+1 warm-up)")
-    p = subprocess.run([SPAWN, "-w", "1", "-e", os.path.join(WORK, "stock-stderr.log"), plan, str(STOCK_ROUNDS)],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit(f"bench: spawn failed: {p.stderr}")
-    by = {v["name"]: dict(v, wall=[], cpu=[], bad=0, missing=0) for v in variants}
-    for line in p.stdout.splitlines():
-        if line.startswith("#"):
-            continue
-        name, rnd, ns, rss, http, code, found, nbytes, cpu_us, minflt = line.split("\t")
-        r = by[name]
-        r["wall"].append(int(ns))
-        r["cpu"].append(int(cpu_us))
-        r["bad"] += http != "200" or code != "0"
-        r["missing"] += found != "1"
+    by = run_rounds("stock", variants, STOCK_ROUNDS)
     out = []
     for v in variants:
         r = by[v["name"]]

@@ -39,6 +39,39 @@ struct stock_iter {
 int store_stock_first(struct store_txn *t, unsigned supplier, const char *after_sku, struct stock_iter *it);
 int store_stock_next(struct stock_iter *it);
 
+/* An update-stock request as read (stock_request_read). */
+struct stock_request {
+	struct stock_record *recs;            /* n, in request order */
+	const struct stock_record **by_sku;   /* the same, by SKU */
+	size_t n;
+	int full;                             /* mode full: the supplier's other SKUs go to 0 */
+};
+
+struct request;
+/*
+ * Reads an update-stock body as records of supplier at now: 0 with out
+ * filled (free with stock_request_free); -1 with msg, the sentence of the
+ * 400 (the first bad item named: "items[3]: ..."); -2 when out of memory.
+ */
+int stock_request_read(const struct request *req, unsigned supplier, int64_t now, struct stock_request *out,
+    char *msg, size_t msglen);
+void stock_request_free(struct stock_request *r);
+/* Whether the request names sku. */
+int stock_request_names(const struct stock_request *r, const char *sku);
+
+/* get-stock's parameters as read (stock_query_read). */
+struct stock_query {
+	int has_sku, has_since, has_after;
+	char sku[SKU_MAX + 1], after[SKU_MAX + 1];
+	uint32_t since;   /* days since the epoch */
+};
+/* Reads get-stock's query string: 0; -1 with msg, the 400's sentence; -2 when out of memory. */
+int stock_query_read(const char *qs, size_t len, struct stock_query *q, char *msg, size_t msglen);
+
+struct buf;
+/* Appends s percent-encoded as a query value (all but the unreserved characters); 0 or -1 (memory). */
+int stock_query_value(struct buf *b, const char *s);
+
 struct json_object;
 /* One item as get-stock answers it: {"sku", "quantity", "lead_time_days", "next_available_date", "updated_at"}. */
 struct json_object *stock_item_json(const struct stock_record *r);
