@@ -398,34 +398,44 @@ def run_responder_limit(small, big):
                        PATH="/usr/bin:/bin")
             variants.append({"store": tag, "limit": limit, "env": env, "cpu_ns": 0, "requests": 0, "wall": [],
                              "cpu_round": []})
-    # A responder of each variant per round, started afresh: what differs from one process to another
-    # (its placement, its memory's layout) falls on all variants alike instead of on one.
+    # Every round starts a responder of each variant afresh (what differs from one process to another, its
+    # placement and its memory's layout, falls on all variants alike), warms each, then sends the requests
+    # to them in turn, one at a time (on, off, on, off, ...): whatever the shared machine does meanwhile
+    # falls on both sides of each on / off ratio.
     for rnd in range(FCGI_ROUNDS):
         order = variants if rnd % 2 == 0 else variants[::-1]
-        for v in order:
-            r = fcgi.Responder(exe, v["env"])
-            try:
-                for i in range(200 + FCGI_REQUESTS):  # 200 to warm: store and cache opened, pages mapped
-                    if i == 200:
-                        t0, c0 = time.perf_counter_ns(), responder_cpu_ns(r.proc.pid)
+        running = [(v, fcgi.Responder(exe, v["env"])) for v in order]
+        try:
+            for v, r in running:
+                for _ in range(200):  # to warm: store and cache opened, pages mapped
+                    r.request(v["env"])
+            start = {id(v): responder_cpu_ns(r.proc.pid) for v, r in running}
+            spent = {id(v): 0 for v, _ in running}
+            for _ in range(FCGI_REQUESTS):
+                for v, r in running:
+                    t0 = time.perf_counter_ns()
                     out, _, _ = r.request(v["env"])
+                    spent[id(v)] += time.perf_counter_ns() - t0
                     if not out.startswith(b"Status: 200"):
                         sys.exit(f"bench: a FastCGI get-sales answered {out[:200]!r}")
-                v["cpu_ns"] += responder_cpu_ns(r.proc.pid) - c0
-                v["cpu_round"].append((responder_cpu_ns(r.proc.pid) - c0) / FCGI_REQUESTS)
+            for v, r in running:
+                cpu = responder_cpu_ns(r.proc.pid) - start[id(v)]
+                v["cpu_ns"] += cpu
+                v["cpu_round"].append(cpu / FCGI_REQUESTS)
                 v["requests"] += FCGI_REQUESTS
-                v["wall"].append((time.perf_counter_ns() - t0) / FCGI_REQUESTS)
-            finally:
+                v["wall"].append(spent[id(v)] / FCGI_REQUESTS)
+        finally:
+            for _, r in running:
                 r.stop()
         log(f"FastCGI rate-limit round {rnd + 1}/{FCGI_ROUNDS}: " + ", ".join(
-            f"{v['store']} {v['limit']} {v['wall'][-1] / 1e3:.0f} us" for v in variants))
+            f"{v['store']} {v['limit']} {v['cpu_round'][-1] / 1e3:.1f} us CPU" for v in variants))
     out = {}
     for v in variants:
         out[(v["store"], v["limit"])] = {"cpu_us": v["cpu_ns"] / 1e3 / v["requests"],
                                          "wall_us": statistics.median(v["wall"]) / 1e3, "requests": v["requests"],
                                          "cpu_round": v["cpu_round"]}
-    # on / off within each round (the two responders ran one after the other), then the median of the rounds:
-    # a drift of the machine's speed over the run falls on both sides of each ratio
+    # on / off within each round (the two responders took their requests in turn), then the median of the
+    # rounds
     for tag in ("10k", "1M"):
         on, off = out[(tag, "on")], out[(tag, "off")]
         on["paired"] = statistics.median(a / b for a, b in zip(on["cpu_round"], off["cpu_round"]))
@@ -923,11 +933,12 @@ def report(mach, imports, direct, floor, wrk, elapsed, batches, fcgi_limit, stoc
     w("")
     w(f"Responders of notio's get-sales (10k and 1M stores, limit on and off), started as a web server "
       f"starts one (a listening socket as standard input): {FCGI_ROUNDS} rounds, in each a fresh responder "
-      f"of every variant (the order alternating) warmed with 200 requests, then sent {FCGI_REQUESTS:,}; CPU: the time the responder ran "
+      f"of every variant warmed with 200 requests, then sent {FCGI_REQUESTS:,} each, the four taking their "
+      "requests in turn (one at a time); CPU: the time the responder ran "
       "(/proc/PID/schedstat) over all rounds, divided by the requests; wall: the median over the rounds of the "
       "client's time per request (a Python client, one connection per request, so most of it is the client's). "
-      "The target is judged on the median of the rounds' on / off ratios (each round's two responders ran one "
-      "after the other, so a drift of the shared machine's speed falls on both sides of a ratio). "
+      "The target is judged on the median of the rounds' on / off ratios (the responders of a round took "
+      "their requests in turn, so what the shared machine does meanwhile falls on both sides of a ratio). "
       "A responder maps the shared-state file once (for the counters of /api/metrics, limit on or off): what "
       "the limit costs each request is one compare-and-swap and its two header fields.")
     w("")
