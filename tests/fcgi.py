@@ -81,10 +81,12 @@ class Responder:
         finally:
             s.close()
 
-    def rss_kib(self):
+    def rss_kib(self, field="VmRSS"):
+        """The responder's resident set (or another field of /proc/PID/status: RssAnon, its heap and
+        stacks without the mapped store's pages), in KiB."""
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
         return None
 

@@ -75,6 +75,68 @@ def test_sigkill_writers_lose_nothing():
         assert lost == 0
 
 
+def test_sigkill_stock_writers_lose_nothing():
+    """update-stock under SIGKILL: four writers send 50 requests each, every request five SKUs of its own
+    (R<n>-0..4, quantity n), half of them killed at a random moment. Afterwards every request answered 200
+    is in the store whole; every killed one is there whole or not at all (never some of its SKUs); one
+    stock.updated event per request applied, naming its five SKUs; check clean."""
+    rng = random.Random(20261205)
+    with Store(MENZZO_RATE_LIMIT="0") as s:
+        tok = s.token("notio")
+        answered, killed_ids, lock = set(), set(), threading.Lock()
+
+        def worker(w, seed):
+            r = random.Random(seed)
+            for k in range(50):
+                n = 1 + w * 1000 + k
+                body = {"items": [{"sku": f"R{n}-{j}", "quantity": n} for j in range(5)]}
+                p, data = _spawn_cgi(s, "notio/update-stock", body, tok)
+                p.stdin.write(data)    # the whole body first: the kill falls on the work, not on the wait for it
+                p.stdin.close()
+                killed = False
+                if r.random() < 0.5:
+                    time.sleep(r.random() * 0.2)   # before, during or after its commit
+                    if p.poll() is None:
+                        p.send_signal(signal.SIGKILL)
+                        killed = True
+                out, err = p.stdout.read(), p.stderr.read()
+                p.wait()
+                if killed and p.returncode == -signal.SIGKILL:
+                    with lock:
+                        killed_ids.add(n)
+                    continue
+                assert p.returncode == 0 and "Sanitizer" not in err.decode(), err.decode()
+                resp = parse_cgi_output(out)
+                assert resp.status == 200 and resp.json()["updated"] == 5, resp
+                with lock:
+                    answered.add(n)
+
+        threads = [threading.Thread(target=worker, args=(w, rng.random())) for w in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        check = s.admin("check", check=False)
+        assert check.returncode == 0 and b"0 problem(s)" in check.stdout, check.stdout.decode()
+        stock = {}
+        for line in s.admin("stock", "notio", "--json").stdout.splitlines():
+            item = json.loads(line)
+            stock[item["sku"]] = item["quantity"]
+        applied = {int(sku[1:].split("-")[0]) for sku in stock}
+        for n in applied:
+            assert [stock.get(f"R{n}-{j}") for j in range(5)] == [n] * 5, f"request {n} is in the store in part"
+        lost = answered - applied
+        events = [json.loads(l) for l in s.admin("events").stdout.splitlines()]
+        named = sorted(int(e["skus"][0][1:].split("-")[0]) for e in events if e["type"] == "stock.updated")
+        assert named == sorted(applied), "not one event per request applied"
+        assert all(sorted(e["skus"]) == [f"R{int(e['skus'][0][1:].split('-')[0])}-{j}" for j in range(5)]
+                   for e in events)
+        print(f"    stock crash test: {len(killed_ids)} kills ({len(killed_ids & applied)} of them applied whole), "
+              f"{len(answered)} requests answered 200, {len(lost)} lost")
+        assert len(killed_ids) > 10, "the test must actually kill writers"
+        assert not lost, sorted(lost)
+
+
 def verify_answered(s, answered):
     """check is clean; every change answered 200 is in the store; one event and log entry per change.
     Returns how many answered changes are missing."""

@@ -188,6 +188,63 @@ def test_metrics_through_one_responder_memory_stays_flat():
                 r.request(params(token=(back, "x")[i % 2]))
 
 
+def test_stock_through_one_responder_memory_stays_flat():
+    """2,000 update-stock requests to one responder (the deployed build: 100 SKUs each, writes, repeats that
+    change nothing, bad items, bogus tokens interleaved), then 5,000 get-stock pages to another: the
+    writer's heap (RssAnon: its resident set also holds the pages of the store it wrote, which grows) and
+    the reader's resident set grow less than 512 KiB after the first 500, every answer is the one its
+    request asks for (nothing carried from one request to the next), and check is clean afterwards."""
+    with fixture() as (s, tok):
+        env = dict(s.env, MENZZO_RATE_LIMIT="1000000,1000000")
+        post = params(method="POST", token=tok["notio"], content_type="application/json")
+        with serving(os.path.join(OPT_CGI_DIR, "notio", "update-stock"), env) as r:
+            base = None
+            for i in range(2000):
+                kind = i % 4
+                items = [{"sku": f"S{j:03d}", "quantity": (i // 4) % 7 if kind != 1 else 3} for j in range(100)]
+                if kind == 2:
+                    items[50]["quantity"] = -1
+                body = json.dumps({"items": items}).encode()
+                p = post if kind != 3 else dict(post, HTTP_AUTHORIZATION="Bearer bogus")
+                out, _, _ = ask(r, p, body)
+                if kind == 2:
+                    assert out.startswith(b"Status: 400") and b"items[50]" in out, out[:300]
+                elif kind == 3:
+                    assert out.startswith(b"Status: 401"), out[:300]
+                else:
+                    assert out.startswith(b"Status: 200"), out[:300]
+                if i == 499:
+                    base, file_base = r.rss_kib("RssAnon"), r.rss_kib("RssFile")
+            grown = r.rss_kib("RssAnon") - base
+            print(f"    2000 update-stock requests: heap {base} KiB after 500, grew {grown} KiB by the end "
+                  f"(mapped files {file_base} -> {r.rss_kib('RssFile')} KiB)")
+            assert grown < 512, f"the heap grew {grown} KiB"
+        with serving(os.path.join(OPT_CGI_DIR, "notio", "get-stock"), env) as r:
+            queries = ("", "after_sku=S049", "sku=S007", "updated_since=2020-01-01", "sku=", "after_sku=S099")
+            for i in range(5000):
+                out, _, _ = r.request(params(query=queries[i % 6], token=tok["notio"]))
+                if i % 6 == 4:
+                    assert out.startswith(b"Status: 400"), out[:300]
+                    continue
+                assert out.startswith(b"Status: 200"), out[:300]
+                skus = [item["sku"] for item in body_of(out)]
+                assert len(skus) == (100, 50, 1, 100, None, 0)[i % 6], (i, len(skus))
+                if i == 499:
+                    base = r.rss_kib()
+            grown = r.rss_kib() - base
+            print(f"    5000 get-stock requests: RSS {base} KiB after 500, grew {grown} KiB by the end")
+            assert grown < 512, f"RSS grew {grown} KiB"
+        for exe in ("update-stock", "get-stock"):    # sanitizer builds: nothing leaked at exit
+            with serving(os.path.join(CGI_DIR, "notio", exe), env, f"sanitizer-built {exe} at exit") as r:
+                for i in range(200):
+                    body = json.dumps({"items": [{"sku": f"S{i % 3}", "quantity": i % (2 + i % 3)}]}).encode()
+                    out, _, _ = ask(r, post, body) if exe == "update-stock" else \
+                        r.request(params(query=("", "after_sku=S001", "sku=x y")[i % 3], token=tok["notio"]))
+                    assert out.startswith(b"Status: 200"), out[:300]
+        p = s.admin("check", check=False)
+        assert p.returncode == 0 and b"0 problem(s)" in p.stdout, p.stdout
+
+
 def test_a_request_that_fails_half_way_leaves_the_next_one_correct():
     with fixture() as (s, tok):
         good = (params(method="POST", token=tok["asir-group"], content_type="application/json"),
