@@ -44,13 +44,16 @@ def test_sigkill_writers_lose_nothing():
                 sp = r.randint(1, n)
                 action = r.choice(["acknowledge-sale", "ship-sale"])
                 p, data = _spawn_cgi(s, f"asir-group/{action}", {"menzzo_order_id": f"{1000 + (sp - 1) // 2}_{sp}"}, tok)
+                p.stdin.write(data)    # the whole body first: the kill falls on the work, not on the wait for it
+                p.stdin.close()
                 killed = False
                 if r.random() < 0.5:
-                    time.sleep(r.random() * 0.03)
+                    time.sleep(r.random() * 0.1)
                     if p.poll() is None:
                         p.send_signal(signal.SIGKILL)
                         killed = True
-                out, err = p.communicate(data)
+                out, err = p.stdout.read(), p.stderr.read()
+                p.wait()
                 if killed and p.returncode == -signal.SIGKILL:
                     with lock:
                         kills += 1
