@@ -65,7 +65,7 @@ check_item(enum sale_action what, struct json_object *element, const struct acti
 	json_object_object_del(copy, "items");
 	text = json_object_to_json_string_length(copy, JSON_C_TO_STRING_PLAIN, &len);
 	request_of(&req, text, len);
-	rc = action_body_parse(&req, what, &single, &code, &message, msg, sizeof(msg));
+	rc = action_body_parse(&req, what, FUZZ_NOW, &single, &code, &message, msg, sizeof(msg));
 	if (rc != 0 && code == NULL)
 		goto out; /* out of memory */
 	CHECK(rc == 0 && !single.batch && single.n == 1);
@@ -101,7 +101,7 @@ one_endpoint(enum sale_action what, const char *body, size_t len, struct json_ob
 	int rc;
 
 	request_of(&req, body, len);
-	rc = action_body_parse(&req, what, &b, &code, &message, msg, sizeof(msg));
+	rc = action_body_parse(&req, what, FUZZ_NOW, &b, &code, &message, msg, sizeof(msg));
 	if (rc != 0) {
 		CHECK(code == NULL || (message != NULL && message[0] != '\0'));
 		goto out;

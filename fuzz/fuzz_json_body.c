@@ -175,7 +175,7 @@ check_action_body(const struct table *t, const struct request *req, enum parse_r
 	const char *code = NULL, *message = NULL;
 	char msg[160];
 	uint64_t inc, sp;
-	int rc = action_body_parse(req, t->what, &b, &code, &message, msg, sizeof(msg)), refuse, ok;
+	int rc = action_body_parse(req, t->what, FUZZ_NOW, &b, &code, &message, msg, sizeof(msg)), refuse, ok;
 
 	if (rb == PARSE_NOMEM || (rc != 0 && code == NULL)) {
 		action_body_free(&b);

@@ -2,8 +2,9 @@
 #define MENZZO_ACTION_BODY_H
 
 /*
- * The bodies of POST acknowledge-sale and ship-sale: their whitelist
- * tables, and one request's fields read into the change it asks for.  A
+ * The bodies of POST acknowledge-sale, ship-sale and update-tracking: their
+ * whitelist tables, and one request's fields read into the change it asks
+ * for.  A
  * body is one request, or a batch, {"items": [...]}: 1 to BATCH_MAX
  * objects, each one request's fields, read against the same table (without
  * items), each read on its own.
@@ -17,7 +18,7 @@
 #define BATCH_MAX 100
 
 /* acknowledge-sale: an acknowledgement, or with "accepted": false a refusal; items last (the items' table is the rest). */
-enum ack_field { A_ID, A_ACCEPTED, A_REASON, A_NOTE, A_ITEMS, A__MAX };
+enum ack_field { A_ID, A_ACCEPTED, A_REASON, A_NOTE, A_SHIP_DATE, A_ITEMS, A__MAX };
 extern const struct field_rule ack_fields[A__MAX];
 
 /* ship-sale: the shipment as one tracking number and carrier, or as a list of packages (parcels). */
@@ -27,6 +28,16 @@ extern const struct field_rule ship_fields[S__MAX];
 enum package_field { PKG_TRACKING, PKG_CARRIER, PKG__MAX };
 extern const struct field_rule package_fields[PKG__MAX];
 
+/* update-tracking: carrier events of a shipped sale product, and parcels to add to it. */
+enum track_field { T_ID, T_EVENTS, T_PACKAGES, T_ITEMS, T__MAX };
+extern const struct field_rule track_fields[T__MAX];
+/* One element of events. */
+enum event_field { EV_STATUS, EV_AT, EV_TRACKING, EV_LOCATION, EV__MAX };
+extern const struct field_rule event_fields[EV__MAX];
+
+/* How far ahead of the server's clock a carrier event's time may be (a carrier's clock may run fast). */
+#define TRACKING_AHEAD_MAX 86400
+
 /* One request's fields, read: what it asks for, or why it is a 400. */
 struct action_item {
 	int ok;
@@ -35,6 +46,7 @@ struct action_item {
 	const char *id_sent;        /* menzzo_order_id as sent, when it was a string (points into the fields) */
 	struct action act;          /* when ok: what, the ids, and the fields of the change (pointing into the fields) */
 	struct package_list *packages; /* act.packages, owned here: carriers "" where the request named none */
+	struct tracking_list *tracking; /* act.tracking, owned here */
 };
 
 /* A body, read. */
@@ -45,9 +57,14 @@ struct action_body {
 	struct field fields[(int)A__MAX > (int)S__MAX ? (int)A__MAX : (int)S__MAX];
 };
 
+_Static_assert((int)T__MAX <= (int)S__MAX || (int)T__MAX <= (int)A__MAX, "action_body's fields hold every table");
+
 /*
  * Reads the body of an acknowledge (what ACTION_ACKNOWLEDGE: an
- * acknowledgement or a refusal) or a ship (ACTION_SHIP) into b.  Returns 0
+ * acknowledgement or a refusal), a ship (ACTION_SHIP) or a tracking update
+ * (ACTION_TRACK) into b, its dates judged against now (an estimated ship
+ * date today to SHIP_DATE_AHEAD_MAX days ahead, a carrier event at most
+ * TRACKING_AHEAD_MAX seconds ahead).  Returns 0
  * with b->items read, each ok or with its 400 (an item's code NULL: memory
  * ran out reading it); or -1 with *code and *message the 400 for the whole
  * body (constants, or msg), *code NULL when memory ran out: a body that is
@@ -55,7 +72,7 @@ struct action_body {
  * objects, or a batch with other fields beside items.  Free b with
  * action_body_free in both cases.
  */
-int action_body_parse(const struct request *r, enum sale_action what, struct action_body *b,
+int action_body_parse(const struct request *r, enum sale_action what, int64_t now, struct action_body *b,
     const char **code, const char **message, char *msg, size_t msglen);
 void action_body_free(struct action_body *b);
 

@@ -20,6 +20,14 @@ struct check {
 	uint64_t sales, views, labelled, listing, orders, labels, log_seq, event_seq, logs, events, stock;
 	uint64_t statuses[STATUS__MAX];  /* sale products of each status */
 	uint64_t shipments;
+	uint64_t tracked;          /* sale products with a delivery status */
+	uint64_t tracking;         /* carrier events */
+	uint64_t tracked_groups;   /* sale products with carrier events */
+	struct tracking_group {    /* the carrier events of one sale product, read so far */
+		uint64_t sale_product_id;
+		enum delivery_status status;
+		int64_t delivered_at;
+	} group;
 	store_progress_fn progress;
 	void *progress_ctx;
 	uint64_t done, total;      /* entries visited, of how many */
@@ -66,6 +74,12 @@ check_sale(struct check *c, const struct sale_product *sp)
 		    sp->sale_product_id);
 	if (sp->status != STATUS_REFUSED && (sp->refused_at != 0 || sp->reason != REASON_NONE || sp->note[0]))
 		problem(c, "sale product %" PRIu64 " is %s but keeps a refusal", sp->sale_product_id, status_name(sp->status));
+	if (sp->estimated_ship_date != 0 && sp->acknowledged_at == 0)
+		problem(c, "sale product %" PRIu64 " has an estimated ship date but was never acknowledged",
+		    sp->sale_product_id);
+	if ((sp->delivery_status != DELIVERY_NONE || sp->delivered_at != 0) && sp->prepared_at == 0)
+		problem(c, "sale product %" PRIu64 " has carrier news but was never shipped", sp->sale_product_id);
+	c->tracked += sp->delivery_status != DELIVERY_NONE;
 	c->statuses[sp->status]++;
 }
 
@@ -134,6 +148,44 @@ check_shipment(struct check *c, uint64_t id, const struct package_list *l)
 	    (sp.prepared_at == 0 || strcmp(sp.tracking_number, l->p[0].tracking_number) != 0))
 		problem(c, "the packages of sale product %" PRIu64 " disagree with its record (never shipped, or "
 		    "another first tracking number)", id);
+}
+
+/* The carrier events of the group read: its record must say what they say (latest status, last delivery). */
+static void
+group_ends(struct check *c)
+{
+	struct sale_product sp;
+	const struct tracking_group *g = &c->group;
+
+	if (g->sale_product_id == 0 || store_sale_get(c->t, g->sale_product_id, &sp) != STORE_OK)
+		return;
+	if (sp.delivery_status != g->status || sp.delivered_at != g->delivered_at)
+		problem(c, "sale product %" PRIu64 " disagrees with its carrier events (delivery status %s, delivered at "
+		    "%" PRId64 "; the events say %s, %" PRId64 ")", g->sale_product_id,
+		    delivery_status_name(sp.delivery_status), sp.delivered_at, delivery_status_name(g->status),
+		    g->delivered_at);
+}
+
+static void
+check_tracking(struct check *c, uint64_t id, const struct tracking_event *e)
+{
+	struct sale_product sp;
+
+	if (id != c->group.sale_product_id) {
+		group_ends(c);
+		memset(&c->group, 0, sizeof(c->group));
+		if (index_entry(c, &c->tracking, id, &sp, "tracking") && sp.prepared_at == 0)
+			problem(c, "sale product %" PRIu64 " has carrier events but was never shipped", id);
+		c->group.sale_product_id = id;
+		c->tracked_groups++;
+	} else {
+		tick(c);
+		c->tracking++;
+	}
+	/* By time within a sale product: the last one read is the latest. */
+	c->group.status = e->status;
+	if (e->status == DELIVERY_DELIVERED)
+		c->group.delivered_at = e->at;
 }
 
 static struct json_object *
@@ -225,6 +277,7 @@ walk(struct check *c)
 	struct shipment_iter ship;
 	struct event_iter ev;
 	struct stock_iter stock;
+	struct tracking_iter track;
 	struct store_txn *t = c->t;
 
 	for (int more = store_sales_first(t, &sale); more; more = store_sales_next(&sale))
@@ -241,6 +294,10 @@ walk(struct check *c)
 		check_shipment(c, ship.sale_product_id, &ship.l);
 	for (int more = store_events_first(t, 0, &ev); more; more = store_events_next(&ev))
 		check_event(c, ev.seq, ev.json, ev.len);
+	for (int more = store_tracking_all_first(t, &track); more; more = store_tracking_next(&track))
+		check_tracking(c, track.sale_product_id, &track.e);
+	if (store_txn_error(t) == STORE_OK)
+		group_ends(c);
 	/* Stock records: each must decode (a record that does not is the walk's STORE_CORRUPT). */
 	for (unsigned sup = 0; sup < supplier_count; sup++)
 		for (int more = store_stock_first(t, sup, "", &stock); more; more = store_stock_next(&stock)) {
@@ -290,11 +347,15 @@ store_check(struct store *s, FILE *report, store_progress_fn progress, void *pro
 		problem(&c, "order index has %" PRIu64 " entries for %" PRIu64 " sale products", c.orders, c.sales);
 	if (c.logged != c.sales)
 		problem(&c, "%" PRIu64 " of %" PRIu64 " sale products have a sale log", c.logged, c.sales);
+	if (c.tracked_groups != c.tracked)
+		problem(&c, "%" PRIu64 " sale products have carrier events, %" PRIu64 " a delivery status", c.tracked_groups,
+		    c.tracked);
 	if (c.labels != c.labelled)
 		problem(&c, "label index has %" PRIu64 " entries for %" PRIu64 " labelled sale products", c.labels, c.labelled);
 	fprintf(report, "check: %" PRIu64 " sale products (%" PRIu64 " refused), %" PRIu64 " listing entries, "
-	    "%" PRIu64 " sale-log entries, %" PRIu64 " events, %" PRIu64 " stock records; %ld problem(s)\n", c.sales,
-	    c.statuses[STATUS_REFUSED], c.listing, c.logs, c.events, c.stock, c.problems);
+	    "%" PRIu64 " sale-log entries, %" PRIu64 " events, %" PRIu64 " stock records, %" PRIu64 " carrier events; "
+	    "%ld problem(s)\n", c.sales, c.statuses[STATUS_REFUSED], c.listing, c.logs, c.events, c.stock, c.tracking,
+	    c.problems);
 	*problems = c.problems;
 	return STORE_OK;
 }

@@ -35,6 +35,7 @@ struct field {
 		unsigned supplier;           /* a row of the supplier table */
 		int flag;                    /* a boolean */
 		enum refusal_reason reason;
+		enum delivery_status delivery;
 	} parsed;
 	struct field_list *list;         /* an array field's elements */
 };
@@ -82,6 +83,8 @@ int field_carrier(struct field *f);          /* valid_text, 1 .. CARRIER_MAX */
 int field_boolean(struct field *f);          /* "true" or "false", in parsed.flag */
 int field_reason(struct field *f);           /* parse_reason, in parsed.reason */
 int field_note(struct field *f);             /* valid_note */
+int field_location(struct field *f);         /* valid_utf8_text, 1 .. LOCATION_CHARS_MAX characters */
+int field_delivery_status(struct field *f);  /* parse_delivery_status, in parsed.delivery */
 /* The fields of an import line. */
 int field_id(struct field *f);               /* a decimal 1 .. 2^64-1, in parsed.number */
 int field_supplier(struct field *f);         /* a supplier's slug, its row in parsed.supplier */

@@ -194,6 +194,10 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
 			memcpy(next.label, cur.label, sizeof(next.label));
 		memcpy(next.tracking_number, cur.tracking_number, sizeof(next.tracking_number));
 		memcpy(next.ship_carrier, cur.ship_carrier, sizeof(next.ship_carrier));
+		/* What only the supplier says: its promised date, its carrier's news. */
+		next.estimated_ship_date = cur.estimated_ship_date;
+		next.delivery_status = cur.delivery_status;
+		next.delivered_at = cur.delivered_at;
 		next.created_at = cur.created_at;
 		next.updated_at = cur.updated_at;
 		/* Never back: a cancellation is final and always applied; otherwise the further status wins. */
@@ -221,7 +225,7 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
 	}
 	/* The line's item, rendered ahead by the caller, serves when the merge kept the line as it was. */
 	item = l->item.len > 0 && store_sale_same(&next, &l->sp) ? l->item.p : NULL;
-	if ((rc = sale_write(t, exists ? &cur : NULL, &next, item, l->item.len, NULL, action, user, NULL, now)) != STORE_OK)
+	if ((rc = sale_write(t, exists ? &cur : NULL, &next, item, l->item.len, NULL, NULL, action, user, NULL, now)) != STORE_OK)
 		return rc;
 	*out = IMPORT_CHANGED;
 	return STORE_OK;

@@ -14,8 +14,13 @@ static const char *const reason_names[REASON__MAX] = {
 	"", "out_of_stock", "discontinued", "price_error", "cannot_deliver", "other",
 };
 
+static const char *const delivery_names[DELIVERY__MAX] = {
+	"", "in_transit", "out_for_delivery", "delivered", "delivery_failed", "returned_to_sender",
+};
+
 static const char *const log_action_names[LOG__MAX] = {
-	"imported", "updated", "acknowledged", "shipped", "cancelled", "refused", "reopened",
+	"imported", "updated", "acknowledged", "shipped", "cancelled", "refused", "reopened", "ship_date_changed",
+	"tracking_updated",
 };
 
 int
@@ -62,6 +67,7 @@ name_of(const char *const *names, unsigned n, unsigned i)
 NAME_FN(status_name, enum sale_status, status_names, STATUS__MAX)
 NAME_FN(status_filter_name, enum status_filter, filter_names, FILTER__MAX)
 NAME_FN(refusal_reason_name, enum refusal_reason, reason_names, REASON__MAX)
+NAME_FN(delivery_status_name, enum delivery_status, delivery_names, DELIVERY__MAX)
 NAME_FN(log_action_name, enum log_action, log_action_names, LOG__MAX)
 
 /* names[from..n), comma-separated, into out[0..len) (cut to fit). */
@@ -91,4 +97,10 @@ void
 refusal_reason_names_join(char *out, size_t len)
 {
 	join(reason_names, REASON_NONE + 1, REASON__MAX, out, len);
+}
+
+void
+delivery_status_names_join(char *out, size_t len)
+{
+	join(delivery_names, DELIVERY_NONE + 1, DELIVERY__MAX, out, len);
 }

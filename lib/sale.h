@@ -20,6 +20,10 @@
 #define NOTE_CHARS_MAX 500 /* a refusal's note: characters (Unicode scalar values) */
 #define NOTE_MAX 2000 /* ... and bytes of UTF-8: 4 a character at most */
 #define PACKAGES_MAX 50
+#define LOCATION_CHARS_MAX 100 /* a tracking event's location: characters of UTF-8 ... */
+#define LOCATION_MAX 400       /* ... and bytes */
+#define TRACKING_EVENTS_MAX 50 /* the carrier events of one update-tracking request (or batch item) */
+#define SHIP_DATE_AHEAD_MAX 365 /* an estimated ship date: today to this many days ahead */
 
 /* Stored in records: values are never renumbered. */
 enum sale_status {
@@ -58,6 +62,21 @@ enum refusal_reason {
 	REASON__MAX
 };
 
+/*
+ * What the carrier last said of a shipment (update-tracking); DELIVERY_NONE
+ * before it said anything.  Stored in records and tracking keys: never
+ * renumber.
+ */
+enum delivery_status {
+	DELIVERY_NONE,
+	DELIVERY_IN_TRANSIT,
+	DELIVERY_OUT_FOR_DELIVERY,
+	DELIVERY_DELIVERED,
+	DELIVERY_FAILED,
+	DELIVERY_RETURNED,
+	DELIVERY__MAX
+};
+
 /* A sale product: one line of a customer order that one supplier fulfils. */
 struct sale_product {
 	uint64_t increment_id;    /* the order's number, "15000012345" */
@@ -77,13 +96,33 @@ struct sale_product {
 	char ship_carrier[CARRIER_MAX + 1];     /* given with ship-sale */
 	int64_t refused_at;                     /* 0 = not refused */
 	enum refusal_reason reason;             /* REASON_NONE unless refused */
-	char note[NOTE_MAX + 1];                /* the refusal's note, UTF-8; "" = none */
+	uint32_t estimated_ship_date;           /* days since 1970-01-01, promised by the supplier; 0 = none */
+	enum delivery_status delivery_status;   /* the latest carrier event's (by its time); DELIVERY_NONE = none */
+	int64_t delivered_at;                   /* the latest "delivered" carrier event's time; 0 = none */
+	char note[NOTE_MAX + 1];                /* the refusal's note, UTF-8; "" = none (the last member) */
 };
 
 /* One parcel of a shipment, as ship-sale's packages name it. */
 struct package {
 	char tracking_number[TRACKING_MAX + 1];
 	char carrier[CARRIER_MAX + 1];          /* the order's carrier when the supplier named none */
+};
+
+/*
+ * One carrier event of a shipment (update-tracking): stored once per
+ * (tracking number, status, time), in the tracking database.
+ */
+struct tracking_event {
+	int64_t at;                             /* when the carrier saw it */
+	enum delivery_status status;            /* never DELIVERY_NONE */
+	char tracking_number[TRACKING_MAX + 1]; /* "" = the whole shipment */
+	char location[LOCATION_MAX + 1];        /* UTF-8; "" = none */
+};
+
+/* The carrier events of one request. */
+struct tracking_list {
+	unsigned n;                             /* 1 .. TRACKING_EVENTS_MAX */
+	struct tracking_event e[TRACKING_EVENTS_MAX];
 };
 
 /* The parcels of a shipment (the shipment database keeps them beside the record). */
@@ -107,6 +146,9 @@ int sale_views(enum sale_status status, unsigned views[SALE_VIEWS_MAX]);
 /* "out_of_stock", ...; "" for REASON_NONE, "unknown" for a value out of range. */
 const char *refusal_reason_name(enum refusal_reason r);
 
+/* "in_transit", ...; "" for DELIVERY_NONE, "unknown" for a value out of range. */
+const char *delivery_status_name(enum delivery_status d);
+
 /* "pending", ..., or "unknown" for a value out of range. */
 const char *status_name(enum sale_status s);
 /* "pending", ..., "open", "all", or "unknown". */
@@ -116,10 +158,12 @@ const char *status_filter_name(enum status_filter f);
 void status_names_join(char *out, size_t len);
 void status_filter_names_join(char *out, size_t len);
 void refusal_reason_names_join(char *out, size_t len);  /* the reasons a refusal may give: not REASON_NONE's "" */
+void delivery_status_names_join(char *out, size_t len); /* the statuses a carrier event may give */
 
 /* Stored in sale-log entries: values are never renumbered. */
 enum log_action {
-	LOG_IMPORTED, LOG_UPDATED, LOG_ACKNOWLEDGED, LOG_SHIPPED, LOG_CANCELLED, LOG_REFUSED, LOG_REOPENED, LOG__MAX
+	LOG_IMPORTED, LOG_UPDATED, LOG_ACKNOWLEDGED, LOG_SHIPPED, LOG_CANCELLED, LOG_REFUSED, LOG_REOPENED,
+	LOG_SHIP_DATE_CHANGED, LOG_TRACKING_UPDATED, LOG__MAX
 };
 
 /* "imported", "updated", ...; "unknown" for a value out of range. */

@@ -1,4 +1,4 @@
-/* The acknowledge-sale and ship-sale handlers: a body read, the change (or a batch's) applied, the answer. */
+/* The acknowledge-sale, ship-sale and update-tracking handlers: a body read, the change (or a batch's) applied, the answer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,19 @@ action_refusal(enum action_result res, const char **code, const char **message)
 		return 409;
 	case RESULT_SHIPPED:
 		*code = "already_shipped";
-		*message = "This sale product was shipped; it can no longer be refused.";
+		*message = "This sale product was shipped; it can no longer be refused, nor its ship date changed.";
+		return 409;
+	case RESULT_NOT_SHIPPED:
+		*code = "not_shipped";
+		*message = "This sale product is not shipped; carrier events come after ship-sale.";
+		return 409;
+	case RESULT_UNKNOWN_PARCEL:
+		*code = "unknown_parcel";
+		*message = "An event names a tracking number that is not a parcel of this shipment; add it with packages.";
+		return 409;
+	case RESULT_TOO_MANY_PARCELS:
+		*code = "too_many_parcels";
+		*message = "A shipment has at most 50 parcels.";
 		return 409;
 	default:
 		return 0;
@@ -131,7 +143,7 @@ sale_action_handle(struct cgi *c, enum sale_action what)
 	int err = STORE_OK, status;
 	enum action_result res;
 
-	if (action_body_parse(&c->req, what, &b, &code, &message, msg, sizeof(msg)) != 0) {
+	if (action_body_parse(&c->req, what, c->now, &b, &code, &message, msg, sizeof(msg)) != 0) {
 		if (code == NULL)
 			cgi_store_error(c, STORE_NOMEM);
 		else
@@ -188,4 +200,16 @@ void
 ship_sale_handle(struct cgi *c)
 {
 	sale_action_handle(c, ACTION_SHIP);
+}
+
+/*
+ * POST update-tracking: carrier events of a shipped sale product (and
+ * parcels to add), each stored once; the same answers as ship-sale's, 409
+ * not_shipped for one that is not shipped, unknown_parcel for an event of
+ * a tracking number the shipment has not, too_many_parcels past 50.
+ */
+void
+update_tracking_handle(struct cgi *c)
+{
+	sale_action_handle(c, ACTION_TRACK);
 }

@@ -35,6 +35,18 @@ string_or_null(const char *s)
 	return s[0] ? json_object_new_string(s) : NULL;
 }
 
+/* A date (days since 1970-01-01) as YYYY-MM-DD, or NULL (JSON null) for 0. */
+static struct json_object *
+date_or_null(uint32_t days)
+{
+	char date[DATE_LEN + 1];
+
+	if (days == 0)
+		return NULL;
+	format_date(days, date);
+	return json_object_new_string(date);
+}
+
 static struct json_object *
 order_id_json(const struct sale_product *sp)
 {
@@ -87,9 +99,12 @@ item_render(const struct sale_product *sp, struct buf *out)
 	add(tail, "acknowledged_at", timestamp_json(sp->acknowledged_at));
 	add(tail, "prepared_at", timestamp_json(sp->prepared_at));
 	add(tail, "refused_at", timestamp_json(sp->refused_at));
+	add(tail, "estimated_ship_date", date_or_null(sp->estimated_ship_date));
+	add(tail, "delivery_status", string_or_null(delivery_status_name(sp->delivery_status)));
+	add(tail, "delivered_at", timestamp_json(sp->delivered_at));
 	/* "{...}" each: the label without its quotes, the head without its '}', the tail without its '{'. */
 	out->len = 0;
-	rc = buf_add(out, "\x01", 1) || put_part(out, label, 1, 1) || put_part(out, head, 0, 1) ||
+	rc = buf_add(out, "\x02", 1) || put_part(out, label, 1, 1) || put_part(out, head, 0, 1) ||
 	    put_part(out, tail, 1, 0) ? -1 : 0;
 	json_object_put(head);
 	json_object_put(tail);
@@ -127,28 +142,39 @@ item_link_prefix(const struct config *cfg, struct buf *out)
 	json_object_put(s);
 }
 
+/*
+ * The members an item of an older format lacks, which it can only have had
+ * null, before its closing brace: format 1 (schema 3, no format byte) lacks
+ * refused_at and what format 2 (byte 1, schemas 4 and 5) lacks, the
+ * estimated ship date and the delivery.
+ */
+static const char unrefused[] = ",\"refused_at\":null";
+static const char undelivered[] = ",\"estimated_ship_date\":null,\"delivery_status\":null,\"delivered_at\":null";
+
 int
 item_compose(const void *value, size_t len, const struct buf *link_prefix, struct buf *out)
 {
 	static const char link[] = ",\"link_to_label\":";
 	const unsigned char *p = value, *end = p + len;
 	const char *label, *head, *tail;
-	size_t ln, hn, tn;
-	static const char unrefused[] = ",\"refused_at\":null}";
-	/* Format 1 (schema 3) starts with the label's length, below 256: a 0 byte; format 2 with 1. */
-	int format1 = len > 0 && p[0] == 0;
+	size_t ln, hn, tn, missing;
+	/* Format 1 starts with the label's length, below 256: a 0 byte; format 2 with 1, format 3 with 2. */
+	int format = len == 0 ? 0 : p[0] == 0 ? 1 : p[0] == 1 ? 2 : p[0] == 2 ? 3 : 0;
 	char *w;
 
-	if (len > 0 && p[0] == 1)
+	if (format == 0)
+		return -1;
+	if (format > 1)
 		p++;
 	if (get_part(&p, end, &label, &ln) || get_part(&p, end, &head, &hn) ||
-	    get_part(&p, end, &tail, &tn) || p != end || (format1 && (tn == 0 || tail[tn - 1] != '}')))
+	    get_part(&p, end, &tail, &tn) || p != end || (format < 3 && (tn == 0 || tail[tn - 1] != '}')))
 		return -1;
-	if (format1)
-		tn--; /* stored before refusals existed: never refused, the field goes before the brace */
+	missing = format == 1 ? sizeof(unrefused) - 1 + sizeof(undelivered) - 1 : format == 2 ? sizeof(undelivered) - 1 : 0;
+	if (missing > 0)
+		tn--; /* stored before these fields existed: they go before the brace */
 	/* Both JSON parts were encoded by json-c: the link's prefix once, the label when the item was stored. */
-	if ((w = buf_extend(out, hn + sizeof(link) - 1 + (ln ? link_prefix->len + ln + 2 : 5) + tn +
-	    (format1 ? sizeof(unrefused) - 1 : 0))) == NULL)
+	if ((w = buf_extend(out, hn + sizeof(link) - 1 + (ln ? link_prefix->len + ln + 2 : 5) + tn + missing +
+	    (missing > 0))) == NULL)
 		return -1;
 	memcpy(w, head, hn);
 	w += hn;
@@ -167,8 +193,15 @@ item_compose(const void *value, size_t len, const struct buf *link_prefix, struc
 		w += 5;
 	}
 	memcpy(w, tail, tn);
-	if (format1)
-		memcpy(w + tn, unrefused, sizeof(unrefused) - 1);
+	w += tn;
+	if (format == 1) {
+		memcpy(w, unrefused, sizeof(unrefused) - 1);
+		w += sizeof(unrefused) - 1;
+	}
+	if (missing > 0) {
+		memcpy(w, undelivered, sizeof(undelivered) - 1);
+		w[sizeof(undelivered) - 1] = '}';
+	}
 	return 0;
 }
 
@@ -216,6 +249,9 @@ sale_full_json(const struct sale_product *sp)
 	add(o, "refused_at", timestamp_json(sp->refused_at));
 	add(o, "reason", string_or_null(refusal_reason_name(sp->reason)));
 	add(o, "note", string_or_null(sp->note));
+	add(o, "estimated_ship_date", date_or_null(sp->estimated_ship_date));
+	add(o, "delivery_status", string_or_null(delivery_status_name(sp->delivery_status)));
+	add(o, "delivered_at", timestamp_json(sp->delivered_at));
 	return o;
 }
 
@@ -287,9 +323,21 @@ packages_json(const struct sale_product *sp, const struct package_list *stored)
 	return a;
 }
 
+struct json_object *
+tracking_event_json(const struct tracking_event *e)
+{
+	struct json_object *o = json_object_new_object();
+
+	add(o, "status", json_object_new_string(delivery_status_name(e->status)));
+	add(o, "at", timestamp_json(e->at));
+	add(o, "tracking_number", string_or_null(e->tracking_number));
+	add(o, "location", string_or_null(e->location));
+	return o;
+}
+
 int
-event_render(uint64_t seq, const char *type, const struct sale_product *sp, const struct package_list *packages,
-    int64_t now, struct buf *out)
+event_render(uint64_t seq, const char *type, const struct sale_product *old, const struct sale_product *sp,
+    const struct package_list *packages, const struct tracking_list *added, int64_t now, struct buf *out)
 {
 	struct json_object *e = json_object_new_object();
 	const struct supplier *sup = supplier_by_id(sp->supplier);
@@ -311,6 +359,22 @@ event_render(uint64_t seq, const char *type, const struct sale_product *sp, cons
 		add(e, "reason", json_object_new_string(refusal_reason_name(sp->reason)));
 		add(e, "note", string_or_null(sp->note));
 	}
+	/* The promise the back office passes on to the customer: with its change, the one it replaces. */
+	if (sp->estimated_ship_date != 0 || (old != NULL && old->estimated_ship_date != 0))
+		add(e, "estimated_ship_date", date_or_null(sp->estimated_ship_date));
+	if (old != NULL && old->estimated_ship_date != sp->estimated_ship_date)
+		add(e, "old_estimated_ship_date", date_or_null(old->estimated_ship_date));
+	if (sp->delivery_status != DELIVERY_NONE) {
+		add(e, "delivery_status", string_or_null(delivery_status_name(sp->delivery_status)));
+		add(e, "delivered_at", timestamp_json(sp->delivered_at));
+	}
+	if (added != NULL) {
+		struct json_object *a = json_object_new_array_ext((int)added->n);
+
+		for (unsigned i = 0; i < added->n; i++)
+			json_object_array_add(a, tracking_event_json(&added->e[i]));
+		add(e, "tracking_events", a);
+	}
 	s = json_object_to_json_string_length(e, JSON_FLAGS, &len);
 	out->len = 0;
 	rc = s != NULL && buf_add(out, s, len) == 0 ? 0 : -1;
@@ -329,11 +393,17 @@ action_json(const struct sale_product *sp, int changed)
 	add(o, "acknowledged_at", timestamp_json(sp->acknowledged_at));
 	add(o, "prepared_at", timestamp_json(sp->prepared_at));
 	add(o, "changed", json_object_new_boolean(changed));
+	add(o, "estimated_ship_date", date_or_null(sp->estimated_ship_date));
 	/* A refusal's, after the fields every answer had before refusals existed. */
 	if (sp->status == STATUS_REFUSED) {
 		add(o, "refused_at", timestamp_json(sp->refused_at));
 		add(o, "reason", json_object_new_string(refusal_reason_name(sp->reason)));
 		add(o, "note", string_or_null(sp->note));
+	}
+	/* A shipment's, once a carrier event was sent for it. */
+	if (sp->status == STATUS_SHIPPED && sp->delivery_status != DELIVERY_NONE) {
+		add(o, "delivery_status", json_object_new_string(delivery_status_name(sp->delivery_status)));
+		add(o, "delivered_at", timestamp_json(sp->delivered_at));
 	}
 	return o;
 }

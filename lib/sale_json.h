@@ -13,8 +13,10 @@
  * link_to_label (with the opening brace), and those after it (with the
  * closing brace).  The link's prefix depends on MENZZO_BASE_URL, known only
  * when a request is answered; item_compose joins the parts with it.  Items
- * of format 1 (schema-3 stores: no format byte, no refused_at) are still
- * read, composed with "refused_at": null, which they can only have been.
+ * of older formats are still read, composed with the members they lack
+ * null, which they can only have been: format 1 (schema-3 stores: no
+ * format byte, no refused_at), format 2 (byte 1, schemas 4 and 5: no
+ * estimated_ship_date, delivery_status, delivered_at); format 3 is byte 2.
  */
 
 #include <stddef.h>
@@ -49,18 +51,25 @@ struct json_object *log_entry_json(const struct log_entry *e);
  * carrier when the shipment named none), else none.
  */
 struct json_object *packages_json(const struct sale_product *sp, const struct package_list *stored);
+/* A carrier event: {status, at, tracking_number, location} (null where it has none). */
+struct json_object *tracking_event_json(const struct tracking_event *e);
 /*
  * Renders outbox event seq of this type ("sale.shipped") for sp at now into
  * out (replacing its content): a shipment's carries its packages (stored:
- * the list named, or NULL), a refusal's its reason and note; 0, or -1 when
- * memory runs out.
+ * the list named, or NULL), a refusal's its reason and note; the estimated
+ * ship date when there is one, and old_estimated_ship_date when it differs
+ * from old's (old may be NULL); the delivery once a carrier event came;
+ * the carrier events added (added, when not NULL).  0, or -1 when memory
+ * runs out.
  */
-int event_render(uint64_t seq, const char *type, const struct sale_product *sp, const struct package_list *packages,
-    int64_t now, struct buf *out);
+int event_render(uint64_t seq, const char *type, const struct sale_product *old, const struct sale_product *sp,
+    const struct package_list *packages, const struct tracking_list *added, int64_t now, struct buf *out);
 /*
- * The body of a successful acknowledge, refusal or ship: success,
- * menzzo_order_id, status, timestamps, changed; then refused_at, reason and
- * note when the sale product is refused.
+ * The body of a successful acknowledge, refusal, ship or tracking update:
+ * success, menzzo_order_id, status, timestamps, changed,
+ * estimated_ship_date; then refused_at, reason and note when the sale
+ * product is refused; delivery_status and delivered_at when it is shipped
+ * and a carrier event came.
  */
 struct json_object *action_json(const struct sale_product *sp, int changed);
 

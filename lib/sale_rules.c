@@ -1,5 +1,6 @@
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -17,6 +18,8 @@ event_type(enum log_action action)
 	case LOG_CANCELLED: return "sale.cancelled";
 	case LOG_REFUSED: return "sale.refused";
 	case LOG_REOPENED: return "sale.reopened";
+	case LOG_SHIP_DATE_CHANGED: return "sale.ship_date_changed";
+	case LOG_TRACKING_UPDATED: return "sale.tracking_updated";
 	default: return NULL;
 	}
 }
@@ -44,23 +47,23 @@ write_log(struct store_txn *t, enum log_action action, const struct sale_product
 }
 
 static int
-write_event(struct store_txn *t, const char *type, const struct sale_product *sp,
-    const struct package_list *packages, int64_t now, struct buf *json)
+write_event(struct store_txn *t, const char *type, const struct sale_product *old, const struct sale_product *sp,
+    const struct package_list *packages, const struct tracking_list *added, int64_t now, struct buf *json)
 {
 	uint64_t seq;
 	int rc;
 
 	if ((rc = store_counter_next(t, "event_seq", &seq)) != STORE_OK)
 		return rc;
-	if (event_render(seq, type, sp, packages, now, json) != 0)
+	if (event_render(seq, type, old, sp, packages, added, now, json) != 0)
 		return store_txn_fail(t, STORE_NOMEM);
 	return store_event_put(t, seq, json->p, json->len);
 }
 
 int
 sale_write(struct store_txn *t, const struct sale_product *old, const struct sale_product *next,
-    const void *item, size_t item_len, const struct package_list *packages, enum log_action action,
-    const char *user, const char *request_id, int64_t now)
+    const void *item, size_t item_len, const struct package_list *packages, const struct tracking_list *added,
+    enum log_action action, const char *user, const char *request_id, int64_t now)
 {
 	struct buf scratch = { 0 };
 	const char *type = event_type(action);
@@ -78,7 +81,10 @@ sale_write(struct store_txn *t, const struct sale_product *old, const struct sal
 		store_shipment_put(t, next->sale_product_id, packages);
 	write_log(t, action, old, next, user, request_id, now);
 	if (type != NULL)
-		write_event(t, type, next, packages, now, &scratch);
+		write_event(t, type, old, next, packages, added, now, &scratch);
+	if (action == LOG_TRACKING_UPDATED && next->delivered_at != 0 &&
+	    (old == NULL || old->delivered_at != next->delivered_at))
+		write_event(t, "sale.delivered", old, next, packages, NULL, now, &scratch);
 	buf_free(&scratch);
 	return store_txn_error(t);
 }
@@ -100,9 +106,9 @@ fulfil_refused(enum sale_status status)
 	    RESULT_CHANGED;
 }
 
-/* Decides the change; returns the result and fills *next when it is RESULT_CHANGED. */
+/* Decides the change; returns the result and fills *next when it is RESULT_CHANGED (and *logged when it is not the action's own entry). */
 static enum action_result
-decide(const struct action *a, const struct sale_product *cur, struct sale_product *next)
+decide(const struct action *a, const struct sale_product *cur, struct sale_product *next, enum log_action *logged)
 {
 	enum action_result r;
 
@@ -114,10 +120,20 @@ decide(const struct action *a, const struct sale_product *cur, struct sale_produ
 	case ACTION_ACKNOWLEDGE:
 		if ((r = fulfil_refused(cur->status)) != RESULT_CHANGED)
 			return r;
-		if (cur->status != STATUS_PENDING)
-			return RESULT_UNCHANGED;
+		if (cur->status != STATUS_PENDING) {
+			/* A repeat, unless it promises another date: the back office tells the customer. */
+			if (a->ship_date == 0 || a->ship_date == cur->estimated_ship_date)
+				return RESULT_UNCHANGED;
+			if (cur->status == STATUS_SHIPPED)
+				return RESULT_SHIPPED;
+			next->estimated_ship_date = a->ship_date;
+			*logged = LOG_SHIP_DATE_CHANGED;
+			break;
+		}
 		next->status = STATUS_ACKNOWLEDGED;
 		next->acknowledged_at = a->now;
+		if (a->ship_date != 0)
+			next->estimated_ship_date = a->ship_date;
 		break;
 	case ACTION_SHIP:
 		if ((r = fulfil_refused(cur->status)) != RESULT_CHANGED)
@@ -157,6 +173,7 @@ decide(const struct action *a, const struct sale_product *cur, struct sale_produ
 		/* Back to the start: the supplier acknowledges it again (the sale log keeps what was). */
 		next->status = STATUS_PENDING;
 		next->acknowledged_at = 0;
+		next->estimated_ship_date = 0; /* promised again with the next acknowledgement */
 		clear_refusal(next);
 		break;
 	case ACTION_CANCEL:
@@ -165,25 +182,11 @@ decide(const struct action *a, const struct sale_product *cur, struct sale_produ
 		next->status = STATUS_CANCELLED;
 		clear_refusal(next);
 		break;
+	case ACTION_TRACK:
+		return RESULT_FAILED; /* decided by track_decide, which reads the shipment */
 	}
 	next->updated_at = a->now;
 	return RESULT_CHANGED;
-}
-
-/* Reads the sale product in t and decides the change (RESULT_FAILED: the store error in *err). */
-static enum action_result
-read_and_decide(struct store_txn *t, const struct action *a, struct sale_product *cur, struct sale_product *next,
-    int *err)
-{
-	int rc = store_sale_get(t, a->sale_product_id, cur);
-
-	if (rc == STORE_NOTFOUND)
-		return RESULT_NOT_FOUND;
-	if (rc != STORE_OK) {
-		*err = rc;
-		return RESULT_FAILED;
-	}
-	return decide(a, cur, next);
 }
 
 static enum log_action
@@ -191,11 +194,19 @@ logged_as(enum sale_action what)
 {
 	static const enum log_action logged[] = {
 		[ACTION_ACKNOWLEDGE] = LOG_ACKNOWLEDGED, [ACTION_SHIP] = LOG_SHIPPED, [ACTION_CANCEL] = LOG_CANCELLED,
-		[ACTION_REFUSE] = LOG_REFUSED, [ACTION_REOPEN] = LOG_REOPENED,
+		[ACTION_REFUSE] = LOG_REFUSED, [ACTION_REOPEN] = LOG_REOPENED, [ACTION_TRACK] = LOG_TRACKING_UPDATED,
 	};
 
 	return logged[what];
 }
+
+/* The parcels a change writes, and the carrier events it adds; what the log entry calls it. */
+struct change {
+	enum log_action logged;
+	const struct package_list *packages;   /* NULL: none to write */
+	struct package_list parcels;
+	struct tracking_list added;
+};
 
 /* A ship's packages as they are kept: a parcel without a carrier goes with the order's; NULL when none were named. */
 static const struct package_list *
@@ -210,6 +221,158 @@ shipped_packages(const struct action *a, const struct sale_product *cur, struct 
 	return out;
 }
 
+static int
+has_parcel(const struct package_list *l, const char *tracking_number)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (strcmp(l->p[i].tracking_number, tracking_number) == 0)
+			return 1;
+	return 0;
+}
+
+/* The same carrier event: one stored already, or sent twice in one request. */
+static int
+same_event(const struct tracking_event *x, const struct tracking_event *y)
+{
+	return x->at == y->at && x->status == y->status && strcmp(x->tracking_number, y->tracking_number) == 0;
+}
+
+/*
+ * The shipment's parcels with those the request adds (a parcel without a
+ * carrier goes with the order's) into *parcels; *grew 1 when it adds one.
+ * A shipment without a stored list has the one its record names, if any.
+ */
+static enum action_result
+track_parcels(struct store_txn *t, const struct action *a, const struct sale_product *cur,
+    struct package_list *parcels, int *grew, int *err)
+{
+	int rc = store_shipment_get(t, cur->sale_product_id, parcels);
+
+	*grew = 0;
+	if (rc == STORE_NOTFOUND) {
+		parcels->n = 0;
+		if (cur->tracking_number[0]) {
+			snprintf(parcels->p[0].tracking_number, sizeof(parcels->p[0].tracking_number), "%s", cur->tracking_number);
+			snprintf(parcels->p[0].carrier, sizeof(parcels->p[0].carrier), "%s",
+			    cur->ship_carrier[0] ? cur->ship_carrier : cur->carrier);
+			parcels->n = 1;
+		}
+	} else if (rc != STORE_OK) {
+		*err = rc;
+		return RESULT_FAILED;
+	}
+	for (unsigned i = 0; a->packages != NULL && i < a->packages->n; i++) {
+		const struct package *p = &a->packages->p[i];
+
+		if (has_parcel(parcels, p->tracking_number))
+			continue;
+		if (parcels->n == PACKAGES_MAX)
+			return RESULT_TOO_MANY_PARCELS;
+		parcels->p[parcels->n] = *p;
+		if (p->carrier[0] == '\0')
+			snprintf(parcels->p[parcels->n].carrier, sizeof(parcels->p[0].carrier), "%s", cur->carrier);
+		parcels->n++;
+		*grew = 1;
+	}
+	return RESULT_CHANGED;
+}
+
+/* The delivery status and delivered_at of next, from every carrier event stored for it in t. */
+static int
+track_summary(struct store_txn *t, struct sale_product *next)
+{
+	struct tracking_iter it;
+
+	next->delivery_status = DELIVERY_NONE;
+	next->delivered_at = 0;
+	/* By time: the last one read is the latest (at one time, by status and tracking number). */
+	for (int more = store_tracking_first(t, next->sale_product_id, &it); more; more = store_tracking_next(&it)) {
+		next->delivery_status = it.e.status;
+		if (it.e.status == DELIVERY_DELIVERED)
+			next->delivered_at = it.e.at;
+	}
+	return store_txn_error(t);
+}
+
+/*
+ * Decides (and with write, stores) the carrier events and parcels of a
+ * tracking update of cur: RESULT_CHANGED with next and ch filled when one
+ * of them is new, RESULT_UNCHANGED when all were stored already.
+ */
+static enum action_result
+track_decide(struct store_txn *t, int write, const struct action *a, const struct sale_product *cur,
+    struct sale_product *next, struct change *ch, int *err)
+{
+	struct tracking_iter it;
+	enum action_result r;
+	int grew, added;
+
+	if (cur->status != STATUS_SHIPPED)
+		return RESULT_NOT_SHIPPED;
+	if ((r = track_parcels(t, a, cur, &ch->parcels, &grew, err)) != RESULT_CHANGED)
+		return r;
+	ch->added.n = 0;
+	for (unsigned i = 0; i < a->tracking->n; i++) {
+		const struct tracking_event *e = &a->tracking->e[i];
+		int known = 0;
+
+		if (e->tracking_number[0] && !has_parcel(&ch->parcels, e->tracking_number))
+			return RESULT_UNKNOWN_PARCEL;
+		for (unsigned j = 0; j < ch->added.n && !known; j++)
+			known = same_event(&ch->added.e[j], e);
+		for (int more = known ? 0 : store_tracking_first(t, cur->sale_product_id, &it); more && !known;
+		    more = store_tracking_next(&it))
+			known = same_event(&it.e, e);
+		if (store_txn_error(t) != STORE_OK) {
+			*err = store_txn_error(t);
+			return RESULT_FAILED;
+		}
+		if (!known)
+			ch->added.e[ch->added.n++] = *e;
+	}
+	if (ch->added.n == 0 && !grew)
+		return RESULT_UNCHANGED;
+	*next = *cur;
+	next->updated_at = a->now;
+	if (grew && next->tracking_number[0] == '\0') {
+		/* The record keeps the first parcel's, as ship-sale's does. */
+		snprintf(next->tracking_number, sizeof(next->tracking_number), "%s", ch->parcels.p[0].tracking_number);
+		snprintf(next->ship_carrier, sizeof(next->ship_carrier), "%s", ch->parcels.p[0].carrier);
+	}
+	ch->packages = grew ? &ch->parcels : NULL;
+	if (!write)
+		return RESULT_CHANGED;
+	for (unsigned i = 0; i < ch->added.n; i++)
+		store_tracking_put(t, cur->sale_product_id, &ch->added.e[i], &added);
+	if (track_summary(t, next) != STORE_OK) {
+		*err = store_txn_error(t);
+		return RESULT_FAILED;
+	}
+	return RESULT_CHANGED;
+}
+
+/* Reads the sale product in t and decides the change (RESULT_FAILED: the store error in *err). */
+static enum action_result
+read_and_decide(struct store_txn *t, int write, const struct action *a, struct sale_product *cur,
+    struct sale_product *next, struct change *ch, int *err)
+{
+	int rc = store_sale_get(t, a->sale_product_id, cur);
+
+	if (rc == STORE_NOTFOUND)
+		return RESULT_NOT_FOUND;
+	if (rc != STORE_OK) {
+		*err = rc;
+		return RESULT_FAILED;
+	}
+	ch->logged = logged_as(a->what);
+	ch->packages = shipped_packages(a, cur, &ch->parcels);
+	if (cur->increment_id != a->increment_id || (a->supplier >= 0 && cur->supplier != (unsigned)a->supplier))
+		return RESULT_NOT_FOUND;
+	if (a->what == ACTION_TRACK)
+		return track_decide(t, write, a, cur, next, ch, err);
+	return decide(a, cur, next, &ch->logged);
+}
+
 /*
  * Decides every change of a[0..n) in t, in order, each on the state the
  * ones before it left; with write, writes each change as it is decided.
@@ -220,28 +383,36 @@ static enum action_result
 decide_all(struct store_txn *t, int write, const struct action *a, size_t n, struct action_outcome *out,
     unsigned char *touched, int *err)
 {
-	struct package_list packages;
+	struct change *ch = malloc(sizeof(*ch));
 	struct sale_product cur, next;
 	enum action_result any = RESULT_UNCHANGED;
 
+	if (ch == NULL) {
+		*err = STORE_NOMEM;
+		return RESULT_FAILED;
+	}
 	for (size_t i = 0; i < n; i++) {
 		memset(&cur, 0, offsetof(struct sale_product, note) + 1);
-		out[i].res = read_and_decide(t, &a[i], &cur, &next, err);
-		if (out[i].res == RESULT_FAILED)
-			return RESULT_FAILED;
+		out[i].res = read_and_decide(t, write, &a[i], &cur, &next, ch, err);
+		if (out[i].res == RESULT_FAILED) {
+			any = RESULT_FAILED;
+			break;
+		}
 		out[i].sp = out[i].res == RESULT_CHANGED ? next : cur;
 		if (out[i].res != RESULT_CHANGED)
 			continue;
 		any = RESULT_CHANGED;
 		if (!write)
 			continue;
-		if (sale_write(t, &cur, &next, NULL, 0, shipped_packages(&a[i], &cur, &packages), logged_as(a[i].what),
-		    a[i].user, a[i].request_id, a[i].now) != STORE_OK) {
+		if (sale_write(t, &cur, &next, NULL, 0, ch->packages, a[i].what == ACTION_TRACK ? &ch->added : NULL,
+		    ch->logged, a[i].user, a[i].request_id, a[i].now) != STORE_OK) {
 			*err = store_txn_error(t);
-			return RESULT_FAILED;
+			any = RESULT_FAILED;
+			break;
 		}
 		touched[next.supplier] = 1;
 	}
+	free(ch);
 	return any;
 }
 

@@ -15,7 +15,7 @@
 #include "sale.h"
 #include "store.h"
 
-enum sale_action { ACTION_ACKNOWLEDGE, ACTION_SHIP, ACTION_CANCEL, ACTION_REFUSE, ACTION_REOPEN };
+enum sale_action { ACTION_ACKNOWLEDGE, ACTION_SHIP, ACTION_CANCEL, ACTION_REFUSE, ACTION_REOPEN, ACTION_TRACK };
 
 /* A change asked for, by a supplier through the API or by a maintainer. */
 struct action {
@@ -25,7 +25,9 @@ struct action {
 	const char *user;          /* sale-log user */
 	const char *request_id;    /* written in the log entry; may be NULL */
 	const char *tracking_number, *carrier; /* ship only; may be NULL */
-	const struct package_list *packages;   /* ship only, instead of the two above; may be NULL */
+	const struct package_list *packages;   /* ship: instead of the two above; track: parcels to add; may be NULL */
+	uint32_t ship_date;                    /* acknowledge only: the estimated ship date (days); 0 = none */
+	const struct tracking_list *tracking;  /* track only: the carrier events (1 or more) */
 	enum refusal_reason reason;            /* refuse only */
 	const char *note;                      /* refuse only; may be NULL */
 	int64_t now;
@@ -37,7 +39,10 @@ enum action_result {
 	RESULT_NOT_FOUND,  /* unknown, another order's, or another supplier's: 404 */
 	RESULT_CANCELLED,  /* 409 cancelled */
 	RESULT_REFUSED,    /* acknowledging or shipping a refused one: 409 refused */
-	RESULT_SHIPPED,    /* refusing a shipped one: 409 already_shipped */
+	RESULT_SHIPPED,    /* refusing a shipped one, or changing its ship date: 409 already_shipped */
+	RESULT_NOT_SHIPPED, /* tracking one that is not shipped: 409 not_shipped */
+	RESULT_UNKNOWN_PARCEL, /* a carrier event of a tracking number the shipment has not: 409 unknown_parcel */
+	RESULT_TOO_MANY_PARCELS, /* parcels added beyond PACKAGES_MAX: 409 too_many_parcels */
 	RESULT_NOT_REFUSED, /* reopening one that is not refused (menzzo-admin) */
 	RESULT_FAILED,     /* store error in *err: 503 or 500 */
 };
@@ -72,12 +77,13 @@ enum action_result sale_apply_all(struct store *s, const struct action *a, size_
  * Writes a change of a sale product in t: next (with its rendered item, or
  * item[0..item_len) when item is not NULL) replacing old (NULL for a new
  * one), its shipment's packages when not NULL, the sale-log entry of action
- * by user (request_id may be NULL), and the event the action is due, at
- * now.  The caller bumps the cache generation.  Returns STORE_OK or t's
- * sticky error.
+ * by user (request_id may be NULL), and the events the action is due, at
+ * now (a tracking update's name the carrier events added, and a second,
+ * sale.delivered, follows when delivered_at changed).  The caller bumps
+ * the cache generation.  Returns STORE_OK or t's sticky error.
  */
 int sale_write(struct store_txn *t, const struct sale_product *old, const struct sale_product *next,
-    const void *item, size_t item_len, const struct package_list *packages, enum log_action action,
-    const char *user, const char *request_id, int64_t now);
+    const void *item, size_t item_len, const struct package_list *packages, const struct tracking_list *added,
+    enum log_action action, const char *user, const char *request_id, int64_t now);
 
 #endif

@@ -17,6 +17,10 @@
  *   meta     name                                           -> be64 or text
  *   shipment be64 sale_product_id                          -> packed package list
  *            (the parcels a ship-sale named; since schema 4)
+ *   stock    u8 supplier, SKU                              -> packed stock record
+ *            (since schema 5)
+ *   tracking be64 sale_product_id, be64 at, u8 status, tracking number -> location
+ *            (carrier events; since schema 6)
  * Big-endian keys make byte order the logical order, so a range scan is a
  * seek plus a prefix check.  Only the store*.c files and cache.c include
  * LMDB's header; they share lib/store_impl.h.
@@ -27,6 +31,8 @@
  *   store_log.c    counters, cache generations, the sale log, the event outbox
  *   store_token.c  token records (token.h)
  *   store_shipment.c the parcels of shipments
+ *   store_stock.c  stock records (stock.h)
+ *   store_tracking.c the carrier events of shipments
  *
  * Every call on a transaction starts by checking its sticky error: once one
  * call failed, nothing more is attempted, every later call returns that
@@ -64,10 +70,13 @@ enum store_result {
  *      and listing items with refused_at (a version-3 store's records and
  *      items decode: never refused).
  *   5  added the stock database (a version-4 store has no stock).
+ *   6  added the tracking database, sale records of version 3 (estimated
+ *      ship date, delivery status, delivered_at) and listing items with
+ *      those three (records and items of 5 decode: none of them).
  */
-#define STORE_SCHEMA 5
+#define STORE_SCHEMA 6
 #define STORE_SCHEMA_OLDEST 3
-#define STORE_DB_COUNT 10
+#define STORE_DB_COUNT 11
 
 struct store;
 struct store_txn;
@@ -276,6 +285,24 @@ struct shipment_iter {
 };
 int store_shipments_first(struct store_txn *t, struct shipment_iter *it);
 int store_shipments_next(struct shipment_iter *it);
+
+/* store_tracking.c: the carrier events of shipments. */
+
+/*
+ * Stores carrier event e of a sale product unless the same one (tracking
+ * number, status, time) is stored: *added 1 when it was written, 0 when it
+ * was there.  STORE_OK or the sticky error.
+ */
+int store_tracking_put(struct store_txn *t, uint64_t sale_product_id, const struct tracking_event *e, int *added);
+/* A sale product's carrier events, by time (then status, tracking number); or every one, by sale product. */
+struct tracking_iter {
+	struct store_cursor c;
+	uint64_t sale_product_id;
+	struct tracking_event e;
+};
+int store_tracking_first(struct store_txn *t, uint64_t sale_product_id, struct tracking_iter *it);
+int store_tracking_all_first(struct store_txn *t, struct tracking_iter *it);
+int store_tracking_next(struct tracking_iter *it);
 
 /* Writes event seq (JSON text); an existing seq is STORE_CORRUPT. */
 int store_event_put(struct store_txn *t, uint64_t seq, const char *json, size_t len);

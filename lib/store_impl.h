@@ -18,8 +18,11 @@
 
 #define STORE_DBS_MAX STORE_DB_COUNT
 
-/* The store's named databases, in the order of store_db_names (shipment: since schema 4; stock: since 5). */
-enum db { DB_SALE, DB_LISTING, DB_ORDER, DB_LABEL, DB_LOG, DB_EVENT, DB_TOKEN, DB_META, DB_SHIPMENT, DB_STOCK, DB__MAX };
+/* The store's named databases, in the order of store_db_names (shipment: since schema 4; stock: 5; tracking: 6). */
+enum db {
+	DB_SALE, DB_LISTING, DB_ORDER, DB_LABEL, DB_LOG, DB_EVENT, DB_TOKEN, DB_META, DB_SHIPMENT, DB_STOCK, DB_TRACKING,
+	DB__MAX
+};
 _Static_assert(DB__MAX == STORE_DB_COUNT, "store.h counts the store's databases");
 
 /* An environment and its open databases: the store, or the response cache. */
@@ -300,7 +303,7 @@ get_str(struct pack *pk, char *out, size_t max)
 }
 
 /* Sale records (store_sale.c), also kept whole in sale-log entries. */
-#define SALE_RECORD_MAX (4 + 8 * 8 + 4 * 2 + 2 * 6 + SKU_MAX + 2 * CARRIER_MAX + LABEL_MAX + TRACKING_MAX + NOTE_MAX)
+#define SALE_RECORD_MAX (4 + 8 * 9 + 4 * 3 + 1 + 2 * 6 + SKU_MAX + 2 * CARRIER_MAX + LABEL_MAX + TRACKING_MAX + NOTE_MAX)
 /* Encodes sp into out[SALE_RECORD_MAX]; returns the length, 0 when it does not fit. */
 size_t store_sale_encode(const struct sale_product *sp, unsigned char *out);
 /* STORE_OK, or STORE_CORRUPT for anything but a record store_sale_encode wrote. */

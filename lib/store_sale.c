@@ -14,9 +14,11 @@
 /*
  * Version 2 adds the refusal: its reason in the byte version 1 kept
  * reserved (always 0 there), refused_at and the note at the end.  Version 1
- * records (schema 3 stores) still decode: never refused.
+ * records (schema 3 stores) still decode: never refused.  Version 3 (schema
+ * 6) adds after the note the estimated ship date, the delivery status and
+ * delivered_at; a record of 1 or 2 has none of them.
  */
-#define SALE_RECORD_VERSION 2
+#define SALE_RECORD_VERSION 3
 #define LISTING_KEY_LEN 22
 #define ORDER_KEY_LEN 16
 #define LABEL_KEY_MAX (LABEL_MAX + 9)
@@ -45,6 +47,9 @@ store_sale_encode(const struct sale_product *sp, unsigned char *out)
 	put_str(&pk, sp->ship_carrier);
 	put_u64(&pk, (uint64_t)sp->refused_at);
 	put_str(&pk, sp->note);
+	put_u32(&pk, sp->estimated_ship_date);
+	put_u8(&pk, (unsigned)sp->delivery_status);
+	put_u64(&pk, (uint64_t)sp->delivered_at);
 	return pk.bad ? 0 : pk.len;
 }
 
@@ -56,7 +61,7 @@ store_sale_decode(const void *p, size_t len, struct sale_product *sp)
 
 	/* The note is the last member: the bytes past its terminator need no clearing (2 KiB a record). */
 	memset(sp, 0, offsetof(struct sale_product, note) + 1);
-	if (version != 1 && version != SALE_RECORD_VERSION)
+	if (version < 1 || version > SALE_RECORD_VERSION)
 		return STORE_CORRUPT;
 	sp->supplier = get_u8(&pk);
 	sp->status = (enum sale_status)get_u8(&pk);
@@ -79,7 +84,13 @@ store_sale_decode(const void *p, size_t len, struct sale_product *sp)
 		sp->refused_at = (int64_t)get_u64(&pk);
 		get_str(&pk, sp->note, NOTE_MAX);
 	}
+	if (version >= 3) {
+		sp->estimated_ship_date = get_u32(&pk);
+		sp->delivery_status = (enum delivery_status)get_u8(&pk);
+		sp->delivered_at = (int64_t)get_u64(&pk);
+	}
 	if (pk.bad || pk.len != len || sp->status >= STATUS__MAX || sp->reason >= REASON__MAX ||
+	    sp->delivery_status >= DELIVERY__MAX ||
 	    supplier_by_id(sp->supplier) == NULL)
 		return STORE_CORRUPT;
 	return STORE_OK;

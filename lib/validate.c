@@ -330,6 +330,22 @@ parse_reason(const char *s, size_t len, enum refusal_reason *out)
 	return i > 0 ? 0 : -1;
 }
 
+static const char *
+delivery_at(int i)
+{
+	return delivery_status_name((enum delivery_status)i);
+}
+
+int
+parse_delivery_status(const char *s, size_t len, enum delivery_status *out)
+{
+	int i = len > 0 ? lookup(s, len, delivery_at, DELIVERY__MAX) : -1;
+
+	if (i > 0)
+		*out = (enum delivery_status)i;
+	return i > 0 ? 0 : -1;
+}
+
 static int
 is_path_char(char c)
 {
@@ -381,12 +397,12 @@ utf8_next(const unsigned char *s, size_t left, uint32_t *cp)
 }
 
 int
-valid_note(const char *s, size_t len)
+valid_utf8_text(const char *s, size_t len, size_t max_chars)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t chars = 0;
 
-	if (len == 0 || len > NOTE_MAX)
+	if (len == 0 || len > 4 * max_chars)
 		return -1;
 	for (size_t i = 0, n; i < len; i += n, chars++) {
 		uint32_t cp = 0;
@@ -394,7 +410,13 @@ valid_note(const char *s, size_t len)
 		if ((n = utf8_next(p + i, len - i, &cp)) == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
 			return -1;
 	}
-	return chars <= NOTE_CHARS_MAX ? 0 : -1;
+	return chars <= max_chars ? 0 : -1;
+}
+
+int
+valid_note(const char *s, size_t len)
+{
+	return valid_utf8_text(s, len, NOTE_CHARS_MAX);
 }
 
 int

@@ -54,6 +54,8 @@ int parse_status(const char *s, size_t len, enum sale_status *out);
 int parse_status_filter(const char *s, size_t len, enum status_filter *out);
 /* A refusal reason by name (out_of_stock, ...); never REASON_NONE. */
 int parse_reason(const char *s, size_t len, enum refusal_reason *out);
+/* A carrier event's status by name (in_transit, ...); never DELIVERY_NONE. */
+int parse_delivery_status(const char *s, size_t len, enum delivery_status *out);
 
 /*
  * A label path relative to the files directory: segments of [A-Za-z0-9._-]
@@ -67,6 +69,13 @@ int valid_label_path(const char *s, size_t len);
  * bytes of printable ASCII (0x20-0x7e), not starting or ending with a space.
  */
 int valid_text(const char *s, size_t len, size_t max);
+
+/*
+ * Free text of people: 1 to max_chars characters of UTF-8 (shortest
+ * forms, no surrogates, at most U+10FFFF) of which none is a control
+ * character (C0, DEL, C1); at most 4 * max_chars bytes.
+ */
+int valid_utf8_text(const char *s, size_t len, size_t max_chars);
 
 /*
  * A refusal's note: 1 to NOTE_CHARS_MAX characters of UTF-8 (shortest

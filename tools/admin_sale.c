@@ -58,27 +58,39 @@ cmd_import(struct admin *a, int argc, char **argv)
 	return rc;
 }
 
-/* show ID [--json]: the output is JSON with or without it; the shipment's packages last. */
+/* show ID [--json]: the output is JSON with or without it; the shipment's packages, then its carrier events, last. */
 int
 cmd_show(struct admin *a, int argc, char **argv)
 {
 	struct store_txn *t;
 	struct sale_product sp;
+	struct tracking_iter it;
 	uint64_t inc = 0, id = 0;
 	int rc;
 	struct package_list packages;
-	struct json_object *o;
+	struct json_object *o, *events;
 
 	if ((rc = admin_id_command(a, argc, argv, OPT_JSON, &inc, &id)) >= 0)
 		return rc;
 	if (admin_load_sale(a, inc, id, &t, &sp))
 		return 1;
 	rc = store_shipment_get(t, id, &packages);
-	store_abort(t);
-	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+	if (rc != STORE_OK && rc != STORE_NOTFOUND) {
+		store_abort(t);
 		return admin_store_fail(rc);
+	}
 	o = sale_full_json(&sp);
 	json_object_object_add(o, "packages", packages_json(&sp, rc == STORE_OK ? &packages : NULL));
+	events = json_object_new_array();
+	for (int more = store_tracking_first(t, id, &it); more; more = store_tracking_next(&it))
+		json_object_array_add(events, tracking_event_json(&it.e));
+	json_object_object_add(o, "tracking_events", events);
+	rc = store_txn_error(t);
+	store_abort(t);
+	if (rc != STORE_OK) {
+		json_object_put(o);
+		return admin_store_fail(rc);
+	}
 	return admin_print_json(o);
 }
 
