@@ -54,7 +54,9 @@ def test_schema3_store_is_read_as_it_is():
         assert [i["menzzo_order_id"] for i in items] == ["15000030001_301", "15000030001_302", "15000030002_303",
                                                          "15000030003_304", "15000030005_306"], items
         for i in items:
-            assert list(i)[-1] == "refused_at" and i["refused_at"] is None, i
+            # refused_at, then the three members of format 6, all null: what a record without them renders to
+            assert list(i)[-4:] == ["refused_at", "estimated_ship_date", "delivery_status", "delivered_at"], i
+            assert all(i[k] is None for k in list(i)[-4:]), i
             assert list(i)[:7] == ["menzzo_order_id", "sku", "quantity", "price", "link_to_label", "order_date",
                                    "carrier"], i
         assert [i["status"] for i in items] == ["pending", "acknowledged", "shipped", "cancelled", "pending"]
@@ -177,3 +179,28 @@ def test_every_format_has_a_fixture_that_opens_and_upgrades():
             assert everything(s) == before, f"the schema{version} fixture reads otherwise after the upgrade"
             p = s.admin("check", check=False)
             assert p.returncode == 0 and b"0 problem(s)" in p.stdout, (version, p.stdout)
+
+
+def test_a_format_5_store_shows_no_ship_date_nor_tracking_until_upgraded_then_takes_them():
+    """Read as it is, a format-5 store's items (stored before ship dates and tracking) show the three new
+    members null, exactly as a record of format 6 renders them, and show has no carrier events; the first
+    update-tracking upgrades it (a writer), stores its events and re-renders that item."""
+    with old_store(os.path.join(FIXTURES, "schema5")) as s:
+        token = s.tokens["asir-group"]
+        items = listing(s).json()
+        assert items and all(list(i)[-4:] == ["refused_at", "estimated_ship_date", "delivery_status", "delivered_at"]
+                             and i["estimated_ship_date"] is None and i["delivery_status"] is None
+                             and i["delivered_at"] is None for i in items), items
+        shown = json.loads(s.admin("show", "15000050002_403").stdout)
+        assert shown["tracking_events"] == [] and shown["delivery_status"] is None, shown
+        assert schema(s) == 5
+        body = {"menzzo_order_id": "15000050002_403",
+                "events": [{"status": "delivered", "at": "2026-02-04T15:10:00Z", "tracking_number": "V5-TRACK-2"}]}
+        r = s.cgi("asir-group/update-tracking", method="POST", body=body, token=token)
+        assert r.status == 200 and r.json()["changed"] is True and r.json()["delivery_status"] == "delivered", r
+        assert schema(s) == SCHEMA
+        item = next(i for i in listing(s).json() if i["menzzo_order_id"] == "15000050002_403")
+        assert item["delivery_status"] == "delivered" and item["delivered_at"] == "2026-02-04T15:10:00Z", item
+        assert item["status"] == "shipped", item
+        p = s.admin("check", check=False)
+        assert p.returncode == 0 and b"0 problem(s)" in p.stdout and b"1 carrier events" in p.stdout, p.stdout
