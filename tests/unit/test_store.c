@@ -1,4 +1,5 @@
 /* Unit tests of the store (lib/store*.c) and the stored item (lib/sale_json.c) on a store in a temporary directory. */
+#define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,79 @@ main(void)
 	hash[0] = 9;
 	CHECK(store_token_get(t, hash, &tg) == STORE_NOTFOUND, "other hash not found");
 	store_abort(t);
+
+	/* Ship dates and carrier news round-trip; a carrier event is stored once, read by time. */
+	store_begin(s, 1, &t);
+	sp = make_sale(13, 6, 0, 21, STATUS_SHIPPED);
+	sp.estimated_ship_date = 20500;
+	sp.delivery_status = DELIVERY_DELIVERED;
+	sp.delivered_at = 1770000000;
+	put(t, NULL, &sp);
+	{
+		struct tracking_event e1 = { 1770000000, DELIVERY_DELIVERED, "TN1", "Lyon" };
+		struct tracking_event e0 = { 1769990000, DELIVERY_IN_TRANSIT, "TN1", "" };
+		struct tracking_event e1again = { 1770000000, DELIVERY_DELIVERED, "TN1", "elsewhere" };
+		struct tracking_iter it;
+		int added1, added0, again, n = 0, ordered = 1;
+		int64_t last = 0;
+
+		store_tracking_put(t, 6, &e1, &added1);
+		store_tracking_put(t, 6, &e0, &added0);
+		store_tracking_put(t, 6, &e1again, &again);
+		CHECK(added1 == 1 && added0 == 1 && again == 0, "a carrier event sent again is not stored again");
+		for (int more = store_tracking_first(t, 6, &it); more; more = store_tracking_next(&it)) {
+			ordered &= it.e.at >= last && it.sale_product_id == 6;
+			last = it.e.at;
+			if (n++ == 1)
+				CHECK(strcmp(it.e.location, "Lyon") == 0, "the first one's location is kept");
+		}
+		CHECK(store_txn_error(t) == STORE_OK && n == 2 && ordered, "a sale product's carrier events, by time");
+		CHECK(store_tracking_first(t, 5, &it) == 0, "another sale product has none");
+	}
+	CHECK(store_commit(t) == STORE_OK, "tracking commit");
+	store_begin(s, 0, &t);
+	CHECK(store_sale_get(t, 6, &got) == STORE_OK && got.estimated_ship_date == 20500 &&
+	    got.delivery_status == DELIVERY_DELIVERED && got.delivered_at == 1770000000,
+	    "estimated ship date, delivery status and delivered_at round-trip");
+	store_abort(t);
+	{
+		/* An item stored before format 6 (byte 1, without the three members) composes as a record without them renders. */
+		static const char extra[] = ",\"estimated_ship_date\":null,\"delivery_status\":null,\"delivered_at\":null";
+		struct buf item = { 0 }, old = { 0 }, a = { 0 }, b = { 0 }, none = { 0 };
+		size_t at = 1, tail_at = 0, tn = 0;
+		char *hit;
+
+		sp = make_sale(14, 7, 0, 22, STATUS_PENDING);
+		item_render(&sp, &item);
+		/* Parts: label, head, tail; each a 16-bit length then its bytes.  The tail ends with the members. */
+		for (int part = 0; part < 3; part++) {
+			size_t n = (size_t)((unsigned char)item.p[at] << 8 | (unsigned char)item.p[at + 1]);
+
+			tail_at = at;
+			tn = n;
+			at += 2 + n;
+		}
+		hit = memmem(item.p + tail_at + 2, tn, extra, sizeof(extra) - 1);
+		CHECK(item.p[0] == 2 && hit != NULL, "a record renders an item of format 3 with the three members");
+		if (hit != NULL) {
+			size_t cut = sizeof(extra) - 1, n = tn - cut;
+
+			buf_add(&old, "\x01", 1);
+			buf_add(&old, item.p + 1, tail_at - 1);
+			buf_add(&old, (char[]){ (char)(n >> 8), (char)(n & 0xff) }, 2);
+			buf_add(&old, item.p + tail_at + 2, (size_t)(hit - (item.p + tail_at + 2)));
+			buf_add(&old, hit + cut, (size_t)(item.p + item.len - hit - cut));
+			CHECK(item_compose(old.p, old.len, &none, &a) == 0 && item_compose(item.p, item.len, &none, &b) == 0 &&
+			    a.len == b.len && memcmp(a.p, b.p, a.len) == 0 && item_equivalent(old.p, old.len, item.p, item.len),
+			    "an item of format 2 composes with the three members null");
+			old.p[0] = 3;
+			CHECK(item_compose(old.p, old.len, &none, &a) == -1, "an item of an unknown format does not compose");
+		}
+		buf_free(&item);
+		buf_free(&old);
+		buf_free(&a);
+		buf_free(&b);
+	}
 
 	/* A failed write inside a transaction poisons it: commit refuses. */
 	store_begin(s, 1, &t);
