@@ -140,6 +140,125 @@ def test_sigkill_stock_writers_lose_nothing():
         assert not lost, sorted(lost)
 
 
+def test_sigkill_tracking_and_ship_date_writers_lose_nothing():
+    """update-tracking and acknowledge-sale with estimated_ship_date under SIGKILL: 100 shipped and 60
+    acknowledged sale products; four writers send 40 requests each, one sale product a request (a parcel
+    added and three carrier events ending in delivered; or a new date), half of them killed at a random
+    moment after their body was sent. Afterwards every request answered 200 is in the store whole; every
+    killed one whole or not at all (never some of its events, never the parcel without them); one
+    sale.tracking_updated and one sale.delivered (or one sale.ship_date_changed) per request applied; check
+    clean (each record's delivery status agrees with its carrier events)."""
+    rng = random.Random(20261206)
+    t0 = 1796400000                     # 2026-12-04T12:00:00Z; the server's clock is the next day
+    env = {"MENZZO_TEST_CLOCK": str(t0 + 86400)}
+    with Store(MENZZO_RATE_LIMIT="0", **env) as s:
+        n_ship, n_ack = 100, 60
+        s.import_lines([sale(2000 + i, 1 + i) for i in range(n_ship + n_ack)])
+        tok = s.token("asir-group")
+        for start in range(0, n_ship, 100):
+            p, data = _spawn_cgi(s, "asir-group/ship-sale", {"items": [
+                {"menzzo_order_id": f"{2000 + i}_{1 + i}", "tracking_number": f"T{1 + i}"}
+                for i in range(start, start + 100)]}, tok)
+            out, _ = p.communicate(data)
+            assert parse_cgi_output(out).status == 200
+        p, data = _spawn_cgi(s, "asir-group/acknowledge-sale", {"items": [
+            {"menzzo_order_id": f"{2000 + i}_{1 + i}", "estimated_ship_date": "2026-12-10"}
+            for i in range(n_ship, n_ship + n_ack)]}, tok)
+        out, _ = p.communicate(data)
+        assert parse_cgi_output(out).status == 200
+        answered, killed_ids, lock = set(), set(), threading.Lock()
+
+        def request_of(k):
+            """Request k: sale products 1..100 get tracking, 101..160 a new date (2026-12-11 + k % 20 days)."""
+            sp = 1 + k
+            if sp <= n_ship:
+                return sp, "asir-group/update-tracking", {
+                    "menzzo_order_id": f"{2000 + k}_{sp}", "packages": [{"tracking_number": f"P{sp}"}],
+                    "events": [{"status": "in_transit", "at": harness_time(t0 + sp), "tracking_number": f"T{sp}"},
+                               {"status": "out_for_delivery", "at": harness_time(t0 + sp + 60),
+                                "tracking_number": f"P{sp}", "location": "Besançon"},
+                               {"status": "delivered", "at": harness_time(t0 + sp + 120)}]}
+            return sp, "asir-group/acknowledge-sale", {"menzzo_order_id": f"{2000 + k}_{sp}",
+                                                       "estimated_ship_date": f"2026-12-{11 + k % 20:02d}"}
+
+        def worker(w, seed):
+            r = random.Random(seed)
+            took = [0.2]        # how long this machine takes for a request, as measured: the kills spread over it
+            for k in range(w, n_ship + n_ack, 4):
+                sp, path, body = request_of(k)
+                started = time.monotonic()
+                p, data = _spawn_cgi(s, path, body, tok)
+                p.stdin.write(data)    # the whole body first: the kill falls on the work, not on the wait for it
+                p.stdin.close()
+                killed = False
+                if r.random() < 0.5:
+                    time.sleep(r.random() * 1.2 * sorted(took)[len(took) // 2])   # before, during or after its commit
+                    if p.poll() is None:
+                        p.send_signal(signal.SIGKILL)
+                        killed = True
+                out, err = p.stdout.read(), p.stderr.read()
+                p.wait()
+                if killed and p.returncode == -signal.SIGKILL:
+                    with lock:
+                        killed_ids.add(sp)
+                    continue
+                assert p.returncode == 0 and "Sanitizer" not in err.decode(), err.decode()
+                took.append(time.monotonic() - started)
+                resp = parse_cgi_output(out)
+                assert resp.status == 200 and resp.json()["changed"] is True, resp
+                with lock:
+                    answered.add(sp)
+
+        threads = [threading.Thread(target=worker, args=(w, rng.random())) for w in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        check = s.admin("check", check=False)
+        assert check.returncode == 0 and b"0 problem(s)" in check.stdout, check.stdout.decode()
+        events = [json.loads(l) for l in s.admin("events").stdout.splitlines()]
+        items, page = {}, 1
+        while True:
+            r = s.cgi("asir-group/get-sales", query=f"status=all&page={page}", token=tok)
+            assert r.status == 200, r
+            if not r.json():
+                break
+            items.update((i["menzzo_order_id"], i) for i in r.json())
+            page += 1
+        applied = set()
+        for k in range(n_ship + n_ack):
+            sp, _, body = request_of(k)
+            item = items[f"{2000 + k}_{sp}"]
+            mine = [e["type"] for e in events if e.get("menzzo_order_id") == f"{2000 + k}_{sp}"]
+            if sp <= n_ship:
+                whole = item["delivery_status"] == "delivered" and item["delivered_at"] == harness_time(t0 + sp + 120)
+                none = item["delivery_status"] is None and item["delivered_at"] is None
+                due = ["sale.tracking_updated", "sale.delivered"]
+            else:
+                whole = item["estimated_ship_date"] == body["estimated_ship_date"]
+                none = item["estimated_ship_date"] == "2026-12-10"
+                due = ["sale.ship_date_changed"]
+            assert whole or none, f"sale product {sp} is in the store in part: {item}"
+            if whole:
+                applied.add(sp)
+            assert [t for t in mine if t in due] == (due if whole else []), (sp, mine)
+        # Never some of a request's events, never its parcel without them: three carrier events and one
+        # stored parcel list (the parcel added) per tracking request applied, and none else.
+        tracked = len([sp for sp in applied if sp <= n_ship])
+        assert f"{3 * tracked} carrier events;".encode() in check.stdout, (tracked, check.stdout)
+        stats = dict(l.split("\t") for l in s.admin("stats").stdout.decode().splitlines())
+        assert int(stats["shipment"]) == tracked and int(stats["tracking"]) == 3 * tracked, (tracked, stats)
+        lost = answered - applied
+        print(f"    tracking/ship-date crash test: {len(killed_ids)} kills ({len(killed_ids & applied)} of them "
+              f"applied whole), {len(answered)} requests answered 200, {len(lost)} lost")
+        assert len(killed_ids) > 10, "the test must actually kill writers"
+        assert not lost, sorted(lost)
+
+
+def harness_time(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
 def verify_answered(s, answered):
     """check is clean; every change answered 200 is in the store; one event and log entry per change.
     Returns how many answered changes are missing."""
