@@ -245,6 +245,76 @@ def test_stock_through_one_responder_memory_stays_flat():
         assert p.returncode == 0 and b"0 problem(s)" in p.stdout, p.stdout
 
 
+def test_tracking_and_ship_dates_through_one_responder_memory_stays_flat():
+    """1,500 update-tracking requests to one responder (the deployed build: new carrier events, the same ones
+    again, a parcel added, a bad event, an unknown parcel, a bogus token, interleaved over 30 shipped sale
+    products), then 1,500 acknowledgements with a changing estimated ship date to another: each heap
+    (RssAnon) grows less than 512 KiB after the first 500, every answer is the one its request asks for
+    (nothing carried from one request to the next), and check is clean afterwards."""
+    with fixture() as (s, tok):
+        env = dict(s.env, MENZZO_RATE_LIMIT="1000000,1000000", MENZZO_TEST_CLOCK="1796472000")  # 2026-12-05 12:00
+        post = {sup: params(method="POST", token=tok[sup], content_type="application/json") for sup in tok}
+        ids = [f"{10 + i}_{100 + i}" for i in range(0, 60, 2)]          # asir-group's 30
+        shipped = s.cgi("asir-group/ship-sale", method="POST", token=tok["asir-group"], env=env,
+                        body={"items": [{"menzzo_order_id": m, "tracking_number": f"T{m}"} for m in ids]})
+        assert shipped.status == 200 and shipped.json()["success"] is True, shipped
+
+        def at(n):
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1796000000 + n * 60))
+
+        with serving(os.path.join(OPT_CGI_DIR, "asir-group", "update-tracking"), env) as r:
+            base = None
+            for i in range(1500):
+                m, kind = ids[i % 30], (i // 30) % 6
+                ev = [{"status": ("in_transit", "out_for_delivery", "delivered")[i % 3], "at": at(i),
+                       "tracking_number": f"T{m}", "location": f"Hub {i % 7}"}]
+                body, p, want = {"menzzo_order_id": m, "events": ev}, post["asir-group"], b"Status: 200"
+                if kind == 1:
+                    body["events"] = [dict(ev[0], at=at(i - 30))]                 # sent before: stored once
+                elif kind == 2:
+                    body["packages"] = [{"tracking_number": f"P{m}-{i % 4}"}]
+                    body["events"].append({"status": "in_transit", "at": at(i), "tracking_number": f"P{m}-{i % 4}"})
+                elif kind == 3:
+                    body["events"][0]["status"], want = "lost_at_sea", b"Status: 400"
+                elif kind == 4:
+                    body["events"][0]["tracking_number"], want = "NOPE", b"Status: 409"
+                elif kind == 5:
+                    p, want = dict(p, HTTP_AUTHORIZATION="Bearer bogus"), b"Status: 401"
+                out, _, _ = ask(r, p, json.dumps(body).encode())
+                assert out.startswith(want), (i, kind, out[:300])
+                if want == b"Status: 200":
+                    answer = body_of(out)
+                    assert answer["menzzo_order_id"] == m and answer["status"] == "shipped", (i, answer)
+                    assert answer["changed"] is (kind != 1 or i < 30), (i, kind, answer)
+                if i == 499:
+                    base = r.rss_kib("RssAnon")
+            grown = r.rss_kib("RssAnon") - base
+            print(f"    1500 update-tracking requests: heap {base} KiB after 500, grew {grown} KiB by the end")
+            assert grown < 512, f"the heap grew {grown} KiB"
+        notio = [f"{10 + i}_{100 + i}" for i in range(1, 60, 2)]
+        with serving(os.path.join(OPT_CGI_DIR, "notio", "acknowledge-sale"), env) as r:
+            for i in range(1500):
+                m, day = notio[i % 30], 10 + (i // 30) % 2                      # each date, then the other
+                out, _, _ = ask(r, post["notio"], json.dumps({"menzzo_order_id": m,
+                                                               "estimated_ship_date": f"2026-12-{day}"}).encode())
+                assert out.startswith(b"Status: 200"), (i, out[:300])
+                answer = body_of(out)
+                assert answer["menzzo_order_id"] == m and answer["estimated_ship_date"] == f"2026-12-{day}", answer
+                assert answer["changed"] is True, (i, answer)
+                if i == 499:
+                    base = r.rss_kib("RssAnon")
+            grown = r.rss_kib("RssAnon") - base
+            print(f"    1500 ship-date changes: heap {base} KiB after 500, grew {grown} KiB by the end")
+            assert grown < 512, f"the heap grew {grown} KiB"
+        with serving(os.path.join(CGI_DIR, "asir-group", "update-tracking"), env, "sanitizer-built update-tracking") as r:
+            for i in range(200):
+                body = {"menzzo_order_id": ids[i % 30], "events": [{"status": "delivered", "at": at(3000 + i % 50)}]}
+                out, _, _ = ask(r, post["asir-group"], json.dumps(body).encode())
+                assert out.startswith(b"Status: 200"), out[:300]
+        p = s.admin("check", check=False)
+        assert p.returncode == 0 and b"0 problem(s)" in p.stdout, p.stdout
+
+
 def test_a_request_that_fails_half_way_leaves_the_next_one_correct():
     with fixture() as (s, tok):
         good = (params(method="POST", token=tok["asir-group"], content_type="application/json"),
