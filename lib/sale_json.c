@@ -393,7 +393,9 @@ action_json(const struct sale_product *sp, int changed)
 	add(o, "acknowledged_at", timestamp_json(sp->acknowledged_at));
 	add(o, "prepared_at", timestamp_json(sp->prepared_at));
 	add(o, "changed", json_object_new_boolean(changed));
-	add(o, "estimated_ship_date", date_or_null(sp->estimated_ship_date));
+	/* Each addition only where it says something: the seed's answer stays exactly the seed's. */
+	if (sp->estimated_ship_date != 0)
+		add(o, "estimated_ship_date", date_or_null(sp->estimated_ship_date));
 	/* A refusal's, after the fields every answer had before refusals existed. */
 	if (sp->status == STATUS_REFUSED) {
 		add(o, "refused_at", timestamp_json(sp->refused_at));

@@ -66,10 +66,10 @@ int event_render(uint64_t seq, const char *type, const struct sale_product *old,
     const struct package_list *packages, const struct tracking_list *added, int64_t now, struct buf *out);
 /*
  * The body of a successful acknowledge, refusal, ship or tracking update:
- * success, menzzo_order_id, status, timestamps, changed,
- * estimated_ship_date; then refused_at, reason and note when the sale
- * product is refused; delivery_status and delivered_at when it is shipped
- * and a carrier event came.
+ * success, menzzo_order_id, status, timestamps, changed; then
+ * estimated_ship_date when it has one; refused_at, reason and note when
+ * it is refused; delivery_status and delivered_at when it is shipped and a
+ * carrier event came (the seed's answer is exactly the seed's until then).
  */
 struct json_object *action_json(const struct sale_product *sp, int changed);
 
