@@ -4,10 +4,17 @@
  * input.  Acceptance must match a reference (the C library's calendar for
  * dates); what is accepted formats back to the same text; a failed parse
  * writes nothing.  The first bytes also feed format_date / format_timestamp,
- * whose output must parse back to the value.
+ * whose output must parse back to the value.  The same input goes to the
+ * text validators of carrier events: parse_delivery_status (exactly the
+ * names delivery_status_name gives a carrier event's statuses) and
+ * valid_utf8_text (exactly what the well-formed sequences of the Unicode
+ * standard's Table 3-7 spell, without control characters, within the
+ * bound), and to their table forms field_delivery_status, field_location
+ * and valid_note.
  */
 #include <time.h>
 
+#include "field.h"
 #include "validate.h"
 
 #include "fuzz.h"
@@ -165,6 +172,136 @@ check_uint(const char *s, size_t len)
 	CHECK(ok ? w == v : w == 12345);
 }
 
+/* Reference: the statuses a carrier event may give are delivery_status_name's for 1 .. DELIVERY__MAX - 1. */
+static void
+check_delivery_status(const char *s, size_t len)
+{
+	const enum delivery_status unset = (enum delivery_status)(DELIVERY__MAX + 7);
+	enum delivery_status d = unset;
+	struct field f;
+	int want = 0, ok = parse_delivery_status(s, len, &d) == 0;
+	char *text;
+
+	for (int i = DELIVERY_NONE + 1; i < DELIVERY__MAX; i++)
+		if (fuzz_equals(s, len, delivery_status_name((enum delivery_status)i)))
+			want = i;
+	CHECK(ok == (want != 0));
+	CHECK(ok ? (int)d == want : d == unset);
+	/* The table form reads the same (a NUL-terminated copy, as the request parsers make). */
+	text = fuzz_cstr((const uint8_t *)s, len);
+	memset(&f, 0, sizeof(f));
+	f.set = 1;
+	f.val = text;
+	f.len = len;
+	CHECK((field_delivery_status(&f) == 0) == ok && (!ok || f.parsed.delivery == d));
+	free(text);
+}
+
+/* Once: every status a carrier event may give has a name of its own, which parses to it and is in the list of names. */
+static void
+check_delivery_names(void)
+{
+	static int done;
+	char joined[256], want[256] = "";
+	size_t at = 0;
+
+	if (done)
+		return;
+	done = 1;
+	CHECK(delivery_status_name(DELIVERY_NONE)[0] == '\0');
+	for (int i = DELIVERY_NONE + 1; i < DELIVERY__MAX; i++) {
+		const char *name = delivery_status_name((enum delivery_status)i);
+		enum delivery_status d = DELIVERY_NONE;
+
+		CHECK(name[0] != '\0' && strcmp(name, "unknown") != 0);
+		CHECK(parse_delivery_status(name, strlen(name), &d) == 0 && (int)d == i);
+		for (int j = DELIVERY_NONE + 1; j < i; j++)
+			CHECK(strcmp(name, delivery_status_name((enum delivery_status)j)) != 0);
+		at += (size_t)snprintf(want + at, sizeof(want) - at, "%s%s", at ? ", " : "", name);
+		CHECK(at < sizeof(want));
+	}
+	delivery_status_names_join(joined, sizeof(joined));
+	CHECK(strcmp(joined, want) == 0);
+}
+
+/*
+ * Reference: the length of the well-formed UTF-8 sequence at s[0..left)
+ * (Unicode Table 3-7, by the ranges of each byte), 0 when there is none;
+ * *control set when it is a control character (C0, DEL, C1).
+ */
+static size_t
+ref_utf8_char(const unsigned char *s, size_t left, int *control)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	*control = 0;
+	if (s[0] <= 0x7f) {
+		*control = s[0] < 0x20 || s[0] == 0x7f;
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n > left || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	*control = s[0] == 0xc2 && s[1] <= 0x9f;
+	return n;
+}
+
+/* Reference of valid_utf8_text: 1 .. max_chars characters, every one well-formed and not a control character. */
+static int
+ref_utf8_text(const char *s, size_t len, size_t max_chars)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0, n;
+	int control;
+
+	for (size_t i = 0; i < len; i += n, chars++)
+		if ((n = ref_utf8_char(p + i, len - i, &control)) == 0 || control)
+			return 0;
+	return chars >= 1 && chars <= max_chars;
+}
+
+static void
+check_utf8_text(const char *s, size_t len)
+{
+	static const size_t bounds[] = { 1, 2, 3, 8, LOCATION_CHARS_MAX, NOTE_CHARS_MAX };
+	struct field f;
+	char *text;
+	int ok;
+
+	for (size_t i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++)
+		CHECK((valid_utf8_text(s, len, bounds[i]) == 0) == ref_utf8_text(s, len, bounds[i]));
+	CHECK((valid_note(s, len) == 0) == ref_utf8_text(s, len, NOTE_CHARS_MAX));
+	/* field_location: the same, within LOCATION_CHARS_MAX characters. */
+	ok = ref_utf8_text(s, len, LOCATION_CHARS_MAX);
+	text = fuzz_cstr((const uint8_t *)s, len);
+	memset(&f, 0, sizeof(f));
+	f.set = 1;
+	f.val = text;
+	f.len = len;
+	CHECK((field_location(&f) == 0) == ok);
+	CHECK(!ok || len <= LOCATION_MAX);
+	free(text);
+}
+
 /* Any day / second in range formats to text that parses back to it. */
 static void
 check_formats(const uint8_t *data, size_t size)
@@ -202,5 +339,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_price(s, size);
 	check_uint(s, size);
 	check_formats(data, size);
+	check_delivery_names();
+	check_delivery_status(s, size);
+	check_utf8_text(s, size);
 	return 0;
 }

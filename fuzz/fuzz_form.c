@@ -1,8 +1,9 @@
 /*
  * application/x-www-form-urlencoded: form_parse against the whitelists of
- * acknowledge-sale (a boolean, an enum, a note of its own bound) and
- * ship-sale (ack_fields, ship_fields, validators included; packages is an
- * array, which a form cannot carry).  Decoded values
+ * acknowledge-sale (a boolean, an enum, a note of its own bound, a date),
+ * ship-sale and update-tracking (ack_fields, ship_fields, track_fields,
+ * validators included; packages, events and items are arrays, which a form
+ * cannot carry).  Decoded values
  * obey the contract and their validators, and encoding them again gives a
  * form that parses to the same values.
  */
@@ -104,8 +105,9 @@ one_table(const uint8_t *data, size_t size, const struct field_rule *rules, size
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	_Static_assert(A__MAX <= NFIELDS_MAX && S__MAX <= NFIELDS_MAX, "room for every table");
+	_Static_assert(A__MAX <= NFIELDS_MAX && S__MAX <= NFIELDS_MAX && T__MAX <= NFIELDS_MAX, "room for every table");
 	one_table(data, size, ack_fields, A__MAX);
 	one_table(data, size, ship_fields, S__MAX);
+	one_table(data, size, track_fields, T__MAX);
 	return 0;
 }

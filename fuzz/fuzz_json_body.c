@@ -1,14 +1,17 @@
 /*
- * POST bodies, along the route the endpoints take, for both tables
- * (ack_fields: a boolean, an enum, a note of its own bound; ship_fields:
- * packages, an array of objects read against package_fields):
- * json_fields_parse on the input after its first byte, body_parse on the
- * same bytes as a request body (its Content-Type picked by the first
- * byte), and action_body_parse on the request.  body_parse must agree with
- * the parser it dispatches to, action_body_parse with body_parse and the
- * rules across fields; values written out as JSON must parse back the same.
+ * POST bodies, along the route the endpoints take, for the three tables
+ * (ack_fields: a boolean, an enum, a note of its own bound, a date judged
+ * against today; ship_fields: packages, an array of objects read against
+ * package_fields; track_fields: events, an array of objects read against
+ * event_fields, and packages): json_fields_parse on the input after its
+ * first byte, body_parse on the same bytes as a request body (its
+ * Content-Type picked by the first byte), and action_body_parse on the
+ * request, with FUZZ_NOW as its clock.  body_parse must agree with the
+ * parser it dispatches to, action_body_parse with body_parse and the rules
+ * across fields; values written out as JSON must parse back the same.
  */
 #include <strings.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -67,6 +70,14 @@ check_fields(const struct field_rule *rules, size_t n, const struct field *f)
 		}
 		CHECK(f[i].val != NULL && f[i].list == NULL && f[i].len <= field_max_len(&rules[i]));
 		CHECK(f[i].val[f[i].len] == '\0' && memchr(f[i].val, '\0', f[i].len) == NULL);
+		/* Its validator passed it, and passes it again to the same value (the copy's bytes, but the one written). */
+		if (rules[i].valid != NULL) {
+			struct field copy = f[i];
+
+			CHECK(rules[i].valid(&copy) == 0);
+			CHECK(memcmp((const unsigned char *)&copy.parsed, (const unsigned char *)&f[i].parsed,
+			    sizeof(copy.parsed)) == 0);
+		}
 	}
 }
 
@@ -167,11 +178,123 @@ packages_valid(const struct field_list *l)
 	return 1;
 }
 
+/* t as text in strftime's format fmt (UTC): a reference for the bounds of dates and times, apart from validate.c. */
+static void
+utc_text(int64_t t, const char *fmt, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	CHECK(gmtime_r(&tt, &tm) != NULL && strftime(out, len, fmt, &tm) > 0);
+}
+
+/*
+ * Every event read, each with a status and an at no later than a day after
+ * FUZZ_NOW, and no earlier than TRACKING_AT_MIN where action_body.h sets
+ * one (an at's text compared with those times': the format sorts as time
+ * does).
+ */
+static int
+events_valid(const struct field_list *l)
+{
+	char earliest[TIMESTAMP_LEN + 1] = "", latest[TIMESTAMP_LEN + 1];
+
+#ifdef TRACKING_AT_MIN
+	utc_text(TRACKING_AT_MIN, "%Y-%m-%dT%H:%M:%SZ", earliest, sizeof(earliest));
+#endif
+	utc_text(FUZZ_NOW + TRACKING_AHEAD_MAX, "%Y-%m-%dT%H:%M:%SZ", latest, sizeof(latest));
+	for (size_t i = 0; i < l->n; i++) {
+		const struct field *f = l->e[i].f;
+
+		if (l->e[i].res != PARSE_OK || !f[EV_STATUS].set || !f[EV_AT].set)
+			return 0;
+		CHECK(f[EV_AT].len == TIMESTAMP_LEN);
+		if (strcmp(f[EV_AT].val, earliest) < 0 || strcmp(f[EV_AT].val, latest) > 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* An estimated ship date's text within today .. today + SHIP_DATE_AHEAD_MAX days of FUZZ_NOW (the format sorts as dates do). */
+static int
+ship_date_in_range(const struct field *d)
+{
+	char first[DATE_LEN + 1], last[DATE_LEN + 1];
+
+	utc_text(FUZZ_NOW, "%Y-%m-%d", first, sizeof(first));
+	utc_text(FUZZ_NOW + SHIP_DATE_AHEAD_MAX * 86400LL, "%Y-%m-%d", last, sizeof(last));
+	CHECK(d->len == DATE_LEN);
+	return strcmp(d->val, first) >= 0 && strcmp(d->val, last) <= 0;
+}
+
+/* The packages of a taken request: as many as the field's elements, each the element's values. */
+static void
+check_packages(const struct package_list *p, const struct field_list *l)
+{
+	CHECK(p->n == l->n && p->n >= 1 && p->n <= PACKAGES_MAX);
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct field *e = l->e[i].f;
+
+		CHECK(valid_text(p->p[i].tracking_number, strlen(p->p[i].tracking_number), TRACKING_MAX) == 0);
+		CHECK(p->p[i].carrier[0] == '\0' ||
+		    valid_text(p->p[i].carrier, strlen(p->p[i].carrier), CARRIER_MAX) == 0);
+		CHECK(strcmp(p->p[i].tracking_number, e[PKG_TRACKING].val) == 0);
+		CHECK(strcmp(p->p[i].carrier, e[PKG_CARRIER].set ? e[PKG_CARRIER].val : "") == 0);
+	}
+}
+
+/* The carrier events of a taken tracking update: as many as the field's elements, each the element's values. */
+static void
+check_events(const struct tracking_list *t, const struct field_list *l)
+{
+	CHECK(t->n == l->n && t->n >= 1 && t->n <= TRACKING_EVENTS_MAX);
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct tracking_event *ev = &t->e[i];
+		const struct field *e = l->e[i].f;
+
+		CHECK(ev->status > DELIVERY_NONE && ev->status < DELIVERY__MAX);
+		CHECK(fuzz_equals(e[EV_STATUS].val, e[EV_STATUS].len, delivery_status_name(ev->status)));
+		CHECK(ev->at == e[EV_AT].parsed.time && ev->at <= FUZZ_NOW + TRACKING_AHEAD_MAX);
+#ifdef TRACKING_AT_MIN
+		CHECK(ev->at >= TRACKING_AT_MIN);
+#endif
+		CHECK(strcmp(ev->tracking_number, e[EV_TRACKING].set ? e[EV_TRACKING].val : "") == 0);
+		CHECK(ev->tracking_number[0] == '\0' ||
+		    valid_text(ev->tracking_number, strlen(ev->tracking_number), TRACKING_MAX) == 0);
+		CHECK(strcmp(ev->location, e[EV_LOCATION].set ? e[EV_LOCATION].val : "") == 0);
+		CHECK(ev->location[0] == '\0' ||
+		    valid_utf8_text(ev->location, strlen(ev->location), LOCATION_CHARS_MAX) == 0);
+	}
+}
+
+/* Whether the rules across fields take a request of table t whose fields fb were read. */
+static int
+rules_hold(const struct table *t, const struct field *fb)
+{
+	switch (t->what) {
+	case ACTION_ACKNOWLEDGE:
+		/* A refusal has a reason and no ship date; an acknowledgement neither reason nor note, a ship date in range. */
+		if (fb[A_ACCEPTED].set && !fb[A_ACCEPTED].parsed.flag)
+			return fb[A_REASON].set && !fb[A_SHIP_DATE].set;
+		return !fb[A_REASON].set && !fb[A_NOTE].set && (!fb[A_SHIP_DATE].set || ship_date_in_range(&fb[A_SHIP_DATE]));
+	case ACTION_SHIP:
+		return !fb[S_PACKAGES].set ||
+		    (!fb[S_TRACKING].set && !fb[S_CARRIER].set && packages_valid(fb[S_PACKAGES].list));
+	case ACTION_TRACK:
+		return fb[T_EVENTS].set && events_valid(fb[T_EVENTS].list) &&
+		    (!fb[T_PACKAGES].set || packages_valid(fb[T_PACKAGES].list));
+	default:
+		CHECK(0);
+	}
+	return 0;
+}
+
 /* What a request whose fields body_parse read as fb (result rb) must be, read by action_body_parse. */
 static void
 check_action_body(const struct table *t, const struct request *req, enum parse_result rb, const struct field *fb)
 {
 	struct action_body b;
+	const struct action *a;
 	const char *code = NULL, *message = NULL;
 	char msg[160];
 	uint64_t inc, sp;
@@ -187,38 +310,44 @@ check_action_body(const struct table *t, const struct request *req, enum parse_r
 		action_body_free(&b);
 		return;
 	}
-	CHECK(b.n == 1);
+	CHECK(b.n == 1 && !b.batch);
+	if (!b.items[0].ok && b.items[0].code == NULL) {
+		action_body_free(&b); /* out of memory */
+		return;
+	}
 	refuse = t->what == ACTION_ACKNOWLEDGE && fb[A_ACCEPTED].set && !fb[A_ACCEPTED].parsed.flag;
-	ok = rb == PARSE_OK && fb[0].set;
-	if (t->what == ACTION_ACKNOWLEDGE)
-		ok = ok && (refuse ? fb[A_REASON].set : !fb[A_REASON].set && !fb[A_NOTE].set);
-	else if (ok && fb[S_PACKAGES].set)
-		ok = !fb[S_TRACKING].set && !fb[S_CARRIER].set && packages_valid(fb[S_PACKAGES].list);
+	ok = rb == PARSE_OK && fb[0].set && rules_hold(t, fb);
 	CHECK(b.items[0].ok == ok);
 	if (!ok) {
 		CHECK(b.items[0].code != NULL && b.items[0].message != NULL && b.items[0].message[0] != '\0');
 		action_body_free(&b);
 		return;
 	}
+	a = &b.items[0].act;
 	CHECK(parse_menzzo_order_id(fb[0].val, fb[0].len, &inc, &sp) == 0);
-	CHECK(b.items[0].act.increment_id == inc && b.items[0].act.sale_product_id == sp);
+	CHECK(a->increment_id == inc && a->sale_product_id == sp);
+	CHECK(a->what == (t->what == ACTION_ACKNOWLEDGE && refuse ? ACTION_REFUSE : t->what));
+	CHECK((a->tracking != NULL) == (t->what == ACTION_TRACK));
 	if (t->what == ACTION_SHIP) {
-		const struct package_list *p = b.items[0].act.packages;
-
-		CHECK(b.items[0].act.what == ACTION_SHIP);
-		CHECK((b.items[0].act.tracking_number != NULL) == fb[S_TRACKING].set);
-		CHECK((b.items[0].act.carrier != NULL) == fb[S_CARRIER].set);
-		CHECK((p != NULL) == fb[S_PACKAGES].set);
-		for (unsigned i = 0; p != NULL && i < p->n; i++) {
-			CHECK(p->n == fb[S_PACKAGES].list->n && p->n >= 1 && p->n <= PACKAGES_MAX);
-			CHECK(valid_text(p->p[i].tracking_number, strlen(p->p[i].tracking_number), TRACKING_MAX) == 0);
-			CHECK(p->p[i].carrier[0] == '\0' ||
-			    valid_text(p->p[i].carrier, strlen(p->p[i].carrier), CARRIER_MAX) == 0);
-		}
+		CHECK((a->tracking_number != NULL) == fb[S_TRACKING].set);
+		CHECK((a->carrier != NULL) == fb[S_CARRIER].set);
+		CHECK((a->packages != NULL) == fb[S_PACKAGES].set);
+		CHECK(a->ship_date == 0 && a->reason == REASON_NONE && a->note == NULL);
+		if (a->packages != NULL)
+			check_packages(a->packages, fb[S_PACKAGES].list);
+	} else if (t->what == ACTION_TRACK) {
+		CHECK(a->tracking_number == NULL && a->carrier == NULL);
+		CHECK(a->ship_date == 0 && a->reason == REASON_NONE && a->note == NULL);
+		check_events(a->tracking, fb[T_EVENTS].list);
+		CHECK((a->packages != NULL) == fb[T_PACKAGES].set);
+		if (a->packages != NULL)
+			check_packages(a->packages, fb[T_PACKAGES].list);
 	} else {
-		CHECK(b.items[0].act.what == (refuse ? ACTION_REFUSE : ACTION_ACKNOWLEDGE));
-		CHECK(!refuse || (b.items[0].act.reason > REASON_NONE && b.items[0].act.reason < REASON__MAX));
-		CHECK(!refuse || (b.items[0].act.note != NULL) == fb[A_NOTE].set);
+		CHECK(a->tracking_number == NULL && a->carrier == NULL && a->packages == NULL);
+		CHECK(!refuse || (a->reason > REASON_NONE && a->reason < REASON__MAX));
+		CHECK(!refuse || (a->note != NULL) == fb[A_NOTE].set);
+		CHECK(refuse || (a->reason == REASON_NONE && a->note == NULL));
+		CHECK(a->ship_date == (fb[A_SHIP_DATE].set ? fb[A_SHIP_DATE].parsed.date : 0));
 	}
 	action_body_free(&b);
 }
@@ -296,9 +425,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const struct table tables[] = {
 		{ ack_fields, A__MAX, ACTION_ACKNOWLEDGE },
 		{ ship_fields, S__MAX, ACTION_SHIP },
+		{ track_fields, T__MAX, ACTION_TRACK },
 	};
 
-	_Static_assert(A__MAX <= NFIELDS_MAX && S__MAX <= NFIELDS_MAX, "room for every table");
+	_Static_assert(A__MAX <= NFIELDS_MAX && S__MAX <= NFIELDS_MAX && T__MAX <= NFIELDS_MAX &&
+	    PKG__MAX <= NFIELDS_MAX && EV__MAX <= NFIELDS_MAX, "room for every table");
 	if (size == 0)
 		return 0;
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
