@@ -66,7 +66,7 @@ const struct field_rule event_fields[EV__MAX] = {
 	[EV_STATUS] = { "status", field_delivery_status, "invalid_body", "An event's status must be one of",
 	    .one_of = delivery_status_names_join },
 	[EV_AT] = { "at", field_timestamp, "invalid_body",
-	    "An event's at must be a UTC time YYYY-MM-DDThh:mm:ssZ, at most a day ahead of the server's clock." },
+	    "An event's at must be a UTC time YYYY-MM-DDThh:mm:ssZ, from 2000-01-01 to a day ahead of the server's clock." },
 	[EV_TRACKING] = { "tracking_number", field_tracking_number, "invalid_body",
 	    "An event's tracking_number must be 1-64 printable ASCII characters." },
 	[EV_LOCATION] = { "location", field_location, "invalid_body",
@@ -180,7 +180,7 @@ read_events(const struct field_list *l, int64_t now, struct action_item *it)
 			snprintf(why, sizeof(why), "%s", it->message);
 		} else if (!e->f[EV_STATUS].set || !e->f[EV_AT].set)
 			snprintf(why, sizeof(why), "An event needs a status and an at.");
-		else if (e->f[EV_AT].parsed.time > now + TRACKING_AHEAD_MAX)
+		else if (e->f[EV_AT].parsed.time < TRACKING_AT_MIN || e->f[EV_AT].parsed.time > now + TRACKING_AHEAD_MAX)
 			snprintf(why, sizeof(why), "%s", event_fields[EV_AT].message);
 		else {
 			ev->status = e->f[EV_STATUS].parsed.delivery;

@@ -37,6 +37,8 @@ extern const struct field_rule event_fields[EV__MAX];
 
 /* How far ahead of the server's clock a carrier event's time may be (a carrier's clock may run fast). */
 #define TRACKING_AHEAD_MAX 86400
+/* The earliest a carrier event's time may be: 2000-01-01T00:00:00Z (0 would read as "no time"). */
+#define TRACKING_AT_MIN 946684800
 
 /* One request's fields, read: what it asks for, or why it is a 400. */
 struct action_item {
@@ -63,8 +65,8 @@ _Static_assert((int)T__MAX <= (int)S__MAX || (int)T__MAX <= (int)A__MAX, "action
  * Reads the body of an acknowledge (what ACTION_ACKNOWLEDGE: an
  * acknowledgement or a refusal), a ship (ACTION_SHIP) or a tracking update
  * (ACTION_TRACK) into b, its dates judged against now (an estimated ship
- * date today to SHIP_DATE_AHEAD_MAX days ahead, a carrier event at most
- * TRACKING_AHEAD_MAX seconds ahead).  Returns 0
+ * date today to SHIP_DATE_AHEAD_MAX days ahead, a carrier event from
+ * TRACKING_AT_MIN to TRACKING_AHEAD_MAX seconds ahead).  Returns 0
  * with b->items read, each ok or with its 400 (an item's code NULL: memory
  * ran out reading it); or -1 with *code and *message the 400 for the whole
  * body (constants, or msg), *code NULL when memory ran out: a body that is

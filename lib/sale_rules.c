@@ -239,16 +239,18 @@ same_event(const struct tracking_event *x, const struct tracking_event *y)
 
 /*
  * The shipment's parcels with those the request adds (a parcel without a
- * carrier goes with the order's) into *parcels; *grew 1 when it adds one.
- * A shipment without a stored list has the one its record names, if any.
+ * carrier goes with the order's) into *parcels; *stored 1 when the
+ * shipment has a stored list, *grew 1 when the request adds a parcel.  A
+ * shipment without a stored list has the one its record names, if any.
  */
 static enum action_result
 track_parcels(struct store_txn *t, const struct action *a, const struct sale_product *cur,
-    struct package_list *parcels, int *grew, int *err)
+    struct package_list *parcels, int *stored, int *grew, int *err)
 {
 	int rc = store_shipment_get(t, cur->sale_product_id, parcels);
 
 	*grew = 0;
+	*stored = rc == STORE_OK;
 	if (rc == STORE_NOTFOUND) {
 		parcels->n = 0;
 		if (cur->tracking_number[0]) {
@@ -305,11 +307,11 @@ track_decide(struct store_txn *t, int write, const struct action *a, const struc
 {
 	struct tracking_iter it;
 	enum action_result r;
-	int grew, added;
+	int stored, grew, added;
 
 	if (cur->status != STATUS_SHIPPED)
 		return RESULT_NOT_SHIPPED;
-	if ((r = track_parcels(t, a, cur, &ch->parcels, &grew, err)) != RESULT_CHANGED)
+	if ((r = track_parcels(t, a, cur, &ch->parcels, &stored, &grew, err)) != RESULT_CHANGED)
 		return r;
 	ch->added.n = 0;
 	for (unsigned i = 0; i < a->tracking->n; i++) {
@@ -339,7 +341,8 @@ track_decide(struct store_txn *t, int write, const struct action *a, const struc
 		snprintf(next->tracking_number, sizeof(next->tracking_number), "%s", ch->parcels.p[0].tracking_number);
 		snprintf(next->ship_carrier, sizeof(next->ship_carrier), "%s", ch->parcels.p[0].carrier);
 	}
-	ch->packages = grew ? &ch->parcels : NULL;
+	/* The events name every parcel: a stored list is written again as it is (one without is the record's one). */
+	ch->packages = grew || stored ? &ch->parcels : NULL;
 	if (!write)
 		return RESULT_CHANGED;
 	for (unsigned i = 0; i < ch->added.n; i++)

@@ -37,7 +37,7 @@ SHIP_DATE_MSG = "Field estimated_ship_date must be a date YYYY-MM-DD from today 
 REFUSAL_DATE_MSG = "Field estimated_ship_date goes only with an acknowledgement, not a refusal."
 STATUS_MSG = "An event's status must be one of in_transit, out_for_delivery, delivered, delivery_failed, " \
     "returned_to_sender."
-AT_MSG = "An event's at must be a UTC time YYYY-MM-DDThh:mm:ssZ, at most a day ahead of the server's clock."
+AT_MSG = "An event's at must be a UTC time YYYY-MM-DDThh:mm:ssZ, from 2000-01-01 to a day ahead of the server's clock."
 TN_MSG = "An event's tracking_number must be 1-64 printable ASCII characters."
 LOCATION_MSG = "An event's location must be 1-100 characters of UTF-8 without control characters."
 NEEDS_MSG = "An event needs a status and an at."
