@@ -190,18 +190,15 @@ utc_text(int64_t t, const char *fmt, char *out, size_t len)
 
 /*
  * Every event read, each with a status and an at no later than a day after
- * FUZZ_NOW, and no earlier than TRACKING_AT_MIN where action_body.h sets
- * one (an at's text compared with those times': the format sorts as time
- * does).
+ * FUZZ_NOW, and no earlier than TRACKING_AT_MIN (an at's text compared
+ * with those times': the format sorts as time does).
  */
 static int
 events_valid(const struct field_list *l)
 {
-	char earliest[TIMESTAMP_LEN + 1] = "", latest[TIMESTAMP_LEN + 1];
+	char earliest[TIMESTAMP_LEN + 1], latest[TIMESTAMP_LEN + 1];
 
-#ifdef TRACKING_AT_MIN
 	utc_text(TRACKING_AT_MIN, "%Y-%m-%dT%H:%M:%SZ", earliest, sizeof(earliest));
-#endif
 	utc_text(FUZZ_NOW + TRACKING_AHEAD_MAX, "%Y-%m-%dT%H:%M:%SZ", latest, sizeof(latest));
 	for (size_t i = 0; i < l->n; i++) {
 		const struct field *f = l->e[i].f;
@@ -255,9 +252,7 @@ check_events(const struct tracking_list *t, const struct field_list *l)
 		CHECK(ev->status > DELIVERY_NONE && ev->status < DELIVERY__MAX);
 		CHECK(fuzz_equals(e[EV_STATUS].val, e[EV_STATUS].len, delivery_status_name(ev->status)));
 		CHECK(ev->at == e[EV_AT].parsed.time && ev->at <= FUZZ_NOW + TRACKING_AHEAD_MAX);
-#ifdef TRACKING_AT_MIN
 		CHECK(ev->at >= TRACKING_AT_MIN);
-#endif
 		CHECK(strcmp(ev->tracking_number, e[EV_TRACKING].set ? e[EV_TRACKING].val : "") == 0);
 		CHECK(ev->tracking_number[0] == '\0' ||
 		    valid_text(ev->tracking_number, strlen(ev->tracking_number), TRACKING_MAX) == 0);
