@@ -72,7 +72,8 @@ def test_get_sales_shape():
         assert r.body == (b'[{"menzzo_order_id":"15000012345_789","sku":"SKU-789","quantity":1,'
                           b'"price":250.00,"link_to_label":"https://api.example.test/api/files/labels/'
                           b'15000012345_789.pdf","order_date":"2026-01-15","carrier":"CHRONOPOST",'
-                          b'"status":"pending","acknowledged_at":null,"prepared_at":null,"refused_at":null}]'), r.body
+                          b'"status":"pending","acknowledged_at":null,"prepared_at":null,"refused_at":null,'
+                          b'"estimated_ship_date":null,"delivery_status":null,"delivered_at":null}]'), r.body
         r = s.cgi("notio/get-sales", token=s.token("notio"))
         item = r.json()[0]
         assert item["menzzo_order_id"] == "15000012346_790" and item["link_to_label"] is None

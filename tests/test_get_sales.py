@@ -121,8 +121,9 @@ def test_golden_money_and_nulls():
         items = {i["menzzo_order_id"]: i for i in r.json()}
         assert list(items["9_5"]) == ["menzzo_order_id", "sku", "quantity", "price", "link_to_label",
                                       "order_date", "carrier", "status", "acknowledged_at", "prepared_at",
-                                      "refused_at"]
-        assert all(item["refused_at"] is None for item in items.values())
+                                      "refused_at", "estimated_ship_date", "delivery_status", "delivered_at"]
+        assert all(item[k] is None for item in items.values()
+                   for k in ("refused_at", "estimated_ship_date", "delivery_status", "delivered_at"))
         assert items["9_5"]["link_to_label"] is None and items["9_5"]["acknowledged_at"] is None
         for item in items.values():
             for k in ("acknowledged_at", "prepared_at"):

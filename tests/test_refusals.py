@@ -197,7 +197,8 @@ def test_get_sales_views_and_cache():
             items = listed(s, "asir-group", tok, q)
             assert items[a]["status"] == "refused" and items[a]["refused_at"] == j["refused_at"], (q, items)
             assert list(items[a]) == ["menzzo_order_id", "sku", "quantity", "price", "link_to_label", "order_date",
-                                      "carrier", "status", "acknowledged_at", "prepared_at", "refused_at"]
+                                      "carrier", "status", "acknowledged_at", "prepared_at", "refused_at",
+                                      "estimated_ship_date", "delivery_status", "delivered_at"]
             assert q.endswith(a) or items[c]["refused_at"] is None
         assert listed(s, "asir-group", tok, "status=refused&order_number=" + a.split("_")[0]).keys() == {a, b}
         r = s.cgi("asir-group/get-sales", query="status=refuse", token=tok)
