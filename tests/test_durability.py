@@ -86,11 +86,15 @@ def test_an_opener_killed_inside_lmdbs_exclusive_open_loses_no_write():
 
 BATCH = 8
 CLIENTS = 3
+ACTIONS = ("acknowledge-sale", "ship-sale", "update-tracking")
+SHIP_DATE = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400))   # a month ahead: a date the API takes
 HANG = 900    # seconds: only a guard against a hung run, never what decides the outcome
 
 
 class Storm:
-    """Clients sending batches and singles to lighttpd while a killer SIGKILLs the writers and lighttpd.
+    """Clients sending batches and singles to lighttpd while a killer SIGKILLs the writers and lighttpd:
+    acknowledgements (some with an estimated ship date), refusals, shipments of three parcels, and on
+    sale products imported shipped, tracking updates (a parcel added, two carrier events).
 
     Paced by the work, not the clock, so that a slow machine runs it longer instead of failing it: the
     killer acts once for each request a client starts (it then kills one running writer, with probability
@@ -98,7 +102,7 @@ class Storm:
     tenth of the wanted changes was answered, and the storm ends once `changes` changes were answered
     200 and every lighttpd kill was made."""
 
-    def __init__(self, store, web, tok, ids, seed, changes, lighttpd_kills, kill_share):
+    def __init__(self, store, web, tok, ids, shipped, seed, changes, lighttpd_kills, kill_share):
         self.s, self.web, self.tok = store, web, tok
         self.rng = random.Random(seed)
         self.changes, self.lighttpd_kills_planned, self.kill_share = changes, lighttpd_kills, kill_share
@@ -112,12 +116,21 @@ class Storm:
         self.kills = self.lighttpd_kills = self.errors = 0
         # each client its own sale products, each used once: an item's state afterwards is the request's alone
         self.pools = [ids[i::CLIENTS] for i in range(CLIENTS)]
+        self.shipped_pools = [shipped[i::CLIENTS] for i in range(CLIENTS)]    # for update-tracking
 
     def body(self, r, action, chosen):
         items = []
         for oid in chosen:
             if action == "acknowledge-sale" and r.random() < 0.3:
                 items.append({"menzzo_order_id": oid, "accepted": False, "reason": "out_of_stock"})
+            elif action == "acknowledge-sale" and r.random() < 0.5:
+                items.append({"menzzo_order_id": oid, "estimated_ship_date": SHIP_DATE})
+            elif action == "update-tracking":
+                # a parcel added, two carrier events: all of it, or none of it
+                tn = f"TR{oid.replace('_', '')}"
+                items.append({"menzzo_order_id": oid, "packages": [{"tracking_number": tn}], "events": [
+                    {"status": "in_transit", "at": "2026-01-20T08:00:00Z", "tracking_number": tn},
+                    {"status": "delivered", "at": "2026-01-21T15:30:00Z", "location": "Nantes"}]})
             elif action == "ship-sale":
                 items.append({"menzzo_order_id": oid, "packages": [
                     {"tracking_number": f"TN{oid.replace('_', '')}{k}", "carrier": "DHL"} for k in range(3)]})
@@ -134,12 +147,12 @@ class Storm:
 
     def requests(self, n):
         r = random.Random(self.rng.random())
-        pool = self.pools[n]
         while not self.done:
+            action = r.choice(ACTIONS)
+            pool = self.shipped_pools[n] if action == "update-tracking" else self.pools[n]
             assert pool, "the storm used up its sale products before its work was done"
             size = BATCH if r.random() < 0.6 else 1
             chosen, pool[:size] = pool[:size], []
-            action = r.choice(["acknowledge-sale", "ship-sale"])
             with self.lock:
                 self.sent.append((action, chosen))
             self.started.release()
@@ -179,7 +192,7 @@ class Storm:
                     self.answered[x["menzzo_order_id"]] = x
 
     def killer(self, clients):
-        exes = [os.path.join(CGI_DIR, "asir-group", e) for e in ("acknowledge-sale", "ship-sale")]
+        exes = [os.path.join(CGI_DIR, "asir-group", e) for e in ACTIONS]
         hang = time.monotonic() + HANG
         while True:
             assert time.monotonic() < hang, "the storm hung:\n" + self.snapshot()
@@ -196,7 +209,7 @@ class Storm:
             if not self.started.acquire(timeout=0.5) or self.rng.random() >= self.kill_share:
                 continue
             time.sleep(self.rng.random() * self.latency)
-            running = pids_of(exes[0]) + pids_of(exes[1])
+            running = [pid for exe in exes for pid in pids_of(exe)]
             if running:
                 try:
                     os.kill(self.rng.choice(running), signal.SIGKILL)
@@ -257,13 +270,17 @@ def verify(storm, s, tok):
     for oid, x in storm.answered.items():
         item = now[oid]
         same = item["status"] == x["status"] and item["acknowledged_at"] == x["acknowledged_at"] and \
-            item["prepared_at"] == x["prepared_at"]
+            item["prepared_at"] == x["prepared_at"] and \
+            all(item[k] == x[k] for k in ("estimated_ship_date", "delivery_status", "delivered_at") if k in x)
         if not same:
             print(f"    LOST {oid}: answered {x}, stored {item}")
         lost += not same
     partial = 0
     for action, chosen in storm.sent:
-        applied = {now[oid]["status"] != "pending" for oid in chosen}
+        if action == "update-tracking":
+            applied = {now[oid]["delivery_status"] is not None for oid in chosen}
+        else:
+            applied = {now[oid]["status"] != "pending" for oid in chosen}
         if len(applied) > 1:
             print(f"    PARTIAL {action} {chosen}: {[now[o]['status'] for o in chosen]}")
         partial += len(applied) > 1
@@ -273,13 +290,17 @@ def verify(storm, s, tok):
 def storm_once(start, seed, changes, lighttpd_kills):
     n = 4800    # a storm spends about 1,500 (600 changes, its failed requests): each client has 1,600
     with Store(MENZZO_RATE_LIMIT="0") as s:    # clients flat out: the rate limit is not what this tests
-        s.import_lines([sale(100000 + i // 4, 1 + i, order_date="2026-01-%02d" % (1 + i % 28)) for i in range(n)])
+        s.import_lines([sale(100000 + i // 4, 1 + i, order_date="2026-01-%02d" % (1 + i % 28)) for i in range(n)] +
+                       [sale(200000 + i // 4, 100001 + i, status="shipped")
+                        for i in range(n // 2)])
         tok = s.token("asir-group")
         ids = ["%d_%d" % (100000 + i // 4, 1 + i) for i in range(n)]
+        shipped = ["%d_%d" % (200000 + i // 4, 100001 + i) for i in range(n // 2)]
         random.Random(seed).shuffle(ids)
+        random.Random(seed + 1).shuffle(shipped)
         t0 = time.monotonic()
         with start(s) as web:
-            storm = Storm(s, web, tok, ids, seed, changes, lighttpd_kills,
+            storm = Storm(s, web, tok, ids, shipped, seed, changes, lighttpd_kills,
                           kill_share=0.5 if harness.MODE == "cgi" else 0.1)
             storm.run()
         took = time.monotonic() - t0
