@@ -26,6 +26,36 @@ def _spawn_cgi(store, path, body, token):
     return p, data
 
 
+class KillingSender:
+    """Sends one request to a CGI run directly, the whole body first (so that a kill falls on the work, not on
+    the wait for it), and kills it half of the time after a random part of the time a request takes on this
+    machine (the median of those answered, as measured): before, during or after its commit."""
+
+    def __init__(self, store, token, seed):
+        self.s, self.tok, self.r = store, token, random.Random(seed)
+        self.took = [0.2]
+
+    def send(self, path, body):
+        """None when the process was killed, else its response (it exited 0, its sanitizer report clean)."""
+        started = time.monotonic()
+        p, data = _spawn_cgi(self.s, path, body, self.tok)
+        p.stdin.write(data)
+        p.stdin.close()
+        killed = False
+        if self.r.random() < 0.5:
+            time.sleep(self.r.random() * 1.2 * sorted(self.took)[len(self.took) // 2])
+            if p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+                killed = True
+        out, err = p.stdout.read(), p.stderr.read()
+        p.wait()
+        if killed and p.returncode == -signal.SIGKILL:
+            return None
+        assert p.returncode == 0 and "Sanitizer" not in err.decode(), err.decode()
+        self.took.append(time.monotonic() - started)
+        return parse_cgi_output(out)
+
+
 def test_sigkill_writers_lose_nothing():
     rng = random.Random(20260115)
     with Store(MENZZO_RATE_LIMIT="0") as s:    # four writers flat out: over the default rate limit
@@ -80,7 +110,7 @@ def test_sigkill_writers_lose_nothing():
 
 def test_sigkill_stock_writers_lose_nothing():
     """update-stock under SIGKILL: four writers send 50 requests each, every request five SKUs of its own
-    (R<n>-0..4, quantity n), half of them killed at a random moment. Afterwards every request answered 200
+    (R<n>-0..4, quantity n), half of them killed at a random moment (KillingSender). Afterwards every request answered 200
     is in the store whole; every killed one is there whole or not at all (never some of its SKUs); one
     stock.updated event per request applied, naming its five SKUs; check clean."""
     rng = random.Random(20261205)
@@ -89,27 +119,14 @@ def test_sigkill_stock_writers_lose_nothing():
         answered, killed_ids, lock = set(), set(), threading.Lock()
 
         def worker(w, seed):
-            r = random.Random(seed)
+            sender = KillingSender(s, tok, seed)
             for k in range(50):
                 n = 1 + w * 1000 + k
-                body = {"items": [{"sku": f"R{n}-{j}", "quantity": n} for j in range(5)]}
-                p, data = _spawn_cgi(s, "notio/update-stock", body, tok)
-                p.stdin.write(data)    # the whole body first: the kill falls on the work, not on the wait for it
-                p.stdin.close()
-                killed = False
-                if r.random() < 0.5:
-                    time.sleep(r.random() * 0.2)   # before, during or after its commit
-                    if p.poll() is None:
-                        p.send_signal(signal.SIGKILL)
-                        killed = True
-                out, err = p.stdout.read(), p.stderr.read()
-                p.wait()
-                if killed and p.returncode == -signal.SIGKILL:
+                resp = sender.send("notio/update-stock", {"items": [{"sku": f"R{n}-{j}", "quantity": n} for j in range(5)]})
+                if resp is None:
                     with lock:
                         killed_ids.add(n)
                     continue
-                assert p.returncode == 0 and "Sanitizer" not in err.decode(), err.decode()
-                resp = parse_cgi_output(out)
                 assert resp.status == 200 and resp.json()["updated"] == 5, resp
                 with lock:
                     answered.add(n)
@@ -182,29 +199,14 @@ def test_sigkill_tracking_and_ship_date_writers_lose_nothing():
                                                        "estimated_ship_date": f"2026-12-{11 + k % 20:02d}"}
 
         def worker(w, seed):
-            r = random.Random(seed)
-            took = [0.2]        # how long this machine takes for a request, as measured: the kills spread over it
+            sender = KillingSender(s, tok, seed)
             for k in range(w, n_ship + n_ack, 4):
                 sp, path, body = request_of(k)
-                started = time.monotonic()
-                p, data = _spawn_cgi(s, path, body, tok)
-                p.stdin.write(data)    # the whole body first: the kill falls on the work, not on the wait for it
-                p.stdin.close()
-                killed = False
-                if r.random() < 0.5:
-                    time.sleep(r.random() * 1.2 * sorted(took)[len(took) // 2])   # before, during or after its commit
-                    if p.poll() is None:
-                        p.send_signal(signal.SIGKILL)
-                        killed = True
-                out, err = p.stdout.read(), p.stderr.read()
-                p.wait()
-                if killed and p.returncode == -signal.SIGKILL:
+                resp = sender.send(path, body)
+                if resp is None:
                     with lock:
                         killed_ids.add(sp)
                     continue
-                assert p.returncode == 0 and "Sanitizer" not in err.decode(), err.decode()
-                took.append(time.monotonic() - started)
-                resp = parse_cgi_output(out)
                 assert resp.status == 200 and resp.json()["changed"] is True, resp
                 with lock:
                     answered.add(sp)
