@@ -23,6 +23,9 @@ struct check {
 	uint64_t tracked;          /* sale products with a delivery status */
 	uint64_t tracking;         /* carrier events */
 	uint64_t tracked_groups;   /* sale products with carrier events */
+	uint64_t sale_events[SUPPLIER_COUNT];  /* each supplier's sale events in the outbox */
+	uint64_t feed_last[SUPPLIER_COUNT];    /* the number of the last entry of its feed walked */
+	uint64_t feed;             /* feed entries */
 	struct tracking_group {    /* the carrier events of one sale product, read so far */
 		uint64_t sale_product_id;
 		enum delivery_status status;
@@ -188,6 +191,21 @@ check_tracking(struct check *c, uint64_t id, const struct tracking_event *e)
 		c->group.delivered_at = e->at;
 }
 
+static struct json_object *parse_record(const char *json, size_t len);
+
+/* The row of the supplier an event names, or -1. */
+static int
+event_supplier(struct json_object *o)
+{
+	struct json_object *sup;
+	const struct supplier *s;
+
+	if (!json_object_object_get_ex(o, "supplier", &sup) || !json_object_is_type(sup, json_type_string))
+		return -1;
+	s = supplier_by_slug(json_object_get_string(sup), (size_t)json_object_get_string_len(sup));
+	return s != NULL ? (int)supplier_id(s) : -1;
+}
+
 static struct json_object *
 parse_record(const char *json, size_t len)
 {
@@ -258,11 +276,68 @@ check_event(struct check *c, uint64_t seq, const char *json, size_t len)
 		problem(c, "event %" PRIu64 " is not a JSON object with a menzzo_order_id", seq);
 	else {
 		struct sale_product rec;
-		int rc = store_sale_get(c->t, sp, &rec);
+		int rc = store_sale_get(c->t, sp, &rec), sup = event_supplier(o);
+
 		if (rc == STORE_NOTFOUND || (rc == STORE_OK && rec.increment_id != inc))
 			problem(c, "event %" PRIu64 " names unknown sale product %" PRIu64, seq, sp);
+		else if (rc == STORE_OK && (sup < 0 || (unsigned)sup != rec.supplier))
+			problem(c, "event %" PRIu64 " names another supplier than its sale product's", seq);
+		if (sup >= 0)
+			c->sale_events[sup]++;
 	}
 	json_object_put(o);
+}
+
+/*
+ * An entry of a supplier's change feed: numbered one after the last (from
+ * 1: no gap, no repeat), naming an event of the outbox about a sale
+ * product of that supplier.
+ */
+static void
+check_feed(struct check *c, const struct feed_iter *it)
+{
+	struct json_object *o;
+	const char *json;
+	size_t len;
+	int rc;
+
+	tick(c);
+	c->feed++;
+	if (it->supplier >= SUPPLIER_COUNT) {
+		problem(c, "a change feed of no supplier (%u)", it->supplier);
+		return;
+	}
+	if (it->seq != c->feed_last[it->supplier] + 1)
+		problem(c, "the change feed of %s goes from %" PRIu64 " to %" PRIu64, supplier_by_id(it->supplier)->slug,
+		    c->feed_last[it->supplier], it->seq);
+	c->feed_last[it->supplier] = it->seq;
+	if ((rc = store_event_get(c->t, it->event_seq, &json, &len)) == STORE_NOTFOUND) {
+		problem(c, "entry %" PRIu64 " of the change feed of %s names missing event %" PRIu64, it->seq,
+		    supplier_by_id(it->supplier)->slug, it->event_seq);
+		return;
+	}
+	if (rc != STORE_OK)
+		return;
+	o = parse_record(json, len);
+	if (o == NULL || event_supplier(o) != (int)it->supplier)
+		problem(c, "entry %" PRIu64 " of the change feed of %s names event %" PRIu64 ", not one of its own",
+		    it->seq, supplier_by_id(it->supplier)->slug, it->event_seq);
+	json_object_put(o);
+}
+
+/* After the walk: each feed as long as its counter says, and holding every sale event of its supplier. */
+static void
+feeds_complete(struct check *c)
+{
+	for (unsigned sup = 0; sup < SUPPLIER_COUNT; sup++) {
+		uint64_t last = 0;
+
+		if (store_feed_last(c->t, sup, &last) != STORE_OK)
+			return;
+		if (last != c->feed_last[sup] || c->feed_last[sup] != c->sale_events[sup])
+			problem(c, "the change feed of %s has %" PRIu64 " entries (its counter says %" PRIu64 ") for %"
+			    PRIu64 " events", supplier_by_id(sup)->slug, c->feed_last[sup], last, c->sale_events[sup]);
+	}
 }
 
 /* Walks every database of the store but the tokens and the counters, in one read transaction. */
@@ -278,6 +353,7 @@ walk(struct check *c)
 	struct event_iter ev;
 	struct stock_iter stock;
 	struct tracking_iter track;
+	struct feed_iter feed;
 	struct store_txn *t = c->t;
 
 	for (int more = store_sales_first(t, &sale); more; more = store_sales_next(&sale))
@@ -298,6 +374,13 @@ walk(struct check *c)
 		check_tracking(c, track.sale_product_id, &track.e);
 	if (store_txn_error(t) == STORE_OK)
 		group_ends(c);
+	/* A store read as it is before format 7 has no feeds: nothing to hold its events. */
+	if (store_feed_present(t)) {
+		for (int more = store_feed_all_first(t, &feed); more; more = store_feed_next(&feed))
+			check_feed(c, &feed);
+		if (store_txn_error(t) == STORE_OK)
+			feeds_complete(c);
+	}
 	/* Stock records: each must decode (a record that does not is the walk's STORE_CORRUPT). */
 	for (unsigned sup = 0; sup < supplier_count; sup++)
 		for (int more = store_stock_first(t, sup, "", &stock); more; more = store_stock_next(&stock)) {
@@ -353,9 +436,9 @@ store_check(struct store *s, FILE *report, store_progress_fn progress, void *pro
 	if (c.labels != c.labelled)
 		problem(&c, "label index has %" PRIu64 " entries for %" PRIu64 " labelled sale products", c.labels, c.labelled);
 	fprintf(report, "check: %" PRIu64 " sale products (%" PRIu64 " refused), %" PRIu64 " listing entries, "
-	    "%" PRIu64 " sale-log entries, %" PRIu64 " events, %" PRIu64 " stock records, %" PRIu64 " carrier events; "
-	    "%ld problem(s)\n", c.sales, c.statuses[STATUS_REFUSED], c.listing, c.logs, c.events, c.stock, c.tracking,
-	    c.problems);
+	    "%" PRIu64 " sale-log entries, %" PRIu64 " events, %" PRIu64 " stock records, %" PRIu64 " carrier events, "
+	    "%" PRIu64 " feed entries; %ld problem(s)\n", c.sales, c.statuses[STATUS_REFUSED], c.listing, c.logs,
+	    c.events, c.stock, c.tracking, c.feed, c.problems);
 	*problems = c.problems;
 	return STORE_OK;
 }

@@ -335,6 +335,58 @@ tracking_event_json(const struct tracking_event *e)
 	return o;
 }
 
+static struct json_object *
+tracking_events_json(const struct tracking_list *l)
+{
+	struct json_object *a = json_object_new_array_ext((int)l->n);
+
+	for (unsigned i = 0; i < l->n; i++)
+		json_object_array_add(a, tracking_event_json(&l->e[i]));
+	return a;
+}
+
+/*
+ * An event's data: the sale product's fields after the change (as show
+ * gives them, without what the event says already and the bookkeeping
+ * times), its parcels once shipped, the carrier events the change added,
+ * and old_<field> for each field the change gave another value.
+ */
+static struct json_object *
+event_data(const struct sale_product *old, const struct sale_product *sp, const struct package_list *packages,
+    const struct tracking_list *added)
+{
+	static const char *const dropped[] = {
+		"menzzo_order_id", "supplier", "created_at", "updated_at",
+	};
+	struct json_object *d = sale_full_json(sp), *before = old != NULL ? sale_full_json(old) : NULL;
+
+	for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
+		json_object_object_del(d, dropped[i]);
+	if (before != NULL) {
+		struct json_object *olds = json_object_new_object();
+
+		json_object_object_foreach(d, key, val) {
+			struct json_object *prev = NULL;
+			char name[64];
+
+			json_object_object_get_ex(before, key, &prev);
+			if (json_object_equal(prev, val))
+				continue;
+			snprintf(name, sizeof(name), "old_%s", key);
+			json_object_object_add(olds, name, json_object_get(prev));
+		}
+		json_object_object_foreach(olds, okey, oval)
+			json_object_object_add(d, okey, json_object_get(oval));
+		json_object_put(olds);
+		json_object_put(before);
+	}
+	if (sp->prepared_at != 0)
+		add(d, "packages", packages_json(sp, packages));
+	if (added != NULL)
+		add(d, "tracking_events", tracking_events_json(added));
+	return d;
+}
+
 int
 event_render(uint64_t seq, const char *type, const struct sale_product *old, const struct sale_product *sp,
     const struct package_list *packages, const struct tracking_list *added, int64_t now, struct buf *out)
@@ -368,13 +420,9 @@ event_render(uint64_t seq, const char *type, const struct sale_product *old, con
 		add(e, "delivery_status", string_or_null(delivery_status_name(sp->delivery_status)));
 		add(e, "delivered_at", timestamp_json(sp->delivered_at));
 	}
-	if (added != NULL) {
-		struct json_object *a = json_object_new_array_ext((int)added->n);
-
-		for (unsigned i = 0; i < added->n; i++)
-			json_object_array_add(a, tracking_event_json(&added->e[i]));
-		add(e, "tracking_events", a);
-	}
+	if (added != NULL)
+		add(e, "tracking_events", tracking_events_json(added));
+	add(e, "data", event_data(old, sp, packages, added));
 	s = json_object_to_json_string_length(e, JSON_FLAGS, &len);
 	out->len = 0;
 	rc = s != NULL && buf_add(out, s, len) == 0 ? 0 : -1;

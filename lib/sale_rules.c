@@ -8,11 +8,13 @@
 #include "sale_rules.h"
 #include "supplier.h"
 
-/* The event each logged action is due, or NULL (an import or an update notifies nobody). */
+/* The event each logged action is due. */
 static const char *
 event_type(enum log_action action)
 {
 	switch (action) {
+	case LOG_IMPORTED: return "sale.created";
+	case LOG_UPDATED: return "sale.updated";
 	case LOG_ACKNOWLEDGED: return "sale.acknowledged";
 	case LOG_SHIPPED: return "sale.shipped";
 	case LOG_CANCELLED: return "sale.cancelled";
@@ -57,7 +59,9 @@ write_event(struct store_txn *t, const char *type, const struct sale_product *ol
 		return rc;
 	if (event_render(seq, type, old, sp, packages, added, now, json) != 0)
 		return store_txn_fail(t, STORE_NOMEM);
-	return store_event_put(t, seq, json->p, json->len);
+	store_event_put(t, seq, json->p, json->len);
+	/* The supplier's change feed numbers its events from 1 without a gap: in the same transaction. */
+	return store_feed_append(t, sp->supplier, seq, NULL);
 }
 
 int

@@ -17,7 +17,7 @@
 #include "store_impl.h"
 
 const char *const store_db_names[DB__MAX] = {
-	"sale", "listing", "order", "label", "log", "event", "token", "meta", "shipment", "stock", "tracking",
+	"sale", "listing", "order", "label", "log", "event", "token", "meta", "shipment", "stock", "tracking", "feed",
 };
 
 _Static_assert(DB__MAX <= STORE_DBS_MAX, "the store has more databases than struct store holds");
@@ -134,11 +134,21 @@ create_absent(MDB_txn *txn, struct store *s)
 	return rc;
 }
 
+/* 6 to 7: the feed database, filled with the sale events there are. */
+static int
+build_feeds(MDB_txn *txn, struct store *s)
+{
+	int rc = create_absent(txn, s);
+
+	return rc != 0 ? rc : store_feeds_build(txn, s);
+}
+
 /* The steps of the upgrade: upgrade_steps[v - STORE_SCHEMA_OLDEST] takes version v to v + 1. */
 static int (*const upgrade_steps[STORE_SCHEMA - STORE_SCHEMA_OLDEST])(MDB_txn *txn, struct store *s) = {
 	create_absent, /* 3 to 4 */
 	create_absent, /* 4 to 5 */
 	create_absent, /* 5 to 6 */
+	build_feeds,   /* 6 to 7 */
 };
 
 /* From version found to STORE_SCHEMA, in place: every step, then the version, in one write transaction. */

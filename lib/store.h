@@ -21,6 +21,9 @@
  *            (since schema 5)
  *   tracking be64 sale_product_id, be64 at, u8 status, tracking number -> location
  *            (carrier events; since schema 6)
+ *   feed     u8 supplier, be64 supplier seq                -> be64 event seq
+ *            (each supplier's change feed: its sale events, numbered 1, 2, ...
+ *            without a gap; since schema 7)
  * Big-endian keys make byte order the logical order, so a range scan is a
  * seek plus a prefix check.  Only the store*.c files and cache.c include
  * LMDB's header; they share lib/store_impl.h.
@@ -73,10 +76,13 @@ enum store_result {
  *   6  added the tracking database, sale records of version 3 (estimated
  *      ship date, delivery status, delivered_at) and listing items with
  *      those three (records and items of 5 decode: none of them).
+ *   7  added the feed database, filled by the upgrade from the events
+ *      there are (in their order), and the events' data member (events
+ *      of 6 have none).
  */
-#define STORE_SCHEMA 6
+#define STORE_SCHEMA 7
 #define STORE_SCHEMA_OLDEST 3
-#define STORE_DB_COUNT 11
+#define STORE_DB_COUNT 12
 
 struct store;
 struct store_txn;
@@ -306,6 +312,30 @@ int store_tracking_next(struct tracking_iter *it);
 
 /* Writes event seq (JSON text); an existing seq is STORE_CORRUPT. */
 int store_event_put(struct store_txn *t, uint64_t seq, const char *json, size_t len);
+/* Event seq's JSON text, valid until t ends: STORE_OK, STORE_NOTFOUND, or the sticky error. */
+int store_event_get(struct store_txn *t, uint64_t seq, const char **json, size_t *len);
+
+/*
+ * The change feeds: each supplier's sale events, numbered from 1 without a
+ * gap.  store_feed_append gives event event_seq the supplier's next number
+ * (in *seq when seq is not NULL).  A store read as it is before format 7
+ * has no feeds: an empty one each.
+ */
+int store_feed_append(struct store_txn *t, unsigned supplier, uint64_t event_seq, uint64_t *seq);
+/* A supplier's feed from its number after + 1 on: each entry's number and event seq. */
+struct feed_iter {
+	struct store_cursor c;
+	unsigned supplier;
+	uint64_t seq, event_seq;
+};
+int store_feed_first(struct store_txn *t, unsigned supplier, uint64_t after, struct feed_iter *it);
+/* Every entry of every feed, by supplier then number (the integrity check). */
+int store_feed_all_first(struct store_txn *t, struct feed_iter *it);
+int store_feed_next(struct feed_iter *it);
+/* The number of a supplier's last feed entry (0: none): what its next one follows. */
+int store_feed_last(struct store_txn *t, unsigned supplier, uint64_t *seq);
+/* 1 when the store has change feeds (format 7 on), else 0. */
+int store_feed_present(const struct store_txn *t);
 /* The events with a seq strictly greater than after, oldest first: each one's seq and JSON text. */
 struct event_iter {
 	struct store_cursor c;

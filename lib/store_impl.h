@@ -18,10 +18,10 @@
 
 #define STORE_DBS_MAX STORE_DB_COUNT
 
-/* The store's named databases, in the order of store_db_names (shipment: since schema 4; stock: 5; tracking: 6). */
+/* The store's named databases, in the order of store_db_names (shipment: since schema 4; stock: 5; tracking: 6; feed: 7). */
 enum db {
 	DB_SALE, DB_LISTING, DB_ORDER, DB_LABEL, DB_LOG, DB_EVENT, DB_TOKEN, DB_META, DB_SHIPMENT, DB_STOCK, DB_TRACKING,
-	DB__MAX
+	DB_FEED, DB__MAX
 };
 _Static_assert(DB__MAX == STORE_DB_COUNT, "store.h counts the store's databases");
 
@@ -301,6 +301,12 @@ get_str(struct pack *pk, char *out, size_t max)
 	get_bytes(pk, out, n);
 	out[n] = '\0';
 }
+
+/*
+ * The upgrade step to format 7 (store_log.c): every sale event there is
+ * appended to its supplier's feed, in event order.  0 or an LMDB code.
+ */
+int store_feeds_build(MDB_txn *txn, struct store *s);
 
 /* Sale records (store_sale.c), also kept whole in sale-log entries. */
 #define SALE_RECORD_MAX (4 + 8 * 9 + 4 * 3 + 1 + 2 * 6 + SKU_MAX + 2 * CARRIER_MAX + LABEL_MAX + TRACKING_MAX + NOTE_MAX)

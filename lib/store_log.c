@@ -1,14 +1,18 @@
 /*
  * What the store keeps beside the records: named counters and the
  * suppliers' cache generations (the meta database), the sale log (each
- * entry the two records it stands between) and the event outbox.
+ * entry the two records it stands between), the event outbox and the
+ * suppliers' change feeds over it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <lmdb.h>
 
 #include "store_impl.h"
+#include "supplier.h"
 
 #define LOG_RECORD_VERSION 1
 #define LOG_RECORD_MAX (8 + 8 + 2 + LOG_USER_MAX + 2 + REQUEST_ID_MAX + 2 * (2 + SALE_RECORD_MAX))
@@ -212,3 +216,143 @@ store_events_first(struct store_txn *t, uint64_t after, struct event_iter *it)
 }
 
 STORE_ITERATOR_NEXT(store_events, event_iter, event_step)
+
+/* The change feeds. */
+
+static void
+feed_counter_name(char *name, size_t len, unsigned supplier)
+{
+	snprintf(name, len, "feed:%u", supplier);
+}
+
+int
+store_feed_last(struct store_txn *t, unsigned supplier, uint64_t *seq)
+{
+	char name[16];
+
+	feed_counter_name(name, sizeof(name), supplier);
+	return store_counter_get(t, name, seq);
+}
+
+int
+store_feed_append(struct store_txn *t, unsigned supplier, uint64_t event_seq, uint64_t *seq)
+{
+	unsigned char key[9], val[8];
+	char name[16];
+	uint64_t n;
+	int rc;
+
+	if (t->s->absent & (1u << DB_FEED))
+		return store_txn_fail(t, STORE_VERSION); /* a store read as it is is never written */
+	feed_counter_name(name, sizeof(name), supplier);
+	if (supplier > 255 || (rc = store_counter_next(t, name, &n)) != STORE_OK)
+		return supplier > 255 ? store_txn_fail(t, STORE_CORRUPT) : rc;
+	key[0] = (unsigned char)supplier;
+	be64_put(key + 1, n);
+	be64_put(val, event_seq);
+	if (seq != NULL)
+		*seq = n;
+	return store_txn_put(t, DB_FEED, key, 9, val, 8, MDB_NOOVERWRITE);
+}
+
+static int
+feed_step(struct feed_iter *it, int more)
+{
+	if (!more)
+		return 0;
+	if (it->c.klen != 9 || it->c.vlen != 8)
+		return store_iter_corrupt(it->c.t);
+	it->supplier = ((const unsigned char *)it->c.key)[0];
+	it->seq = be64_get((const unsigned char *)it->c.key + 1);
+	it->event_seq = be64_get(it->c.val);
+	return 1;
+}
+
+int
+store_feed_first(struct store_txn *t, unsigned supplier, uint64_t after, struct feed_iter *it)
+{
+	unsigned char from[9], prefix[1] = { (unsigned char)supplier };
+
+	it->c.t = t;
+	it->c.lmdb = NULL;
+	if ((t->s->absent & (1u << DB_FEED)) || after == UINT64_MAX || supplier > 255)
+		return 0;
+	from[0] = (unsigned char)supplier;
+	be64_put(from + 1, after + 1);
+	return feed_step(it, store_iter_seek(t, DB_FEED, &it->c, from, 9, prefix, 1));
+}
+
+int
+store_feed_all_first(struct store_txn *t, struct feed_iter *it)
+{
+	it->c.t = t;
+	it->c.lmdb = NULL;
+	if (t->s->absent & (1u << DB_FEED))
+		return 0;
+	return feed_step(it, store_iter_seek(t, DB_FEED, &it->c, "", 0, "", 0));
+}
+
+STORE_ITERATOR_NEXT(store_feed, feed_iter, feed_step)
+
+int
+store_feed_present(const struct store_txn *t)
+{
+	return !(t->s->absent & (1u << DB_FEED));
+}
+
+int
+store_event_get(struct store_txn *t, uint64_t seq, const char **json, size_t *len)
+{
+	unsigned char key[8];
+	MDB_val v;
+	int rc;
+
+	be64_put(key, seq);
+	if ((rc = store_txn_get(t, DB_EVENT, key, 8, &v)) != STORE_OK)
+		return rc;
+	*json = v.mv_data;
+	*len = v.mv_size;
+	return STORE_OK;
+}
+
+/* The supplier a stored sale event names (a stock event names none): its row, or -1. */
+static int
+event_supplier(const char *json, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o = tok ? json_tokener_parse_ex(tok, json, (int)len) : NULL, *sup, *id;
+	const struct supplier *s = NULL;
+
+	if (o != NULL && json_object_object_get_ex(o, "menzzo_order_id", &id) &&
+	    json_object_object_get_ex(o, "supplier", &sup) && json_object_is_type(sup, json_type_string))
+		s = supplier_by_slug(json_object_get_string(sup), (size_t)json_object_get_string_len(sup));
+	json_object_put(o);
+	json_tokener_free(tok);
+	return s != NULL ? (int)supplier_id(s) : -1;
+}
+
+int
+store_feeds_build(MDB_txn *txn, struct store *s)
+{
+	struct store_txn t;
+	struct event_iter it;
+	int sup;
+
+	memset(&t, 0, sizeof(t));
+	t.s = s;
+	t.txn = txn;
+	t.write = 1;
+	/* The events there are, in their order: each sale event the next of its supplier's feed. */
+	for (int more = store_events_first(&t, 0, &it); more; more = store_events_next(&it))
+		if ((sup = event_supplier(it.json, it.len)) >= 0)
+			store_feed_append(&t, (unsigned)sup, it.seq, NULL);
+	for (unsigned i = 0; i < DB__MAX; i++)
+		if (t.cur[i] != NULL)
+			mdb_cursor_close(t.cur[i]);
+	switch (t.err) {
+	case STORE_OK: return 0;
+	case STORE_FULL: return MDB_MAP_FULL;
+	case STORE_NOMEM: return ENOMEM;
+	default: return MDB_CORRUPTED;
+	}
+}
