@@ -375,8 +375,9 @@ event_data(const struct sale_product *old, const struct sale_product *sp, const 
 			snprintf(name, sizeof(name), "old_%s", key);
 			json_object_object_add(olds, name, json_object_get(prev));
 		}
-		json_object_object_foreach(olds, okey, oval)
+		json_object_object_foreach(olds, okey, oval) {
 			json_object_object_add(d, okey, json_object_get(oval));
+		}
 		json_object_put(olds);
 		json_object_put(before);
 	}
