@@ -26,7 +26,7 @@ def test_packages_are_stored_shown_and_sent():
                 {"tracking_number": "DPD-0003", "carrier": "DPD"}]
         assert sp["packages"] == want, sp
         assert (sp["tracking_number"], sp["ship_carrier"]) == ("6A0001", "COLISSIMO"), sp
-        assert list(sp)[-1] == "packages"
+        assert list(sp)[-2:] == ["packages", "tracking_events"] and sp["tracking_events"] == [], list(sp)
         ev = [e for e in events(s) if e["menzzo_order_id"] == a]
         assert len(ev) == 1 and ev[0]["type"] == "sale.shipped" and ev[0]["packages"] == want, ev
         assert (ev[0]["tracking_number"], ev[0]["carrier"]) == ("6A0001", "COLISSIMO")
