@@ -50,8 +50,11 @@ def log(s, oid):
     return [json.loads(l) for l in s.admin("log", oid).stdout.splitlines()]
 
 
-def events(s, *args):
-    return [json.loads(l) for l in s.admin("events", *args).stdout.splitlines()]
+def events(s, *args, imports=False):
+    """The outbox (menzzo-admin events): without imports, what the changes made by requests and commands
+    wrote, an import's sale.created and sale.updated left out (tests/test_events.py covers those)."""
+    every = [json.loads(l) for l in s.admin("events", *args).stdout.splitlines()]
+    return every if imports else [e for e in every if e["type"] not in ("sale.created", "sale.updated")]
 
 
 def store_with_sales(**env):
@@ -409,7 +412,8 @@ def test_events_outbox():
         assert types[1] == types[2] and types[0] == types[3]
         assert events(s, "--after", str(seqs[1])) == ev[2:]
         assert events(s, "--after", str(seqs[0]), "--limit", "2") == ev[1:3]
-        assert events(s, "--limit", "1") == ev[:1]
+        assert events(s, "--after", str(seqs[0] - 1), "--limit", "1") == ev[:1]
+        assert events(s, "--limit", "1", imports=True) == events(s, imports=True)[:1]
         assert events(s, "--after", str(seqs[4])) == []
         assert events(s, "--after", "0") == ev
 

@@ -13,7 +13,7 @@ from harness import ADMIN, ROOT, Store, check_sanitizer, sale
 
 STATS_NAMES = ["map_size", "used_bytes", "page_size", "readers", "last_txn",
                "sale", "listing", "order", "label", "log", "event", "token", "meta", "shipment", "stock", "tracking",
-               "refused"]
+               "feed", "refused"]
 
 
 def human(n):

@@ -266,7 +266,7 @@ def verify_answered(s, answered):
     Returns how many answered changes are missing."""
     check = s.admin("check", check=False)
     assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
-    events = [json.loads(l) for l in s.admin("events").stdout.splitlines()]
+    events = [json.loads(l) for l in s.admin("events").stdout.splitlines() if b'"sale.created"' not in l]
     lost = 0
     for sp, answers in answered.items():
         inc = 1000 + (sp - 1) // 2

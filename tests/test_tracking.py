@@ -170,7 +170,7 @@ def check_clean(s, carrier_events):
     """`menzzo-admin check`: no problem, and that many carrier events stored."""
     p = s.admin("check", check=False)
     out = p.stdout.decode()
-    assert p.returncode == 0 and re.search(r", %d carrier events; 0 problem\(s\)$" % carrier_events, out.rstrip()), out
+    assert p.returncode == 0 and re.search(r", %d carrier events, \d+ feed entries; 0 problem\(s\)$" % carrier_events, out.rstrip()), out
 
 
 # Promised ship dates.
