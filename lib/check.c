@@ -193,19 +193,6 @@ check_tracking(struct check *c, uint64_t id, const struct tracking_event *e)
 
 static struct json_object *parse_record(const char *json, size_t len);
 
-/* The row of the supplier an event names, or -1. */
-static int
-event_supplier(struct json_object *o)
-{
-	struct json_object *sup;
-	const struct supplier *s;
-
-	if (!json_object_object_get_ex(o, "supplier", &sup) || !json_object_is_type(sup, json_type_string))
-		return -1;
-	s = supplier_by_slug(json_object_get_string(sup), (size_t)json_object_get_string_len(sup));
-	return s != NULL ? (int)supplier_id(s) : -1;
-}
-
 static struct json_object *
 parse_record(const char *json, size_t len)
 {
@@ -276,7 +263,7 @@ check_event(struct check *c, uint64_t seq, const char *json, size_t len)
 		problem(c, "event %" PRIu64 " is not a JSON object with a menzzo_order_id", seq);
 	else {
 		struct sale_product rec;
-		int rc = store_sale_get(c->t, sp, &rec), sup = event_supplier(o);
+		int rc = store_sale_get(c->t, sp, &rec), sup = event_sale_supplier(o);
 
 		if (rc == STORE_NOTFOUND || (rc == STORE_OK && rec.increment_id != inc))
 			problem(c, "event %" PRIu64 " names unknown sale product %" PRIu64, seq, sp);
@@ -319,7 +306,7 @@ check_feed(struct check *c, const struct feed_iter *it)
 	if (rc != STORE_OK)
 		return;
 	o = parse_record(json, len);
-	if (o == NULL || event_supplier(o) != (int)it->supplier)
+	if (o == NULL || event_sale_supplier(o) != (int)it->supplier)
 		problem(c, "entry %" PRIu64 " of the change feed of %s names event %" PRIu64 ", not one of its own",
 		    it->seq, supplier_by_id(it->supplier)->slug, it->event_seq);
 	json_object_put(o);

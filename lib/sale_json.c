@@ -323,6 +323,19 @@ packages_json(const struct sale_product *sp, const struct package_list *stored)
 	return a;
 }
 
+int
+event_sale_supplier(struct json_object *event)
+{
+	struct json_object *sup, *id;
+	const struct supplier *s;
+
+	if (!json_object_object_get_ex(event, "menzzo_order_id", &id) ||
+	    !json_object_object_get_ex(event, "supplier", &sup) || !json_object_is_type(sup, json_type_string))
+		return -1;
+	s = supplier_by_slug(json_object_get_string(sup), (size_t)json_object_get_string_len(sup));
+	return s != NULL ? (int)supplier_id(s) : -1;
+}
+
 struct json_object *
 tracking_event_json(const struct tracking_event *e)
 {

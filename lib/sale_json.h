@@ -51,6 +51,8 @@ struct json_object *log_entry_json(const struct log_entry *e);
  * carrier when the shipment named none), else none.
  */
 struct json_object *packages_json(const struct sale_product *sp, const struct package_list *stored);
+/* The row of the supplier a sale event (one with a menzzo_order_id) names, or -1 (a stock event, or none). */
+int event_sale_supplier(struct json_object *event);
 /* A carrier event: {status, at, tracking_number, location} (null where it has none). */
 struct json_object *tracking_event_json(const struct tracking_event *e);
 /*

@@ -157,11 +157,22 @@ upgrade_schema(struct store *s, uint64_t found)
 {
 	unsigned char want[8];
 	unsigned absent = s->absent;
+	MDB_val cur;
 	MDB_txn *txn;
 	int rc;
 
 	if ((rc = store_lmdb_begin(s->env, 0, &txn)) != 0)
 		return rc;
+	/*
+	 * Read again under the write lock: another writer may have upgraded the
+	 * store since the open's read (a step such as numbering the feeds must
+	 * never run twice).  Then only the databases it created are opened.
+	 */
+	rc = mdb_get(txn, s->dbi[DB_META], &(MDB_val){ 6, "schema" }, &cur);
+	if (rc == 0 && cur.mv_size == 8)
+		found = be64_get(cur.mv_data);
+	if (rc == 0 && found == STORE_SCHEMA)
+		rc = create_absent(txn, s);  /* they exist: opened, not created */
 	for (uint64_t v = found; v < STORE_SCHEMA && rc == 0; v++)
 		rc = upgrade_steps[v - STORE_SCHEMA_OLDEST](txn, s);
 	be64_put(want, STORE_SCHEMA);

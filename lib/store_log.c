@@ -11,8 +11,8 @@
 #include <json-c/json.h>
 #include <lmdb.h>
 
+#include "sale_json.h"
 #include "store_impl.h"
-#include "supplier.h"
 
 #define LOG_RECORD_VERSION 1
 #define LOG_RECORD_MAX (8 + 8 + 2 + LOG_USER_MAX + 2 + REQUEST_ID_MAX + 2 * (2 + SALE_RECORD_MAX))
@@ -320,15 +320,12 @@ static int
 event_supplier(const char *json, size_t len)
 {
 	struct json_tokener *tok = json_tokener_new();
-	struct json_object *o = tok ? json_tokener_parse_ex(tok, json, (int)len) : NULL, *sup, *id;
-	const struct supplier *s = NULL;
+	struct json_object *o = tok ? json_tokener_parse_ex(tok, json, (int)len) : NULL;
+	int sup = o != NULL ? event_sale_supplier(o) : -1;
 
-	if (o != NULL && json_object_object_get_ex(o, "menzzo_order_id", &id) &&
-	    json_object_object_get_ex(o, "supplier", &sup) && json_object_is_type(sup, json_type_string))
-		s = supplier_by_slug(json_object_get_string(sup), (size_t)json_object_get_string_len(sup));
 	json_object_put(o);
 	json_tokener_free(tok);
-	return s != NULL ? (int)supplier_id(s) : -1;
+	return sup;
 }
 
 int

@@ -10,8 +10,9 @@ import os
 import re
 import shutil
 import subprocess
+import time
 
-from harness import ASAN, ROOT, Lighttpd, Store
+from harness import ADMIN, ASAN, ROOT, Lighttpd, Store
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 FIXTURE = os.path.join(FIXTURES, "schema3")
@@ -204,3 +205,39 @@ def test_a_format_5_store_shows_no_ship_date_nor_tracking_until_upgraded_then_ta
         assert item["status"] == "shipped", item
         p = s.admin("check", check=False)
         assert p.returncode == 0 and b"0 problem(s)" in p.stdout and b"1 carrier events" in p.stdout, p.stdout
+
+
+def test_writers_that_find_an_old_store_at_once_upgrade_it_once():
+    """Three writers open a format-6 store while a fourth process holds the write lock: each read format 6
+    at its open and waits to upgrade.  The first to get the lock upgrades (numbering every old event into
+    its supplier's feed); the others must find format 7 under the lock and not number the events again."""
+    with old_store(os.path.join(FIXTURES, "schema6")) as s:
+        db = s.env["MENZZO_DATA_DIR"]
+        holder = subprocess.Popen([STORE_POKE, db, "hold-writer"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            assert holder.stdout.readline() == b"ready\n"
+            writers = [subprocess.Popen([ADMIN, "cancel", oid], env=s.env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE)
+                       for oid in ("15000050001_401", "15000050001_402", "15000050006_407")]
+            # every writer waits on the lock (LMDB's mutex: a futex), having read format 6 at its open
+            while not all(_waits_on_a_futex(w.pid) for w in writers):
+                assert all(w.poll() is None for w in writers), [w.communicate() for w in writers]
+                time.sleep(0.01)
+            assert schema(s) == 6
+        finally:
+            holder.stdin.close()
+            holder.wait()
+        for w in writers:
+            out, err = w.communicate()
+            assert w.returncode == 0, err
+        assert schema(s) == SCHEMA
+        p = s.admin("check", check=False)
+        assert p.returncode == 0 and b"0 problem(s)" in p.stdout, p.stdout
+
+
+def _waits_on_a_futex(pid):
+    try:
+        with open(f"/proc/{pid}/wchan") as f:
+            return "futex" in f.read()
+    except OSError:
+        return False

@@ -4,6 +4,9 @@
  *   store_poke DIR schema N       the store's format version becomes N
  *   store_poke DIR schema         prints the store's format version
  *   store_poke DIR sale ID BYTES  the record of sale product ID becomes BYTES (text)
+ *   store_poke DIR hold-writer    takes the store's write lock, prints "ready", and
+ *                                 lets go of it (writing nothing) when a line or the
+ *                                 end comes on standard input
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +64,29 @@ print_schema(const char *dir)
 	return rc;
 }
 
+/* Holds the write lock of the store in dir until standard input says so; 0 or an LMDB code. */
+static int
+hold_writer(const char *dir)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	char line[16];
+	int rc;
+
+	if ((rc = mdb_env_create(&env)) != 0 || (rc = mdb_env_set_maxdbs(env, 16)) != 0 ||
+	    (rc = mdb_env_open(env, dir, 0, 0600)) != 0)
+		return rc;
+	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
+		printf("ready\n");
+		fflush(stdout);
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			line[0] = '\0';
+		mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -69,6 +95,8 @@ main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[2], "schema") == 0) {
 		rc = print_schema(argv[1]);
+	} else if (argc == 3 && strcmp(argv[2], "hold-writer") == 0) {
+		rc = hold_writer(argv[1]);
 	} else if (argc == 4 && strcmp(argv[2], "schema") == 0) {
 		v = htobe64(strtoull(argv[3], NULL, 10));
 		rc = put(argv[1], "meta", "schema", 6, &v, 8);
@@ -76,7 +104,7 @@ main(int argc, char **argv)
 		v = htobe64(strtoull(argv[3], NULL, 10));
 		rc = put(argv[1], "sale", &v, 8, argv[4], strlen(argv[4]));
 	} else {
-		fprintf(stderr, "usage: store_poke DIR schema [N] | DIR sale ID BYTES\n");
+		fprintf(stderr, "usage: store_poke DIR schema [N] | DIR sale ID BYTES | DIR hold-writer\n");
 		return 2;
 	}
 	if (rc != 0)
