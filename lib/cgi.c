@@ -304,7 +304,8 @@ run(struct cgi *c, const struct endpoint *ep, const struct request_source *src, 
 		case BODY_OK:
 			break;
 		case BODY_TOO_LARGE:
-			response_error(&c->res, 413, "body_too_large", ep->reads_body > BODY_MAX ?
+			response_error(&c->res, 413, "body_too_large", ep->reads_body > BODY_MAX_LARGE ?
+			    "The request body is larger than 16 MiB." : ep->reads_body > BODY_MAX ?
 			    "The request body is larger than 256 KiB." : "The request body is larger than 64 KiB.");
 			return;
 		case BODY_BAD:

@@ -227,6 +227,6 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
 	item = l->item.len > 0 && store_sale_same(&next, &l->sp) ? l->item.p : NULL;
 	if ((rc = sale_write(t, exists ? &cur : NULL, &next, item, l->item.len, NULL, NULL, action, user, NULL, now)) != STORE_OK)
 		return rc;
-	*out = IMPORT_CHANGED;
+	*out = exists ? IMPORT_CHANGED : IMPORT_CREATED;
 	return STORE_OK;
 }

@@ -33,7 +33,8 @@ int import_parse_line(const char *line, size_t len, int64_t now, struct import_l
 
 /* What became of an imported line. */
 enum import_outcome {
-	IMPORT_CHANGED,    /* created or changed */
+	IMPORT_CREATED,    /* a new sale product */
+	IMPORT_CHANGED,    /* a sale product changed */
 	IMPORT_UNCHANGED,  /* the store holds it already */
 	IMPORT_REFUSED,    /* it contradicts the stored record (another order or supplier): nothing written */
 };
@@ -48,5 +49,8 @@ enum import_outcome {
  */
 int import_apply(struct store_txn *t, const struct import_line *l, int64_t now, const char *user,
     enum import_outcome *out, char *err, size_t errlen);
+
+/* The longest line an import reads (a longer one is rejected as too long). */
+#define IMPORT_LINE_MAX 65536
 
 #endif

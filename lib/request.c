@@ -62,8 +62,8 @@ request_read_body(struct request *r, const struct request_source *src, size_t ma
 	size_t want, got = 0;
 	long n;
 
-	if (max > BODY_MAX_LARGE)
-		max = BODY_MAX_LARGE;
+	if (max > BODY_MAX_IMPORT)
+		max = BODY_MAX_IMPORT;
 	if (r->content_length == -2)
 		return BODY_BAD;
 	if (r->content_length > (long long)max)

@@ -8,6 +8,7 @@
 
 #define BODY_MAX 65536           /* a request body, most endpoints (lib/endpoints.def says which) */
 #define BODY_MAX_LARGE 262144    /* update-stock's: 1,000 items of up to 64-byte SKUs */
+#define BODY_MAX_IMPORT 16777216 /* the back office's import: JSON Lines, read line by line */
 #define QUERY_MAX 4096
 #define FIELD_VALUE_MAX 1024
 
@@ -48,7 +49,7 @@ enum body_result {
 	BODY_BAD,       /* CONTENT_LENGTH invalid, or the body shorter than it says: 400 */
 	BODY_NOMEM,
 };
-/* Reads the body (at most max bytes, at most BODY_MAX_LARGE) from src.  request_free frees it. */
+/* Reads the body (at most max bytes, at most BODY_MAX_IMPORT) from src.  request_free frees it. */
 enum body_result request_read_body(struct request *r, const struct request_source *src, size_t max);
 void request_free(struct request *r);
 

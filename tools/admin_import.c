@@ -52,7 +52,6 @@ struct import_pipe {
  * Lines, at most IMPORT_LINE_MAX bytes each held in memory: a longer one is
  * read to its end and dropped, and reported as too long.
  */
-#define IMPORT_LINE_MAX 65536
 
 struct line_reader {
 	FILE *in;
@@ -250,7 +249,7 @@ admin_import(struct admin *a, FILE *in, const char *name, uint64_t size, unsigne
 				progress_clear(&pr);
 				fprintf(stderr, "%s: line %lu: %s\n", name, p->lineno, p->err);
 				bad++;
-			} else if (r == IMPORT_CHANGED) {
+			} else if (r == IMPORT_CHANGED || r == IMPORT_CREATED) {
 				changed++;
 				touched[p->l.sp.supplier] = 1;
 			}
