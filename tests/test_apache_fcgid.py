@@ -86,7 +86,7 @@ def test_apache_fcgid_sample_serves_persistent_responders():
         sample = open(SAMPLE).read()
         max_per_class = directive(sample, "FcgidMaxProcessesPerClass")
         assert directive(sample, "FcgidMaxRequestsPerProcess") > 100, "responders are recycled, not one-shot"
-        assert directive(sample, "FcgidMaxRequestLen") == 131072
+        assert directive(sample, "FcgidMaxRequestLen") == 16 * 1024 * 1024 + 65536   # the import's 16 MiB
         assert not re.search(r"^\s*SetEnv\s+MENZZO_", sample, re.M), "SetEnv does not reach the processes"
         for a, b in (("/usr/local/lib/menzzo/cgi-bin", cgi), ("/var/lib/menzzo/db", db),
                      ("/var/lib/menzzo/files", files), ("https://api.menzzo.fr", base)):
@@ -163,14 +163,15 @@ FcgidProcessTableFile {top}/fcgid_shm
         r = requests.post(f"{base}/api/asir-group/acknowledge-sale", json={"menzzo_order_id": oid},
                           headers=auth, timeout=30)
         assert r.status_code == 200 and r.json()["success"] is True, (r.status_code, r.text[:300])
-        # A body over the API's 64 KiB reaches the program, which refuses it; a far larger one is refused
-        # before it is read (declared length), or by mod_fcgid past FcgidMaxRequestLen (chunked).
+        # A body over the endpoint's 64 KiB reaches the program, which refuses it; one far larger than any
+        # but the import's (over 320 KiB) is refused before it is read (declared length), or by mod_fcgid
+        # past FcgidMaxRequestLen (chunked, over 16 MiB and 64 KiB).
         ack = f"{base}/api/asir-group/acknowledge-sale"
         r = requests.post(ack, headers=auth, data=b'{"menzzo_order_id": "' + b"1" * 70000 + b'"}', timeout=30)
         assert r.status_code == 413 and r.json()["code"] == "body_too_large", (r.status_code, r.text[:300])
-        r = requests.post(ack, headers=auth, data=b"menzzo_order_id=" + b"1" * 200000, timeout=30)
+        r = requests.post(ack, headers=auth, data=b"menzzo_order_id=" + b"1" * 400000, timeout=30)
         assert r.status_code == 413 and "menzzo" not in r.text, (r.status_code, r.text[:300])
-        r = requests.post(ack, headers=auth, data=iter([b"menzzo_order_id=", b"1" * 200000]), timeout=30)
+        r = requests.post(ack, headers=auth, data=iter([b"menzzo_order_id=", b"1" * (17 * 1024 * 1024)]), timeout=60)
         assert r.status_code == 500 and "menzzo" not in r.text, (r.status_code, r.text[:300])
         for path in ("/", "/api/", "/api/asir-group/", "/api/health/x", "/api/files", "/api/get-sales.c",
                      "/api/asir-group/get-sales.c", "/api/db/data.mdb", "/api/asir-group/ship-sale/x",
