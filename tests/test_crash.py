@@ -247,7 +247,7 @@ def test_sigkill_tracking_and_ship_date_writers_lose_nothing():
         # Never some of a request's events, never its parcel without them: three carrier events and one
         # stored parcel list (the parcel added) per tracking request applied, and none else.
         tracked = len([sp for sp in applied if sp <= n_ship])
-        assert f"{3 * tracked} carrier events;".encode() in check.stdout, (tracked, check.stdout)
+        assert f"{3 * tracked} carrier events,".encode() in check.stdout, (tracked, check.stdout)
         stats = dict(l.split("\t") for l in s.admin("stats").stdout.decode().splitlines())
         assert int(stats["shipment"]) == tracked and int(stats["tracking"]) == 3 * tracked, (tracked, stats)
         lost = answered - applied
