@@ -315,6 +315,75 @@ def test_tracking_and_ship_dates_through_one_responder_memory_stays_flat():
         assert p.returncode == 0 and b"0 problem(s)" in p.stdout, p.stdout
 
 
+def test_imports_and_feeds_through_one_responder_memory_stays_flat():
+    """600 back-office imports (100 JSON Lines each: new sale products, changed ones, unchanged ones, a
+    rejected line, a wrong Content-Type, a supplier's token, interleaved) through one responder, then 3,000
+    feed pages through one get-events responder of a supplier and one of the back office: each heap (RssAnon)
+    grows less than 512 KiB after the first 200 (or 1,000) requests, every answer counts or lists exactly what
+    its request holds, and check is clean afterwards."""
+    with fixture() as (s, tok):
+        env = dict(s.env, MENZZO_RATE_LIMIT="0")
+        bo = s.admin("token", "add", "--backoffice").stdout.decode().split()[-1]
+        ndjson = params(method="POST", token=bo, content_type="application/x-ndjson")
+
+        def line(sp, sku):
+            return json.dumps({"increment_id": str(900000 + sp // 3), "sale_product_id": 500000 + sp,
+                               "supplier": ("asir-group", "notio")[sp % 2], "sku": sku, "quantity": 1,
+                               "price": "12.50", "order_date": "2026-03-01", "carrier": "DPD"})
+
+        with serving(os.path.join(OPT_CGI_DIR, "backoffice", "import"), env) as r:
+            base = None
+            for i in range(600):
+                kind = i % 6
+                first = (i // 6) * 50                # each round of six: 50 new ones, then the same again
+                lines = [line(first + j, "SKU-1" if kind == 1 else "SKU-0") for j in range(50)]
+                lines += [line(first + 50 + j, "SKU-0") for j in range(49)] + ['{"sku": "no id"}']
+                body = "\n".join(lines).encode()
+                p = ndjson if kind < 4 else dict(ndjson, CONTENT_TYPE="application/json") if kind == 4 else \
+                    dict(ndjson, HTTP_AUTHORIZATION=f"Bearer {tok['notio']}")
+                out, _, _ = ask(r, p, body)
+                if kind >= 4:
+                    assert out.startswith(b"Status: 400" if kind == 4 else b"Status: 403"), (i, out[:300])
+                else:
+                    a = body_of(out)
+                    assert a["created"] + a["updated"] + a["unchanged"] == 99 and a["rejected_count"] == 1, (i, a)
+                    assert a["rejected"][0]["line"] == 100 and a["success"] is False, (i, a)
+                    # new ones (99 the first time, then 50: the last 49 of the round before come again),
+                    # 50 changed to SKU-1, back to SKU-0, then all of them as they are
+                    want = [(99 if i == 0 else 50, 0), (0, 50), (0, 50), (0, 0)][kind]
+                    assert (a["created"], a["updated"]) == want, (i, a)
+                if i == 199:
+                    base = r.rss_kib("RssAnon")
+            grown = r.rss_kib("RssAnon") - base
+            print(f"    600 imports of 100 lines: heap {base} KiB after 200, grew {grown} KiB by the end")
+            assert grown < 512, f"the heap grew {grown} KiB"
+        for exe, token in ((os.path.join("notio", "get-events"), tok["notio"]),
+                           (os.path.join("backoffice", "get-events"), bo)):
+            with serving(os.path.join(OPT_CGI_DIR, exe), env) as r:
+                for i in range(3000):
+                    after, limit = (i * 7) % 500, 1 + i % 100
+                    out, _, _ = r.request(params(query=f"after={after}&limit={limit}", token=token))
+                    assert out.startswith(b"Status: 200"), (i, out[:300])
+                    seqs = [e["seq"] for e in body_of(out)]
+                    assert seqs == list(range(after + 1, after + 1 + len(seqs))) and len(seqs) == limit, (i, seqs[:5])
+                    if i == 999:
+                        base = r.rss_kib("RssAnon")
+                grown = r.rss_kib("RssAnon") - base
+                print(f"    3000 {exe} pages: heap {base} KiB after 1000, grew {grown} KiB by the end")
+                assert grown < 512, f"the heap grew {grown} KiB"
+        # sanitizer builds: nothing leaked at exit
+        with serving(os.path.join(CGI_DIR, "backoffice", "import"), env, "sanitizer-built import at exit") as r:
+            for i in range(50):
+                out, _, _ = ask(r, ndjson, "\n".join([line(i, "SKU-2"), "{}", ""]).encode())
+                assert out.startswith(b"Status: 200"), out[:300]
+        with serving(os.path.join(CGI_DIR, "notio", "get-events"), env, "sanitizer-built get-events at exit") as r:
+            for i in range(50):
+                out, _, _ = r.request(params(query=("after=3", "limit=1000", "after=x")[i % 3], token=tok["notio"]))
+                assert out.startswith(b"Status: 400" if i % 3 == 2 else b"Status: 200"), out[:300]
+        p = s.admin("check", check=False)
+        assert p.returncode == 0 and b"0 problem(s)" in p.stdout, p.stdout
+
+
 def test_a_request_that_fails_half_way_leaves_the_next_one_correct():
     with fixture() as (s, tok):
         good = (params(method="POST", token=tok["asir-group"], content_type="application/json"),
