@@ -490,8 +490,8 @@ def test_hot_backup_is_consistent_and_never_overwrites():
         assert b"0 problem(s)" in chk.stdout, chk.stdout
         stats = dict(l.split("\t") for l in s.admin("stats", env=b).stdout.decode().splitlines())
         assert int(stats["sale"]) == 400
-        events = s.admin("events", env=b).stdout.decode().splitlines()
-        assert len(events) <= len(shipped)
+        events = [e for e in s.admin("events", env=b).stdout.decode().splitlines() if '"sale.created"' not in e]
+        assert len(events) <= len(shipped)      # the import's 400 sale.created aside
         # compacted: not larger than the live store
         assert os.path.getsize(os.path.join(target, "data.mdb")) <= \
             os.path.getsize(os.path.join(s.env["MENZZO_DATA_DIR"], "data.mdb"))
