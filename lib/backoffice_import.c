@@ -15,6 +15,7 @@
 
 #include "cgi.h"
 #include "import.h"
+#include "validate.h"
 
 #define REJECTED_LISTED 1000  /* the answer lists the first rejected lines, and counts them all */
 
@@ -70,21 +71,19 @@ import_lines(struct store_txn *t, const char *body, size_t len, const struct cgi
 		const char *line = body + at, *nl = memchr(line, '\n', len - at);
 		size_t n = nl != NULL ? (size_t)(nl - line) : len - at;
 		enum import_outcome out = IMPORT_REFUSED;
-		size_t i;
 
 		at += n + (nl != NULL);
 		lineno++;
-		if (n > 0 && line[n - 1] == '\r')
-			n--;
-		for (i = 0; i < n && (line[i] == ' ' || line[i] == '\t'); i++)
-			;
-		if (i == n)
-			continue;
+		/* As the command reads a line: too long as it came, else its CRs dropped, skipped when blank. */
 		if (n > IMPORT_LINE_MAX) {
-			snprintf(err, sizeof(err), "line longer than %d bytes", IMPORT_LINE_MAX);
+			snprintf(err, sizeof(err), "longer than %d bytes", IMPORT_LINE_MAX);
 			reject(rejected, k, lineno, err);
 			continue;
 		}
+		while (n > 0 && line[n - 1] == '\r')
+			n--;
+		if (only_blanks(line, 0, n))
+			continue;
 		if (import_parse_line(line, n, c->now, &l, err, sizeof(err)) != 0) {
 			reject(rejected, k, lineno, err);
 			continue;
