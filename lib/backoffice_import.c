@@ -88,7 +88,7 @@ import_lines(struct store_txn *t, const char *body, size_t len, const struct cgi
 			reject(rejected, k, lineno, err);
 			continue;
 		}
-		if ((rc = import_apply(t, &l, c->now, c->cfg.log_user, &out, err, sizeof(err))) != STORE_OK)
+		if ((rc = import_apply(t, &l, c->now, c->cfg.log_user, c->res.request_id, &out, err, sizeof(err))) != STORE_OK)
 			break;
 		switch (out) {
 		case IMPORT_CREATED: k->created++; touched[l.sp.supplier] = 1; break;

@@ -166,7 +166,7 @@ status_rank(enum sale_status s)
 
 int
 import_apply(struct store_txn *t, const struct import_line *l, int64_t now, const char *user,
-    enum import_outcome *out, char *err, size_t errlen)
+    const char *request_id, enum import_outcome *out, char *err, size_t errlen)
 {
 	struct sale_product cur, next = l->sp;
 	enum log_action action;
@@ -225,7 +225,7 @@ import_apply(struct store_txn *t, const struct import_line *l, int64_t now, cons
 	}
 	/* The line's item, rendered ahead by the caller, serves when the merge kept the line as it was. */
 	item = l->item.len > 0 && store_sale_same(&next, &l->sp) ? l->item.p : NULL;
-	if ((rc = sale_write(t, exists ? &cur : NULL, &next, item, l->item.len, NULL, NULL, action, user, NULL, now)) != STORE_OK)
+	if ((rc = sale_write(t, exists ? &cur : NULL, &next, item, l->item.len, NULL, NULL, action, user, request_id, now)) != STORE_OK)
 		return rc;
 	*out = exists ? IMPORT_CHANGED : IMPORT_CREATED;
 	return STORE_OK;

@@ -41,14 +41,15 @@ enum import_outcome {
 
 /*
  * Upserts a parsed line in t (using l->item when it is set and still what
- * the merged record shows), writing its sale-log entry (and an event for a
- * cancellation).  The caller bumps the cache generation of each supplier it
- * changed, once per transaction.  Returns STORE_OK with *out (and, for
+ * the merged record shows), writing its sale-log entry, naming user and
+ * request_id (NULL: none), and its event (sale.created, sale.updated or
+ * sale.cancelled).  The caller bumps the cache generation of each supplier
+ * it changed, once per transaction.  Returns STORE_OK with *out (and, for
  * IMPORT_REFUSED, the reason in err), or a store error: the transaction
  * can then only abort.
  */
 int import_apply(struct store_txn *t, const struct import_line *l, int64_t now, const char *user,
-    enum import_outcome *out, char *err, size_t errlen);
+    const char *request_id, enum import_outcome *out, char *err, size_t errlen);
 
 /* The longest line an import reads (a longer one is rejected as too long). */
 #define IMPORT_LINE_MAX 65536

@@ -174,7 +174,9 @@ def build(spec, op_id, template, op, params, name):
             continue
         value = resolve(spec, ex)["value"]
         headers["Content-Type"] = ctype
-        body = json.dumps(value) if ctype == "application/json" else urllib.parse.urlencode(value)
+        # JSON, a form, or a text body as it is (the back office's JSON Lines)
+        body = json.dumps(value) if ctype == "application/json" else value if isinstance(value, str) else \
+            urllib.parse.urlencode(value)
     supplier = values["path"].get("supplier", default_supplier(spec))
     return path, headers, body, supplier
 

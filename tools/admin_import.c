@@ -243,7 +243,7 @@ admin_import(struct admin *a, FILE *in, const char *name, uint64_t size, unsigne
 			enum import_outcome r = IMPORT_REFUSED;
 
 			lineno = p->lineno;
-			if (p->ok && (store_err = import_apply(t, &p->l, a->now, a->user, &r, p->err, sizeof(p->err))) != STORE_OK)
+			if (p->ok && (store_err = import_apply(t, &p->l, a->now, a->user, NULL, &r, p->err, sizeof(p->err))) != STORE_OK)
 				break;
 			if (r == IMPORT_REFUSED) {
 				progress_clear(&pr);
