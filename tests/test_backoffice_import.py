@@ -115,11 +115,12 @@ def snapshot(s, tokens):
 
 
 def records(s, oids, logged):
-    """{oid: (show, the sale log without its users when oid is one of logged)} of each sale product (read four
-    at a time)."""
+    """{oid: (show, the sale log without its users and request ids when oid is one of logged)} of each sale
+    product (read four at a time)."""
     def one(o):
         entries = sale_log(s, o) if o in logged else None
-        return o, (show(s, o), None if entries is None else [dict(e, user=None) for e in entries])
+        return o, (show(s, o), None if entries is None else
+                   [{k: v for k, v in e.items() if k not in ("user", "request_id")} for e in entries])
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         return dict(pool.map(one, oids))
 
@@ -248,9 +249,13 @@ def test_the_same_lines_give_the_same_store_as_the_command():
         assert shown["1006_14"]["sku"] == "CHANGED" and shown["1000_20"]["status"] == "cancelled"
         assert (shown["1000_1"]["created_at"], shown["1000_1"]["updated_at"]) == ("2027-06-01T12:00:00Z",
                                                                                  "2027-06-03T12:00:00Z")
-        # every entry the HTTP imports wrote names MENZZO_LOG_USER's default
-        assert [(e["action"], e["user"]) for e in sale_log(web_store, "1000_1")] == [
-            ("imported", "cron"), ("updated", "cron"), ("cancelled", "cron")]
+        # every entry the HTTP imports wrote names MENZZO_LOG_USER's default and its request's id (the
+        # command's, no request id)
+        log = sale_log(web_store, "1000_1")
+        assert [(e["action"], e["user"]) for e in log] == [("imported", "cron"), ("updated", "cron"), ("cancelled", "cron")]
+        assert all(re.fullmatch(r"[0-9a-f]{16}", e["request_id"]) for e in log), log
+        assert log[1]["request_id"] == log[2]["request_id"] != log[0]["request_id"], log
+        assert all("request_id" not in e for e in sale_log(cli_store, "1000_1"))
         assert check_clean(web_store) == check_clean(cli_store), (check_clean(web_store), check_clean(cli_store))
         # ROUND1 again (after the comparison: it changes 1000_1's quantity back, and nothing else): the same
         # rejected lines, with the sentences the command writes
