@@ -157,7 +157,7 @@ upgrade_schema(struct store *s, uint64_t found)
 {
 	unsigned char want[8];
 	unsigned absent = s->absent;
-	MDB_val cur;
+	MDB_val cur = { 0, NULL };
 	MDB_txn *txn;
 	int rc;
 
