@@ -50,7 +50,8 @@ build/apache/%: docs/apache/%.in cgi-bin/routes
 	@mkdir -p $(@D)
 	$(call say,GEN,$@)sed "s#@API_ROUTES@#$$(cut -f2 cgi-bin/routes | paste -sd '|' -)#" $< > $@.tmp && mv $@.tmp $@
 
-# $(call variant,OBJDIR,EXEPREFIX,FLAGS,LINKFLAGS): the library and executables of one build.
+# $(call variant,OBJDIR,EXEPREFIX,FLAGS,LINKFLAGS,ADMINLIBS): the library and executables of one build;
+# ADMINLIBS links menzzo-admin (libcurl too, for its webhooks).
 define variant
 $(1)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $$(@D)
@@ -67,17 +68,21 @@ $(2)cgi-bin/routes: $(TABLES) tools/routes.awk
 	$$(call say,GEN,$$@)awk -f tools/routes.awk $(TABLES) > $$@.tmp && mv $$@.tmp $$@
 $(2)bin/menzzo-admin: $(ADMIN_SRC) $(wildcard tools/*.h) $(1)/libmenzzo.a $(LIB_HDR)
 	@mkdir -p $$(@D)
-	$$(call say,LD,$$@)$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) $(ADMIN_SRC) $(1)/libmenzzo.a $(4) $$(LDFLAGS) $$(LDLIBS) -o $$@
+	$$(call say,LD,$$@)$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(3) $(ADMIN_SRC) $(1)/libmenzzo.a $$(LDFLAGS) $(5) -o $$@
 endef
 
 # Deployed executables are linked statically: no dynamic loader, no relocations
 # at start-up, nothing to install beside them (bench/PROFILE.md has the figures).
 STATIC ?= -static -Wl,--wrap=gethostbyname,-u,__wrap_gethostbyname
-$(eval $(call variant,build/opt,,,$(STATIC)))
+# menzzo-admin sends webhooks with libcurl, whose TLS stack (and the CA
+# certificates it trusts) is the host's: libcurl and the C library are
+# linked dynamically, the others as into the programs (unless STATIC=).
+ADMIN_LDLIBS = $(if $(STATIC),-Xlinker -Bstatic $(filter-out -pthread,$(LDLIBS)) -Xlinker -Bdynamic,$(LDLIBS)) -lcurl -pthread
+$(eval $(call variant,build/opt,,,$(STATIC),$(ADMIN_LDLIBS)))
 # The builds make test runs have the test hooks (MENZZO_TEST_CLOCK: lib/ratelimit.c).
-$(eval $(call variant,build/asan,build/asan/,$(SANITIZE) -DMENZZO_TEST_HOOKS,))
+$(eval $(call variant,build/asan,build/asan/,$(SANITIZE) -DMENZZO_TEST_HOOKS,,$(LDLIBS) -lcurl))
 # For valgrind, which cannot follow malloc into a static binary.
-$(eval $(call variant,build/vg,build/vg/,-O1 -DMENZZO_TEST_HOOKS,))
+$(eval $(call variant,build/vg,build/vg/,-O1 -DMENZZO_TEST_HOOKS,,$(LDLIBS) -lcurl))
 
 ASAN_EXES := $(addprefix build/asan/,$(EXES))
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(wildcard tests/unit/*.c)) \

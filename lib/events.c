@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cgi.h"
 #include "events.h"
 #include "field.h"
@@ -72,9 +73,8 @@ events_query_read(const char *qs, size_t len, uint64_t *after, uint64_t *limit, 
 	return rc;
 }
 
-/* Appends a stored event with its number seq in the place of the one it was stored with; -1 if it has none. */
-static int
-add_event(struct buf *out, const char *json, size_t len, uint64_t seq)
+int
+event_item(struct buf *out, const char *json, size_t len, uint64_t seq)
 {
 	static const char head[] = "{\"seq\":";
 	size_t i = sizeof(head) - 1;
@@ -124,7 +124,7 @@ events_page(struct cgi *c, int supplier, uint64_t after, uint64_t limit, struct 
 		}
 		if (rc != STORE_OK)
 			break;
-		if ((*n > 0 && buf_add(body, ",", 1) != 0) || (bad = add_event(body, json, len, seq)) != 0)
+		if ((*n > 0 && buf_add(body, ",", 1) != 0) || (bad = event_item(body, json, len, seq)) != 0)
 			break;
 		*last = seq;
 		(*n)++;

@@ -18,6 +18,7 @@
 
 const char *const store_db_names[DB__MAX] = {
 	"sale", "listing", "order", "label", "log", "event", "token", "meta", "shipment", "stock", "tracking", "feed",
+	"webhook",
 };
 
 _Static_assert(DB__MAX <= STORE_DBS_MAX, "the store has more databases than struct store holds");
@@ -118,7 +119,7 @@ check_schema(MDB_txn *txn, struct store *s, int create, void *arg)
  * The databases a later format added and this store lacks, created empty:
  * 3 to 4 (the shipment database; the records of 3 decode as they are), and
  * 4 to 5 (the stock database), 5 to 6 (the tracking database; records
- * and items of 5 decode as they are).
+ * and items of 5 decode as they are), 7 to 8 (the webhook database).
  */
 static int
 create_absent(MDB_txn *txn, struct store *s)
@@ -149,6 +150,7 @@ static int (*const upgrade_steps[STORE_SCHEMA - STORE_SCHEMA_OLDEST])(MDB_txn *t
 	create_absent, /* 4 to 5 */
 	create_absent, /* 5 to 6 */
 	build_feeds,   /* 6 to 7 */
+	create_absent, /* 7 to 8 */
 };
 
 /* From version found to STORE_SCHEMA, in place: every step, then the version, in one write transaction. */

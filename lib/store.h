@@ -24,6 +24,8 @@
  *   feed     u8 supplier, be64 supplier seq                -> be64 event seq
  *            (each supplier's change feed: its sale events, numbered 1, 2, ...
  *            without a gap; since schema 7)
+ *   webhook  be32 endpoint id                               -> packed endpoint
+ *            (webhook endpoints and where their delivery stands; since 8)
  * Big-endian keys make byte order the logical order, so a range scan is a
  * seek plus a prefix check.  Only the store*.c files and cache.c include
  * LMDB's header; they share lib/store_impl.h.
@@ -36,6 +38,7 @@
  *   store_shipment.c the parcels of shipments
  *   store_stock.c  stock records (stock.h)
  *   store_tracking.c the carrier events of shipments
+ *   store_webhook.c  webhook endpoints
  *
  * Every call on a transaction starts by checking its sticky error: once one
  * call failed, nothing more is attempted, every later call returns that
@@ -79,10 +82,11 @@ enum store_result {
  *   7  added the feed database, filled by the upgrade from the events
  *      there are (in their order), and the events' data member (events
  *      of 6 have none).
+ *   8  added the webhook database (a version-7 store has no endpoint).
  */
-#define STORE_SCHEMA 7
+#define STORE_SCHEMA 8
 #define STORE_SCHEMA_OLDEST 3
-#define STORE_DB_COUNT 12
+#define STORE_DB_COUNT 13
 
 struct store;
 struct store_txn;
@@ -309,6 +313,49 @@ struct tracking_iter {
 int store_tracking_first(struct store_txn *t, uint64_t sale_product_id, struct tracking_iter *it);
 int store_tracking_all_first(struct store_txn *t, struct tracking_iter *it);
 int store_tracking_next(struct tracking_iter *it);
+
+/* store_webhook.c: webhook endpoints (SPEC §8), and where each one's delivery stands. */
+#define WEBHOOK_URL_MAX 1000
+#define WEBHOOK_ERROR_MAX 200
+#define WEBHOOK_KEY_LEN 32
+#define WEBHOOK_BACKOFFICE 255 /* the target of a back-office endpoint: every event (a supplier's row otherwise) */
+struct webhook {
+	uint32_t id;
+	unsigned target;         /* a supplier's row (its feed), or WEBHOOK_BACKOFFICE (the outbox) */
+	int disabled;            /* by a 410, a day without a delivery, or the last retry failing */
+	int64_t created_at;
+	uint64_t last_seq;       /* the number of the last event delivered, in the target's sequence */
+	uint32_t attempts;       /* failed attempts at the next event since the last delivery */
+	int64_t next_at;         /* no attempt before (0: due) */
+	int64_t failing_since;   /* the first failure since the last delivery (0: none) */
+	int64_t delivered_at;    /* the last delivery (0: none yet) */
+	unsigned char key[WEBHOOK_KEY_LEN];  /* the signing key: the secret's bytes */
+	char url[WEBHOOK_URL_MAX + 1];
+	char error[WEBHOOK_ERROR_MAX + 1];   /* the last failure, "" after a delivery */
+};
+/* Writes endpoint w (replacing the one of its id); STORE_OK or the sticky error. */
+int store_webhook_put(struct store_txn *t, const struct webhook *w);
+/* STORE_OK with *w, STORE_NOTFOUND, or the sticky error (STORE_CORRUPT when it does not decode). */
+int store_webhook_get(struct store_txn *t, uint32_t id, struct webhook *w);
+/* Removes endpoint id (none is fine): STORE_OK or the sticky error. */
+int store_webhook_del(struct store_txn *t, uint32_t id);
+/* Every endpoint, by id (none in a store read as it is before format 8). */
+struct webhook_iter {
+	struct store_cursor c;
+	struct webhook w;
+};
+int store_webhooks_first(struct store_txn *t, struct webhook_iter *it);
+int store_webhooks_next(struct webhook_iter *it);
+/* The number of the last event of the sequence an endpoint of target reads (0: none yet). */
+int store_webhook_end(struct store_txn *t, unsigned target, uint64_t *seq);
+/*
+ * The first event after number after of target's sequence (a supplier's
+ * feed, or the outbox): STORE_OK with its number and stored JSON text,
+ * valid until the transaction ends; STORE_NOTFOUND when there is none yet;
+ * or the sticky error (a feed naming a missing event is STORE_CORRUPT).
+ */
+int store_webhook_event(struct store_txn *t, unsigned target, uint64_t after, uint64_t *seq, const char **json,
+    size_t *len);
 
 /* Writes event seq (JSON text); an existing seq is STORE_CORRUPT. */
 int store_event_put(struct store_txn *t, uint64_t seq, const char *json, size_t len);

@@ -18,10 +18,10 @@
 
 #define STORE_DBS_MAX STORE_DB_COUNT
 
-/* The store's named databases, in the order of store_db_names (shipment: since schema 4; stock: 5; tracking: 6; feed: 7). */
+/* The store's named databases, in the order of store_db_names (shipment: since schema 4; stock: 5; tracking: 6; feed: 7; webhook: 8). */
 enum db {
 	DB_SALE, DB_LISTING, DB_ORDER, DB_LABEL, DB_LOG, DB_EVENT, DB_TOKEN, DB_META, DB_SHIPMENT, DB_STOCK, DB_TRACKING,
-	DB_FEED, DB__MAX
+	DB_FEED, DB_WEBHOOK, DB__MAX
 };
 _Static_assert(DB__MAX == STORE_DB_COUNT, "store.h counts the store's databases");
 

@@ -57,6 +57,9 @@ static const struct option option_table[] = {
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "backoffice", no_argument, NULL, OPT_BACKOFFICE },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "follow", no_argument, NULL, OPT_FOLLOW },
+	{ "max-seconds", required_argument, NULL, OPT_MAX_SECONDS },
 	{ "help", no_argument, NULL, 'h' },
 };
 #define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
@@ -81,7 +84,7 @@ admin_options(const struct admin *a, const char *what, int argc, char **argv, un
 	memset(o, 0, sizeof(*o));
 	memset(opts, 0, sizeof(opts));
 	for (size_t i = 0; i < OPTION_COUNT; i++)
-		if (option_table[i].val == 'h' || (accept & (unsigned)option_table[i].val & 0xff))
+		if (option_table[i].val == 'h' || (accept & (unsigned)option_table[i].val & 0xffff))
 			opts[n++] = option_table[i];
 	optind = 1;
 	opterr = 0;
@@ -93,6 +96,9 @@ admin_options(const struct admin *a, const char *what, int argc, char **argv, un
 		case OPT_JSON: o->json = 1; break;
 		case OPT_ALL: o->all = 1; break;
 		case OPT_BACKOFFICE: o->backoffice = 1; break;
+		case OPT_FOLLOW: o->follow = 1; break;
+		case OPT_FROM: o->from = optarg; break;
+		case OPT_MAX_SECONDS: o->max_seconds = optarg; break;
 		case OPT_LABEL: o->label = optarg; break;
 		case OPT_EXPIRES: o->expires = optarg; break;
 		case OPT_AFTER: o->after = optarg; break;

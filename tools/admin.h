@@ -47,19 +47,22 @@ int admin_store_fail(int rc);
  * among its operands, as --name VALUE or --name=VALUE; --help and -h on
  * every command.
  */
-enum {  /* getopt vals above any character; the low byte is a bit of a command's mask */
-	OPT_JSON = 0x101,
-	OPT_LABEL = 0x102,
-	OPT_EXPIRES = 0x104,
-	OPT_AFTER = 0x108,
-	OPT_LIMIT = 0x110,
-	OPT_ALL = 0x120,
-	OPT_BACKOFFICE = 0x140,
+enum {  /* getopt vals above any character; the low 16 bits are a bit of a command's mask */
+	OPT_JSON = 0x10001,
+	OPT_LABEL = 0x10002,
+	OPT_EXPIRES = 0x10004,
+	OPT_AFTER = 0x10008,
+	OPT_LIMIT = 0x10010,
+	OPT_ALL = 0x10020,
+	OPT_BACKOFFICE = 0x10040,
+	OPT_FROM = 0x10080,
+	OPT_FOLLOW = 0x10100,
+	OPT_MAX_SECONDS = 0x10200,
 };
 
 struct options {
-	int json, all, backoffice;
-	const char *label, *expires, *after, *limit;  /* NULL when not given */
+	int json, all, backoffice, follow;
+	const char *label, *expires, *after, *limit, *from, *max_seconds;  /* NULL when not given */
 	int argc;                                     /* the operands */
 	char **argv;
 };

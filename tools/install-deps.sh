@@ -9,7 +9,7 @@
 set -eu
 
 what=${1:-run}
-base="gcc make libc6-dev lighttpd libjson-c-dev liblmdb-dev libsodium-dev libfcgi-dev"
+base="gcc make libc6-dev lighttpd libjson-c-dev liblmdb-dev libsodium-dev libfcgi-dev libcurl4-openssl-dev"
 case "$what" in
 run) pkgs="$base" ;;
 # python3-*: the test runner's modules; clang, libclang-rt-dev: the fuzz smoke test;

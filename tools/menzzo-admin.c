@@ -17,6 +17,7 @@
 #include "admin_stock.h"
 #include "admin_store.h"
 #include "admin_token.h"
+#include "admin_webhook.h"
 #include "auth.h"
 #include "clock.h"
 #include "demo.h"
@@ -47,6 +48,23 @@ static const struct command commands[] = {
 	{ "stock", "stock [SUPPLIER] [--json]", "Print the suppliers' stock (update-stock), by supplier and SKU, one\n"
 	    "tab-separated line a SKU (- where a value was not given); --json: JSON Lines, get-stock's items\n"
 	    "with their supplier, for the back office.", cmd_stock },
+	{ "webhook", "webhook add (SUPPLIER|backoffice) URL [--from SEQ]\n       webhook list [--json]\n"
+	    "       webhook remove ID\n       webhook enable ID\n       webhook test ID",
+	    "Webhook endpoints (Standard Webhooks 1.0): each receives a supplier's change feed (get-events)\n"
+	    "or, for backoffice, every event, one signed POST an event, in order (see deliver).\n"
+	    "add prints the endpoint's ID and, once, its secret (whsec_..., last line); it delivers the\n"
+	    "events after SEQ (--from 0: all of them; default: those to come). URL: https://, or http://\n"
+	    "to a loopback address. list: ID, target, state (active|disabled), last delivered seq, backlog,\n"
+	    "last delivery, next attempt, last error, URL (--json: one JSON object a line).\n"
+	    "remove forgets an endpoint; enable resumes a disabled one after its last delivered event;\n"
+	    "test sends it a signed webhook.test message now (exit 1 unless it answers 2xx).", cmd_webhook },
+	{ "deliver", "deliver [--follow] [--max-seconds S]",
+	    "Send every webhook endpoint the events due to it, in order, one request at a time; a 2xx\n"
+	    "delivers, anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h\n"
+	    "(+-10 %), or after the answer's Retry-After (429, 503); 410, or a day without a delivery,\n"
+	    "disables the endpoint. Run by cron or a timer; --follow keeps going (new events within a\n"
+	    "second); --max-seconds S starts no request after S seconds. Runs at once never send an\n"
+	    "event twice. Prints a line an endpoint that received events; exit 1 when one failed.", cmd_deliver },
 	{ "cache", "cache purge [--all]", "Remove expired cached responses (all of them with --all).", cmd_cache },
 	{ "stats", "stats [--json]", "Print the store's size (human-readable), entry counts and the number of\n"
 	    "refused sale products, one tab-separated pair a line; --json: one JSON object with exact\n"
