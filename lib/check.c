@@ -338,6 +338,7 @@ walk(struct check *c)
 	struct log_iter log;
 	struct shipment_iter ship;
 	struct event_iter ev;
+	struct webhook_iter hook;
 	struct stock_iter stock;
 	struct tracking_iter track;
 	struct feed_iter feed;
@@ -374,6 +375,16 @@ walk(struct check *c)
 			tick(c);
 			c->stock++;
 		}
+	/* Webhook endpoints: each decodes and has delivered no event its sequence does not have yet. */
+	for (int more = store_webhooks_first(t, &hook); more; more = store_webhooks_next(&hook)) {
+		uint64_t end;
+
+		tick(c);
+		if (store_webhook_end(t, hook.w.target, &end) == STORE_OK && hook.w.last_seq > end)
+			problem(c, "webhook endpoint %u has delivered up to event %" PRIu64 " of %s, whose last is %" PRIu64,
+			    hook.w.id, hook.w.last_seq, hook.w.target == WEBHOOK_BACKOFFICE ? "the outbox" :
+			    supplier_by_id(hook.w.target)->slug, end);
+	}
 }
 
 int

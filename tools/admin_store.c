@@ -17,6 +17,7 @@
 
 #include "admin.h"
 #include "admin_store.h"
+#include "admin_webhook.h"
 #include "cache.h"
 #include "check.h"
 #include "fault.h"
@@ -104,6 +105,10 @@ cmd_stats(struct admin *a, int argc, char **argv)
 			json_object_object_add(e, store_db_names[i], json_object_new_uint64(st.entries[i]));
 		json_object_object_add(j, "entries", e);
 		json_object_object_add(j, "refused", json_object_new_uint64(st.refused));
+		if ((rc = admin_webhook_backlogs(a, j)) != STORE_OK) {
+			json_object_put(j);
+			return admin_store_fail(rc);
+		}
 		return admin_print_json(j);
 	}
 	stats_size("map_size", st.map_size);
@@ -113,7 +118,7 @@ cmd_stats(struct admin *a, int argc, char **argv)
 	for (int i = 0; i < STORE_DB_COUNT; i++)
 		printf("%s\t%" PRIu64 "\n", store_db_names[i], st.entries[i]);
 	printf("refused\t%" PRIu64 "\n", st.refused);
-	return 0;
+	return (rc = admin_webhook_backlogs(a, NULL)) == STORE_OK ? 0 : admin_store_fail(rc);
 }
 
 /* What the child of check shares with its parent: how far it got. */

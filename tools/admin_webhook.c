@@ -178,6 +178,44 @@ cmd_webhook_list(struct admin *a, int argc, char **argv)
 	return rc == STORE_OK ? 0 : admin_store_fail(rc);
 }
 
+int
+admin_webhook_backlogs(struct admin *a, struct json_object *j)
+{
+	struct json_object *list = j != NULL ? json_object_new_array() : NULL;
+	struct store_txn *t;
+	struct webhook_iter it;
+	uint64_t end;
+	int rc;
+
+	if ((rc = store_begin(a->store, 0, &t)) != STORE_OK) {
+		json_object_put(list);
+		return rc;
+	}
+	for (int more = store_webhooks_first(t, &it); more; more = store_webhooks_next(&it)) {
+		uint64_t backlog;
+
+		if (store_webhook_end(t, it.w.target, &end) != STORE_OK)
+			break;
+		backlog = end > it.w.last_seq ? end - it.w.last_seq : 0;
+		if (list != NULL) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "id", json_object_new_int64(it.w.id));
+			json_object_object_add(o, "target", json_object_new_string(webhook_target_name(it.w.target)));
+			json_object_object_add(o, "state", json_object_new_string(webhook_state(&it.w)));
+			json_object_object_add(o, "backlog", json_object_new_uint64(backlog));
+			json_object_array_add(list, o);
+		} else
+			printf("webhook.%u.backlog\t%" PRIu64 "\n", it.w.id, backlog);
+	}
+	sodium_memzero(it.w.key, sizeof(it.w.key));
+	rc = store_txn_error(t);
+	store_abort(t);
+	if (list != NULL)
+		json_object_object_add(j, "webhooks", list);
+	return rc;
+}
+
 /* remove and enable: one endpoint, changed (enable) or removed in a write transaction. */
 static int
 webhook_change(struct admin *a, int argc, char **argv, const char *what, int remove)
