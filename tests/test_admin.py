@@ -13,7 +13,7 @@ from harness import ADMIN, ROOT, Store, check_sanitizer, sale
 
 STATS_NAMES = ["map_size", "used_bytes", "page_size", "readers", "last_txn",
                "sale", "listing", "order", "label", "log", "event", "token", "meta", "shipment", "stock", "tracking",
-               "feed", "refused"]
+               "feed", "webhook", "refused"]
 
 
 def human(n):
@@ -52,9 +52,9 @@ def test_stats_human_readable_and_json():
         assert out.count("\n") == 1 and p.stderr == b""
         st = json.loads(out)
         assert list(st) == ["map_size", "used_bytes", "page_size", "readers_used", "readers_max",
-                            "last_txn", "entries", "refused"], st
-        assert list(st["entries"]) == STATS_NAMES[5:-1] and st["refused"] == 0, st
-        assert all(isinstance(v, int) for k, v in st.items() if k != "entries")
+                            "last_txn", "entries", "refused", "webhooks"], st
+        assert list(st["entries"]) == STATS_NAMES[5:-1] and st["refused"] == 0 and st["webhooks"] == [], st
+        assert all(isinstance(v, int) for k, v in st.items() if k not in ("entries", "webhooks"))
         assert all(isinstance(v, int) for v in st["entries"].values())
         assert st["map_size"] == 4 << 30 and st["used_bytes"] % st["page_size"] == 0
         assert 1 <= st["readers_used"] <= st["readers_max"]

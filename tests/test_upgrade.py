@@ -207,6 +207,34 @@ def test_a_format_5_store_shows_no_ship_date_nor_tracking_until_upgraded_then_ta
         assert p.returncode == 0 and b"0 problem(s)" in p.stdout and b"1 carrier events" in p.stdout, p.stdout
 
 
+def test_a_format_7_store_has_no_webhook_endpoint_until_upgraded_and_format_8_keeps_them():
+    """Read as it is, a format-7 store lists no webhook endpoint (stats: none, check clean); the first
+    `webhook add` upgrades it and the endpoint follows the feed as it was.  The format-8 fixture's two
+    endpoints (notio's from its start, after one failed attempt; the back office's from its end) read back
+    as written, and their backlogs count what each has not received."""
+    with old_store(os.path.join(FIXTURES, "schema7")) as s:
+        assert s.admin("webhook", "list", "--json").stdout == b""
+        assert b"webhook." not in s.admin("stats").stdout
+        assert schema(s) == 7
+        p = s.admin("webhook", "add", "asir-group", "https://hooks.example.test/a", "--from", "0")
+        assert p.stdout.splitlines()[-1].startswith(b"whsec_"), p.stdout
+        assert schema(s) == SCHEMA
+        hooks = [json.loads(l) for l in s.admin("webhook", "list", "--json").stdout.splitlines()]
+        feed = s.cgi("asir-group/get-events", query="limit=1000", token=s.tokens["asir-group"]).json()
+        assert [h["target"] for h in hooks] == ["asir-group"] and hooks[0]["backlog"] == len(feed) > 0, hooks
+        p = s.admin("check", check=False)
+        assert p.returncode == 0 and b"0 problem(s)" in p.stdout, p.stdout
+    with old_store(os.path.join(FIXTURES, "schema8")) as s:
+        hooks = [json.loads(l) for l in s.admin("webhook", "list", "--json").stdout.splitlines()]
+        assert [(h["id"], h["target"], h["state"], h["last_delivered_seq"]) for h in hooks] == \
+            [(1, "notio", "active", 0), (2, "backoffice", "active", 21)], hooks
+        assert hooks[0]["failed_attempts"] == 1 and "127.0.0.1" in hooks[0]["last_error"], hooks
+        notio = s.cgi("notio/get-events", query="limit=1000", token=s.tokens["notio"]).json()
+        assert hooks[0]["backlog"] == len(notio) and hooks[1]["backlog"] == 0, hooks
+        p = s.admin("check", check=False)
+        assert p.returncode == 0 and b"0 problem(s)" in p.stdout, p.stdout
+
+
 def test_writers_that_find_an_old_store_at_once_upgrade_it_once():
     """Three writers open a format-6 store while a fourth process holds the write lock: each read format 6
     at its open and waits to upgrade.  The first to get the lock upgrades (numbering every old event into
