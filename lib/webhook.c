@@ -22,7 +22,7 @@ webhook_secret_text(const unsigned char key[WEBHOOK_KEY_LEN], char *out)
 }
 
 void
-webhook_sign(const unsigned char key[WEBHOOK_KEY_LEN], const char *id, int64_t ts, const char *body, size_t len,
+webhook_sign(const unsigned char *key, size_t keylen, const char *id, int64_t ts, const char *body, size_t len,
     char *out)
 {
 	crypto_auth_hmacsha256_state st;
@@ -30,7 +30,7 @@ webhook_sign(const unsigned char key[WEBHOOK_KEY_LEN], const char *id, int64_t t
 	char stamp[24];
 	int n = snprintf(stamp, sizeof(stamp), ".%" PRId64 ".", ts);
 
-	crypto_auth_hmacsha256_init(&st, key, WEBHOOK_KEY_LEN);
+	crypto_auth_hmacsha256_init(&st, key, keylen);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)id, strlen(id));
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)stamp, (unsigned long long)n);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);

@@ -20,10 +20,11 @@ void webhook_secret_text(const unsigned char key[WEBHOOK_KEY_LEN], char *out);
 /*
  * The webhook-signature header's value for message id, timestamp ts and
  * body: "v1," and the base64 of HMAC-SHA256(key, id "." ts "." body), in
- * out[WEBHOOK_SIGNATURE_LEN + 1].
+ * out[WEBHOOK_SIGNATURE_LEN + 1].  An endpoint's key is WEBHOOK_KEY_LEN
+ * bytes; the specification's own example has 24.
  */
 #define WEBHOOK_SIGNATURE_LEN (3 + 44)
-void webhook_sign(const unsigned char key[WEBHOOK_KEY_LEN], const char *id, int64_t ts, const char *body, size_t len,
+void webhook_sign(const unsigned char *key, size_t keylen, const char *id, int64_t ts, const char *body, size_t len,
     char *out);
 
 /* The retries: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h. */

@@ -183,7 +183,7 @@ webhook_post(struct webhook_sender *s, const struct webhook *w, const char *id, 
 	snprintf(line, sizeof(line), "webhook-timestamp: %lld", (long long)ts);
 	bad = bad || add_header(&headers, line);
 	memcpy(line, "webhook-signature: ", 19);
-	webhook_sign(w->key, id, ts, body, len, line + 19);
+	webhook_sign(w->key, sizeof(w->key), id, ts, body, len, line + 19);
 	if (bad || add_header(&headers, line)) {
 		curl_slist_free_all(headers);
 		snprintf(s->message, sizeof(s->message), "out of memory");
