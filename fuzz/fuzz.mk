@@ -26,7 +26,12 @@ build/fuzz/libmenzzo.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h build/fuzz/libmenzzo.a
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_WARN) $< build/fuzz/libmenzzo.a $(FUZZ_LDLIBS) -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_WARN) $(FUZZ_EXTRA) $< build/fuzz/libmenzzo.a $(FUZZ_LDLIBS) $(FUZZ_EXTRA_LIBS) -o $@
+
+# fuzz_webhook also reads webhook URLs with menzzo-admin's webhook_http.c (libcurl's parser).
+build/fuzz/fuzz_webhook: tools/webhook_http.c tools/webhook_http.h
+build/fuzz/fuzz_webhook: FUZZ_EXTRA = -Itools tools/webhook_http.c
+build/fuzz/fuzz_webhook: FUZZ_EXTRA_LIBS = -lcurl
 
 fuzz-build: $(FUZZ_BINS)
 

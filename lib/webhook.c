@@ -10,7 +10,6 @@
 #include <sodium.h>
 
 #include "supplier.h"
-#include "validate.h"
 #include "webhook.h"
 
 void
@@ -74,13 +73,17 @@ webhook_retry_after(const char *line, size_t len, int64_t *delay, const char **v
 		;
 	*value = line + i;
 	*vlen = end - i;
-	/* delta-seconds: digits only; a huge one is as good as the longest wait. */
-	for (size_t k = 0; k < *vlen; k++)
-		if ((*value)[k] < '0' || (*value)[k] > '9')
-			return -1;
+	/* delta-seconds: 1*DIGIT (leading zeros too); a huge one is as good as the longest wait. */
 	if (*vlen == 0)
 		return -1;
-	if (*vlen > 10 || parse_uint(*value, *vlen, 0, WEBHOOK_RETRY_AFTER_MAX, &secs) != 0)
+	secs = 0;
+	for (size_t k = 0; k < *vlen; k++) {
+		if ((*value)[k] < '0' || (*value)[k] > '9')
+			return -1;
+		if (secs <= WEBHOOK_RETRY_AFTER_MAX)
+			secs = secs * 10 + (uint64_t)((*value)[k] - '0');
+	}
+	if (secs > WEBHOOK_RETRY_AFTER_MAX)
 		secs = WEBHOOK_RETRY_AFTER_MAX;
 	*delay = (int64_t)secs;
 	return 1;

@@ -64,7 +64,7 @@ cmd_webhook_add(struct admin *a, int argc, char **argv)
 	struct store_txn *t;
 	struct webhook w;
 	struct options o;
-	char why[160], slugs[256], secret[WEBHOOK_SECRET_TEXT_LEN + 1];
+	char why[160], slugs[256], secret[WEBHOOK_SECRET_TEXT_LEN + 1], url[WEBHOOK_URL_MAX + 1];
 	uint64_t from = 0, end, id;
 	int rc, target;
 
@@ -75,7 +75,7 @@ cmd_webhook_add(struct admin *a, int argc, char **argv)
 		return admin_usage_error(a, "webhook add: expected a target (%s or backoffice) and a URL", slugs);
 	if ((target = parse_target(o.argv[0])) < 0)
 		return admin_usage_error(a, "webhook add: the target must be one of %s, or backoffice", slugs);
-	if (webhook_url_check(o.argv[1], why, sizeof(why)) != 0)
+	if (webhook_url_check(o.argv[1], url, why, sizeof(why)) != 0)
 		return admin_usage_error(a, "webhook add: %s", why);
 	if (o.from != NULL && parse_uint(o.from, strlen(o.from), 0, INT64_MAX, &from))
 		return admin_usage_error(a, "webhook add: --from must be an event number (0: from the start)");
@@ -99,7 +99,7 @@ cmd_webhook_add(struct admin *a, int argc, char **argv)
 	w.created_at = a->now;
 	w.last_seq = o.from != NULL ? from : end;
 	randombytes_buf(w.key, sizeof(w.key));
-	snprintf(w.url, sizeof(w.url), "%s", o.argv[1]);
+	memcpy(w.url, url, sizeof(w.url));
 	store_webhook_put(t, &w);
 	if ((rc = store_commit(t)) != STORE_OK) {
 		sodium_memzero(w.key, sizeof(w.key));

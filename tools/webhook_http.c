@@ -45,11 +45,21 @@ loopback_host(const char *host)
 	return 0;
 }
 
+/* A host name of letters, digits, dots and hyphens, or an IPv6 address in brackets: nothing libcurl decoded. */
+static int
+plain_host(const char *host)
+{
+	const char *ok = host[0] == '[' ? "0123456789abcdefABCDEF:.[]" :
+	    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-";
+
+	return host[0] != '\0' && host[strspn(host, ok)] == '\0';
+}
+
 int
-webhook_url_check(const char *url, char *why, size_t whylen)
+webhook_url_check(const char *url, char *out, char *why, size_t whylen)
 {
 	CURLU *u;
-	char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL, *fragment = NULL;
+	char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL, *fragment = NULL, *full = NULL;
 	size_t n = strlen(url);
 	int rc = -1;
 
@@ -70,6 +80,8 @@ webhook_url_check(const char *url, char *why, size_t whylen)
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		snprintf(why, whylen, "not a URL (https://host/path)");
+	else if (!plain_host(host))
+		snprintf(why, whylen, "the host must be a name (letters, digits, dots, hyphens) or an IP address");
 	else if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)
 		snprintf(why, whylen, "the URL must be https:// (http:// only to a loopback address)");
 	else if (strcmp(scheme, "http") == 0 && !loopback_host(host))
@@ -79,8 +91,13 @@ webhook_url_check(const char *url, char *why, size_t whylen)
 		snprintf(why, whylen, "no user or password in the URL (webhook list shows it): the signature authenticates");
 	else if (curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0) == CURLUE_OK)
 		snprintf(why, whylen, "no #fragment in the URL (it is never sent)");
-	else
+	else if (curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK || strlen(full) > WEBHOOK_URL_MAX)
+		snprintf(why, whylen, "a URL is 1 to %d characters", WEBHOOK_URL_MAX);
+	else {
+		memcpy(out, full, strlen(full) + 1);
 		rc = 0;
+	}
+	curl_free(full);
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(user);
