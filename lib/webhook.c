@@ -15,7 +15,7 @@
 void
 webhook_secret_text(const unsigned char key[WEBHOOK_KEY_LEN], char *out)
 {
-	memcpy(out, "whsec_", 6);
+	snprintf(out, 7, "whsec_");
 	sodium_bin2base64(out + 6, WEBHOOK_SECRET_TEXT_LEN + 1 - 6, key, WEBHOOK_KEY_LEN,
 	    sodium_base64_VARIANT_ORIGINAL);
 }
@@ -34,7 +34,7 @@ webhook_sign(const unsigned char *key, size_t keylen, const char *id, int64_t ts
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)stamp, (unsigned long long)n);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
 	crypto_auth_hmacsha256_final(&st, mac);
-	memcpy(out, "v1,", 3);
+	snprintf(out, 4, "v1,");
 	sodium_bin2base64(out + 3, WEBHOOK_SIGNATURE_LEN + 1 - 3, mac, sizeof(mac), sodium_base64_VARIANT_ORIGINAL);
 	sodium_memzero(&st, sizeof(st));
 }
@@ -43,7 +43,7 @@ int64_t
 webhook_retry_delay(uint32_t failed, uint32_t rnd)
 {
 	static const int64_t schedule[WEBHOOK_RETRIES] = {
-		5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 14 * 3600, 20 * 3600, 24 * 3600,
+		5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400,  /* 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h */
 	};
 	int64_t base, spread;
 

@@ -236,7 +236,8 @@ webhook_change(struct admin *a, int argc, char **argv, const char *what, int rem
 		return 1;
 	if ((rc = store_begin(a->store, 1, &t)) != STORE_OK)
 		return admin_store_fail(rc);
-	if ((rc = store_webhook_get(t, id, &w)) == STORE_NOTFOUND) {
+	/* Another error sticks in t: the commit below reports it. */
+	if (store_webhook_get(t, id, &w) == STORE_NOTFOUND) {
 		store_abort(t);
 		return admin_fail("%s: no webhook endpoint %u", what, (unsigned)id);
 	}

@@ -199,7 +199,7 @@ webhook_post(struct webhook_sender *s, const struct webhook *w, const char *id, 
 	bad = bad || add_header(&headers, line);
 	snprintf(line, sizeof(line), "webhook-timestamp: %lld", (long long)ts);
 	bad = bad || add_header(&headers, line);
-	memcpy(line, "webhook-signature: ", 19);
+	snprintf(line, sizeof(line), "webhook-signature: ");
 	webhook_sign(w->key, sizeof(w->key), id, ts, body, len, line + 19);
 	if (bad || add_header(&headers, line)) {
 		curl_slist_free_all(headers);
