@@ -41,7 +41,8 @@ except in the variants named "rate limit off", which measure what it costs.
 Settings (environment): BENCH_N (300), BENCH_WRK_DURATION (10), BENCH_WRK_ROUNDS (3),
 BENCH_WRK_THREADS (2), BENCH_WRK_CONNECTIONS (8), BENCH_BIG (1000000), BENCH_SMALL (10000),
 BENCH_SHIP_POOL (60000), BENCH_SKIP_WRK (0), BENCH_BATCH_ROUNDS (20), BENCH_FCGI_ROUNDS (10),
-BENCH_FCGI_REQUESTS (2000), BENCH_STOCK_ROUNDS (5).
+BENCH_FCGI_REQUESTS (2000), BENCH_STOCK_ROUNDS (5), BENCH_HTTP_IMPORT (100000: lines of the back
+office's import over HTTP), BENCH_DELIVER (5000: events deliver sends to a loopback receiver).
 """
 import datetime
 import hashlib
@@ -88,6 +89,8 @@ BATCH_ROUNDS = setting("BENCH_BATCH_ROUNDS", 20)
 FCGI_ROUNDS = setting("BENCH_FCGI_ROUNDS", 10)
 FCGI_REQUESTS = setting("BENCH_FCGI_REQUESTS", 2000)
 STOCK_ROUNDS = setting("BENCH_STOCK_ROUNDS", 5)
+HTTP_IMPORT = setting("BENCH_HTTP_IMPORT", 100000)
+DELIVER = setting("BENCH_DELIVER", 5000)
 BATCH = 100
 STOCK_SKUS = 1000  # STOCK_ITEMS_MAX: the most SKUs one update-stock request takes
 PIPE_BODY_MAX = 65536  # build/bench/spawn writes a body into the child's stdin pipe before it runs: it must fit
@@ -283,6 +286,12 @@ def run_direct(small, big, ship):
         add(f"get-sales asir-group cache HIT {tag}, rate limit off", gs("asir-group"),
             cgi_env(st, token=st.tokens["asir-group"], extra=off), "gs-hit-off", store=tag, expect="X-Cache: HIT",
             twin=f"get-sales asir-group cache HIT {tag}")
+
+    # get-events: a page of 100 of notio's change feed (after its 1,000th event), beside get-sales' page.
+    for st, tag in ((small, "10k"), (big, "1M")):
+        add(f"get-events notio {tag} (page of 100)", os.path.join(CGI_DIR, "notio", "get-events"),
+            cgi_env(st, query="after=1000&limit=100", token=st.tokens["notio"]), "events-page", store=tag,
+            expect='"seq":1100,')
 
     # get-stock's default page: the first 100 of the SKUs seed_stock gave notio in the 10k store.
     add("get-stock notio 10k (page of 100)", os.path.join(CGI_DIR, "notio", "get-stock"),
@@ -806,7 +815,114 @@ def verdict(ok):
     return "**met**" if ok else "**missed**"
 
 
-def report(mach, imports, direct, floor, wrk, elapsed, batches, fcgi_limit, stock):
+def import_lines(n):
+    """n JSON Lines of the import's required members only (no label): 100,000 of them fit in the 16 MiB
+    the back office's import takes in one request."""
+    return "".join(json.dumps({"increment_id": str(16000000000 + i // 2), "sale_product_id": i + 1,
+                               "supplier": SUPPLIERS[i % 2], "sku": f"SKU-{i % 9973}", "quantity": 1 + i % 3,
+                               "price": f"{10 + i % 500}.{i % 100:02d}", "order_date": "2025-06-01",
+                               "carrier": "DPD"},
+                              separators=(",", ":")) + "\n" for i in range(n)).encode()
+
+
+class Receiver:
+    """A webhook receiver on a loopback port: answers 204 to every POST (HTTP/1.1, connections kept), counts
+    them and checks that the webhook-ids arrive in order."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        rec = self
+        self.count, self.ids, self.bytes = 0, [], 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["content-length"]))
+                rec.count += 1
+                rec.bytes += len(body)
+                rec.ids.append(self.headers["webhook-id"])
+                self.send_response(204)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run_events():
+    """The back office's import of HTTP_IMPORT lines in one request through lighttpd (CGI), beside
+    `menzzo-admin import` of the same lines; then deliver sending DELIVER of notio's events to a
+    loopback receiver."""
+    body = import_lines(HTTP_IMPORT)
+    path = os.path.join(WORK, "http-import.jsonl")
+    with open(path, "wb") as f:
+        f.write(body)
+    out = {"lines": HTTP_IMPORT, "bytes": len(body)}
+    cli = Store("store-cli-import")
+    shutil.rmtree(cli.dir, ignore_errors=True)
+    os.makedirs(cli.dir)
+    cli.admin("init")
+    t = time.perf_counter()
+    cli.admin("import", path)
+    out["cli_s"] = time.perf_counter() - t
+    st = Store("store-http-import")
+    shutil.rmtree(st.dir, ignore_errors=True)
+    os.makedirs(st.dir)
+    st.admin("init")
+    token = st.admin("token", "add", "--backoffice").stdout.strip().splitlines()[-1]
+    server = Lighttpd("http-import", CGI_DIR, st)
+    try:
+        import urllib.request
+        req = urllib.request.Request(server.url("/api/backoffice/import"), data=body, method="POST",
+                                     headers={"Authorization": f"Bearer {token}",
+                                              "Content-Type": "application/x-ndjson"})
+        t = time.perf_counter()
+        with urllib.request.urlopen(req, timeout=600) as r:
+            answer = json.loads(r.read())
+        out["http_s"] = time.perf_counter() - t
+    finally:
+        server.stop()
+    out["created"] = answer.get("created")
+    if answer.get("created") != HTTP_IMPORT:
+        log(f"WARNING: the HTTP import answered {answer}")
+    log(f"import of {HTTP_IMPORT:,} lines ({len(body) / 2**20:.1f} MiB): over HTTP {out['http_s']:.2f} s, "
+        f"menzzo-admin import {out['cli_s']:.2f} s")
+    os.unlink(path)
+
+    rec = Receiver()
+    try:
+        # An endpoint added without --from starts at the feed's end: where the measured one starts from.
+        st.admin("webhook", "add", "notio", f"http://127.0.0.1:{rec.port}/probe")
+        probe = json.loads(st.admin("webhook", "list", "--json").stdout.splitlines()[0])
+        st.admin("webhook", "remove", str(probe["id"]))
+        frm = max(0, probe["last_delivered_seq"] - DELIVER)
+        st.admin("webhook", "add", "notio", f"http://127.0.0.1:{rec.port}/hook", "--from", str(frm))
+        t = time.perf_counter()
+        p = st.admin("deliver", check=False)
+        out["deliver_s"] = time.perf_counter() - t
+    finally:
+        rec.stop()
+    out["delivered"] = rec.count
+    out["deliver_bytes"] = rec.bytes
+    out["in_order"] = rec.ids == [f"notio-{i}" for i in range(frm + 1, frm + 1 + rec.count)]
+    if p.returncode != 0 or not out["in_order"]:
+        log(f"WARNING: deliver exited {p.returncode}, in order: {out['in_order']}: {p.stderr.strip()}")
+    log(f"deliver: {rec.count:,} events in {out['deliver_s']:.2f} s ({rec.count / out['deliver_s']:,.0f}/s)")
+    return out
+
+
+def report(mach, imports, direct, floor, wrk, elapsed, batches, fcgi_limit, stock, events=None):
     d = {r["name"]: r for r in direct}
     base = d["baseline (page)"]["median"]
     base_post = d["baseline (ship-sale body)"]["median"]
@@ -1026,6 +1142,27 @@ def report(mach, imports, direct, floor, wrk, elapsed, batches, fcgi_limit, stoc
               f"{', '.join(str(p[2]) for p in mem['processes'])} KiB.")
             w("")
 
+    w("## Change feeds and webhooks (same run)")
+    w("")
+    w("| variant | median ms | / get-sales' page (same store) |")
+    w("|---|---|---|")
+    for tag in ("10k", "1M"):
+        ev, gs = d[f"get-events notio {tag} (page of 100)"], d[f"get-sales notio {tag}"]
+        w(f"| get-events notio {tag}, page of 100 (`after=1000&limit=100`) | {ev['median'] / 1e6:.2f} | "
+          f"{ev['median'] / gs['median']:.2f}× ({gs['median'] / 1e6:.2f} ms) |")
+    w("")
+    if events:
+        e = events
+        w(f"- The back office's import over HTTP, one request through lighttpd (CGI): {e['lines']:,} lines "
+          f"({e['bytes'] / 2**20:.1f} MiB, the import's required members only) in {e['http_s']:.2f} s; "
+          f"`menzzo-admin import` of the same lines into another new store: {e['cli_s']:.2f} s "
+          f"({e['http_s'] / e['cli_s']:.2f}×). Created: {e['created']:,}.")
+        w(f"- `menzzo-admin deliver` to a receiver on loopback (Python's http.server answering 204, one "
+          f"connection kept): {e['delivered']:,} of notio's events in {e['deliver_s']:.2f} s, "
+          f"**{e['delivered'] / e['deliver_s']:,.0f} events/s** (one signed POST and one committed transaction "
+          f"an event), {e['deliver_bytes'] / max(e['delivered'], 1):,.0f} bytes a body, "
+          f"{'in order' if e['in_order'] else 'NOT in order'}.")
+        w("")
     w("## Import (`bin/menzzo-admin import FILE`, one transaction)")
     w("")
     w("| store | lines | seconds | lines/s | note |")
@@ -1074,8 +1211,9 @@ def main():
     batches = run_batches(ship)
     stock = run_stock_writes(small)
     fcgi_limit = run_responder_limit(small, big)
+    events = run_events()
     wrk = None if SKIP_WRK else run_wrk(small, big, ship)
-    text = report(mach, imports, direct, floor, wrk, time.perf_counter() - t0, batches, fcgi_limit, stock)
+    text = report(mach, imports, direct, floor, wrk, time.perf_counter() - t0, batches, fcgi_limit, stock, events)
     with open(RESULTS, "w") as f:
         f.write(text)
     print()

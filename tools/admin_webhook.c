@@ -378,117 +378,170 @@ endpoint_lock(const struct deliver *d, uint32_t id, int lock)
 }
 
 /*
- * The event due to endpoint id, read with its state into *w and d->body:
- * 1, 0 when nothing is due (none, disabled, waiting, or removed), or -1
- * after reporting a store error.
+ * Endpoint id's state into *w when it is due (active, and its next attempt
+ * time come): 1; 0 when it is not (or is gone); -1 after reporting a store
+ * error.
  */
 static int
-next_due(struct deliver *d, uint32_t id, struct webhook *w, uint64_t *seq)
+endpoint_due(struct deliver *d, uint32_t id, struct webhook *w)
 {
 	struct store_txn *t;
-	const char *json;
-	size_t len;
-	int rc, item = 0;
+	int rc;
 
-	if ((rc = store_begin(d->a->store, 0, &t)) != STORE_OK) {
-		admin_fail("deliver: webhook %u: %s", (unsigned)id, store_strerror(rc));
-		return -1;
+	if ((rc = store_begin(d->a->store, 0, &t)) == STORE_OK) {
+		rc = store_webhook_get(t, id, w);
+		store_abort(t);
 	}
-	rc = store_webhook_get(t, id, w);
-	if (rc == STORE_OK && !w->disabled && w->next_at <= clock_now()) {
-		rc = store_webhook_event(t, w->target, w->last_seq, seq, &json, &len);
-		if (rc == STORE_OK) {
-			d->body.len = 0;
-			if ((item = event_item(&d->body, json, len, *seq)) != 0)
-				rc = item == -2 ? STORE_NOMEM : STORE_CORRUPT;
-			else
-				item = 1;
-		}
-	}
-	store_abort(t);
-	if (rc == STORE_NOTFOUND || (rc == STORE_OK && item != 1))
+	if (rc == STORE_NOTFOUND)
 		return 0;
 	if (rc != STORE_OK) {
 		admin_fail("deliver: webhook %u: %s", (unsigned)id, store_strerror(rc));
 		return -1;
 	}
+	return !w->disabled && w->next_at <= clock_now();
+}
+
+/* The event after w's last delivered one into d->body: 1 with *seq, 0 when there is none yet, -1 (reported). */
+static int
+next_event(struct deliver *d, const struct webhook *w, uint64_t *seq)
+{
+	struct store_txn *t;
+	const char *json;
+	size_t len;
+	int rc, item;
+
+	if ((rc = store_begin(d->a->store, 0, &t)) != STORE_OK) {
+		admin_fail("deliver: webhook %u: %s", (unsigned)w->id, store_strerror(rc));
+		return -1;
+	}
+	rc = store_webhook_event(t, w->target, w->last_seq, seq, &json, &len);
+	if (rc == STORE_OK) {
+		d->body.len = 0;
+		if ((item = event_item(&d->body, json, len, *seq)) != 0)
+			rc = item == -2 ? STORE_NOMEM : STORE_CORRUPT;
+	}
+	store_abort(t);
+	if (rc == STORE_NOTFOUND)
+		return 0;
+	if (rc != STORE_OK) {
+		admin_fail("deliver: webhook %u: %s", (unsigned)w->id, store_strerror(rc));
+		return -1;
+	}
 	return 1;
 }
 
-/* Records attempt att at event seq of endpoint id (as it stands now): the outcome, or -1 (reported). */
+/*
+ * Writes where w's delivery stands (what was delivered, the failed
+ * attempts, the next one, the error, disabled) over the stored endpoint,
+ * which must still say *stored delivered: 0 with *stored moved on; -2 when
+ * the endpoint was removed meanwhile (nothing written); -1 (reported).
+ */
 static int
-record_attempt(struct deliver *d, uint32_t id, uint64_t after, uint64_t seq, const struct webhook_attempt *att,
-    struct webhook *w)
+record_state(struct deliver *d, const struct webhook *w, uint64_t *stored)
 {
 	struct store_txn *t;
-	int rc, outcome;
+	struct webhook now;
+	int rc;
 
-	if ((rc = store_begin(d->a->store, 1, &t)) != STORE_OK) {
-		admin_fail("deliver: webhook %u: %s; event %" PRIu64 " will be sent again", (unsigned)id,
-		    store_strerror(rc), seq);
-		return -1;
-	}
-	/* Removed, or moved on meanwhile (only `webhook add` of another endpoint writes beside us): nothing to record. */
-	if ((rc = store_webhook_get(t, id, w)) != STORE_OK || w->last_seq != after) {
+	if ((rc = store_begin(d->a->store, 1, &t)) != STORE_OK)
+		goto fail;
+	if ((rc = store_webhook_get(t, w->id, &now)) != STORE_OK || now.last_seq != *stored) {
 		store_abort(t);
-		return rc == STORE_OK || rc == STORE_NOTFOUND ? -2 : (admin_fail("deliver: webhook %u: %s", (unsigned)id,
-		    store_strerror(rc)), -1);
+		if (rc == STORE_OK || rc == STORE_NOTFOUND)
+			return -2;
+		goto fail;
 	}
-	outcome = (int)webhook_attempted(w, seq, att, clock_now(), randombytes_random());
-	store_webhook_put(t, w);
-	if ((rc = store_commit(t)) != STORE_OK) {
-		admin_fail("deliver: webhook %u: %s; event %" PRIu64 " will be sent again", (unsigned)id,
-		    store_strerror(rc), seq);
-		return -1;
-	}
-	return outcome;
+	now.last_seq = w->last_seq;
+	now.attempts = w->attempts;
+	now.next_at = w->next_at;
+	now.failing_since = w->failing_since;
+	now.delivered_at = w->delivered_at;
+	now.disabled = w->disabled;
+	memcpy(now.error, w->error, sizeof(now.error));
+	store_webhook_put(t, &now);
+	sodium_memzero(now.key, sizeof(now.key));
+	if ((rc = store_commit(t)) != STORE_OK)
+		goto fail;
+	*stored = w->last_seq;
+	return 0;
+fail:
+	admin_fail("deliver: webhook %u: %s; the events after %" PRIu64 " will be sent again", (unsigned)w->id,
+	    store_strerror(rc), *stored);
+	return -1;
 }
 
-/* Sends endpoint id what is due, in order, until a failure or the end: how many were delivered. */
+static uint64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sends endpoint id what is due, in order, until a failure or the end: how
+ * many were delivered.  What was delivered is written at least every
+ * RECORD_MS (one fsync an event would bound delivery by the disk), after
+ * a failure at once, and before the endpoint is let go: a run killed
+ * sends again only what was answered in its last RECORD_MS.
+ */
+#define RECORD_MS 100
 static unsigned long
 deliver_endpoint(struct deliver *d, uint32_t id)
 {
 	struct webhook_attempt att;
 	struct webhook w;
 	unsigned long n = 0;
-	uint64_t seq = 0, first = 0;
+	uint64_t seq = 0, first = 0, stored, recorded_at;
 	char msgid[64], when[TIMESTAMP_LEN + 1];
-	int rc = 0;
+	int rc = 0, outcome = WEBHOOK_DELIVERED, unwritable = 0;
 
 	if (endpoint_lock(d, id, 1) != 0)
 		return 0;  /* another run is sending to it */
-	while (!past_deadline(d) && (rc = next_due(d, id, &w, &seq)) == 1) {
-		uint64_t after = w.last_seq;
-
+	if (endpoint_due(d, id, &w) != 1) {
+		endpoint_lock(d, id, 0);
+		return 0;
+	}
+	stored = w.last_seq;
+	recorded_at = monotonic_ms();
+	while (!past_deadline(d) && (rc = next_event(d, &w, &seq)) == 1) {
 		snprintf(msgid, sizeof(msgid), "%s-%" PRIu64, webhook_target_name(w.target), seq);
 		webhook_post(d->sender, &w, msgid, clock_now(), d->body.p, d->body.len, &att);
-		sodium_memzero(w.key, sizeof(w.key));
-		rc = record_attempt(d, id, after, seq, &att, &w);
-		if (rc == WEBHOOK_DELIVERED) {
-			if (n++ == 0)
-				first = seq;
+		outcome = (int)webhook_attempted(&w, seq, &att, clock_now(), randombytes_random());
+		if (outcome == WEBHOOK_DELIVERED && n++ == 0)
+			first = seq;
+		if (outcome == WEBHOOK_DELIVERED && monotonic_ms() - recorded_at < RECORD_MS)
 			continue;
+		if ((rc = record_state(d, &w, &stored)) != 0) {
+			unwritable = 1;
+			break;
 		}
-		if (rc == -2)
+		recorded_at = monotonic_ms();
+		if (outcome == WEBHOOK_DELIVERED)
 			continue;
 		d->failed = 1;
-		if (rc == WEBHOOK_RETRY) {
+		if (outcome == WEBHOOK_RETRY) {
 			format_timestamp(w.next_at, when);
 			admin_fail("deliver: webhook %u (%s): %s failed: %s; next attempt at %s", (unsigned)id,
 			    webhook_target_name(w.target), msgid, att.error, when);
-		} else if (rc == WEBHOOK_DISABLED)
+		} else
 			admin_fail("deliver: webhook %u (%s): %s failed: %s; the endpoint is disabled (`menzzo-admin "
 			    "webhook enable %u` resumes it)", (unsigned)id, webhook_target_name(w.target), msgid, w.error,
 			    (unsigned)id);
 		break;
 	}
-	if (rc < 0)
+	/* What was delivered since the last record (not when the endpoint is gone, or the write failed). */
+	if (!unwritable && w.last_seq != stored && record_state(d, &w, &stored) != 0)
+		rc = -1;
+	if (rc == -1)
 		d->failed = 1;
+	sodium_memzero(w.key, sizeof(w.key));
 	endpoint_lock(d, id, 0);
 	if (n > 0)
 		printf("webhook %u (%s): delivered %lu event%s, %s-%" PRIu64 " to %s-%" PRIu64 "\n", (unsigned)id,
 		    webhook_target_name(w.target), n, n == 1 ? "" : "s", webhook_target_name(w.target), first,
-		    webhook_target_name(w.target), seq);
+		    webhook_target_name(w.target), w.last_seq);
 	fflush(stdout);
 	return n;
 }
