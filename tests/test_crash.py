@@ -377,6 +377,87 @@ def test_killed_import_is_all_or_nothing():
         assert 20000 in outcomes
 
 
+def _sale_count(s):
+    return int(dict(l.split("\t") for l in s.admin("stats").stdout.decode().splitlines())["sale"])
+
+
+def test_killed_http_import_is_all_or_nothing():
+    """The back office's import over HTTP, 20,000 lines a request, each request's lines new: its program run
+    directly and SIGKILLed after a random part of the time an import takes here (measured on the first,
+    which runs to its end), so that kills fall before, during and after the commit; and, in FastCGI mode,
+    its responder killed under lighttpd mid-import.  Every import is whole or absent (the count of sale
+    products a multiple of 20,000, every answered one there), check is clean, and the feeds follow."""
+    rng = random.Random(2112)
+    lines = lambda k: "".join(json.dumps(sale(60000 + k * 20000 + i, 1 + k * 20000 + i)) + "\n"
+                              for i in range(20000)).encode()
+    with Store() as s:
+        bo = s.token("--backoffice")
+        env = dict(s.env, REQUEST_METHOD="POST", CONTENT_TYPE="application/x-ndjson",
+                   HTTP_AUTHORIZATION=f"Bearer {bo}", QUERY_STRING="")
+        took, answered, kills = [], set(), 0
+        for k in range(8):
+            body = lines(k)
+            env["CONTENT_LENGTH"] = str(len(body))
+            started = time.monotonic()
+            p = subprocess.Popen([os.path.join(CGI_DIR, "backoffice", "import")], env=env, stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            killer = None
+            if took:  # the first runs to its end: the time an import takes here
+                killer = threading.Timer(rng.random() * 1.2 * took[0], lambda: p.poll() is None and p.kill())
+                killer.start()
+            try:
+                out, err = p.communicate(body)
+            except BrokenPipeError:  # killed while its body was still being written
+                out, err = p.communicate()
+            if killer is not None:
+                killer.cancel()
+            if p.returncode == -signal.SIGKILL:
+                kills += 1
+            else:
+                assert p.returncode == 0 and b"Sanitizer" not in err, err
+                r = parse_cgi_output(out)
+                assert r.status == 200 and r.json()["created"] == 20000, r
+                answered.add(k)
+                took.append(time.monotonic() - started)
+            count = _sale_count(s)
+            assert count % 20000 == 0, f"an import left {count % 20000} of its 20,000 sale products"
+            for a in answered:
+                assert s.admin("show", f"{60000 + a * 20000}_{1 + a * 20000}", check=False).returncode == 0, a
+        check = s.admin("check", check=False)
+        assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
+        print(f"    HTTP import, directly: {kills} of 8 killed, {len(answered)} answered, "
+              f"{_sale_count(s) // 20000} imports in the store")
+        assert kills >= 2 and answered
+        if harness.MODE != "fastcgi":
+            return
+        exe = os.path.join(CGI_DIR, "backoffice", "import")
+        with Lighttpd(s, env={"FASTCGI_PROCS": "1", "MENZZO_RATE_LIMIT": "0"}) as web:
+            web_kills = 0
+            for k in range(8, 14):
+                result = {}
+                t = threading.Thread(target=lambda b=lines(k): result.setdefault(
+                    "r", web.request("POST", "/api/backoffice/import", body=b, token=bo,
+                                     headers={"Content-Type": "application/x-ndjson"})))
+                t.start()
+                time.sleep(rng.random() * 1.2 * took[0])
+                for pid in pids_of(exe):
+                    os.kill(pid, signal.SIGKILL)
+                    web_kills += 1
+                t.join()
+                r = result["r"]
+                assert r.status in (200, 500, 502, 503), r
+                if r.status == 200:
+                    answered.add(k)
+                count = _sale_count(s)
+                assert count % 20000 == 0, f"an import left {count % 20000} of its 20,000 sale products"
+                for a in answered:
+                    assert s.admin("show", f"{60000 + a * 20000}_{1 + a * 20000}", check=False).returncode == 0
+        check = s.admin("check", check=False)
+        assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
+        print(f"    HTTP import through lighttpd (FastCGI): {web_kills} responder kills, "
+              f"{_sale_count(s) // 20000} imports in the store")
+
+
 def test_killed_readers_do_not_block():
     # a table of 254 reader slots (the test builds' MENZZO_TEST_READER_SLOTS), so that 260 readers fill it
     with Store(MENZZO_TEST_READER_SLOTS="254") as s:

@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "webhook_http.h"
 
 #define CONNECT_TIMEOUT_S 5
@@ -154,7 +155,7 @@ header_line(char *p, size_t size, size_t n, void *arg)
 		s->retry_after = delay;
 	else if (rc == -1 && vlen > 0 && vlen < 64) {
 		char date[64];
-		time_t when, now = time(NULL);
+		time_t when, now = (time_t)clock_now();  /* the clock the next attempt is set by */
 
 		memcpy(date, value, vlen);
 		date[vlen] = '\0';
