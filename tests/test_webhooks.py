@@ -886,7 +886,10 @@ def test_two_runs_at_once_never_send_an_event_twice():
 
 # 9. Killed mid-run.
 
-def test_a_run_killed_mid_request_or_at_random_loses_nothing_and_repeats_only_the_event_in_flight():
+def test_a_run_killed_mid_request_or_at_random_loses_nothing_and_repeats_only_what_it_had_not_recorded():
+    """deliver writes where an endpoint stands at least every 100 ms, after a failure, and before it lets
+    the endpoint go: a killed run has recorded a prefix of what it sent, and the next run sends again from
+    there, the same ids and bytes, then goes on in order.  Nothing is lost, nothing skipped."""
     seed = random.randrange(1 << 30)
     rnd = random.Random(seed)
     s, f = new_store(60)
@@ -902,7 +905,7 @@ def test_a_run_killed_mid_request_or_at_random_loses_nothing_and_repeats_only_th
             assert held.arrived.wait(WAIT), "the 10th request never came"
             kill(p)
             hold.set()
-            assert state(s, ea)["last_delivered_seq"] == 9
+            assert state(s, ea)["last_delivered_seq"] <= 9, state(s, ea)
             # and at random moments
             for k in range(6):
                 if k == 3:
@@ -914,18 +917,22 @@ def test_a_run_killed_mid_request_or_at_random_loses_nothing_and_repeats_only_th
             for ep in (ea, eb):
                 items = f.items(ep.target)
                 got = rx.of(ep)
-                firsts, last = [], 0
+                firsts, last, prev = [], 0, 0
                 for r in got:
-                    if r.seq == last:       # a repeat: of the event just before, the same bytes
-                        assert r.body == firsts[-1].body and r.id == firsts[-1].id, (seed, r)
+                    # a run starts again at or before the event after the last one sent, then goes on by one
+                    assert r.seq == prev + 1 or r.seq <= prev, (seed, ep.target, prev, r)
+                    if r.seq <= last:       # a repeat: of an event sent before, the same id and bytes
+                        first = firsts[r.seq - firsts[0].seq]
+                        assert r.body == first.body and r.id == first.id, (seed, r)
                     else:
                         assert r.seq == last + 1, (seed, ep.target, last, r)
                         firsts.append(r)
                         last = r.seq
+                    prev = r.seq
                 assert [r.body for r in firsts] == items, (seed, ep.target)
                 assert state(s, ep)["backlog"] == 0
             seqs = [r.seq for r in rx.of(ea)]
-            assert seqs[9] == seqs[10] == 10, (seed, seqs[:12])
+            assert seqs[9] == 10 and seqs[10] <= 10, (seed, seqs[:12])
             rx.check(senders_killed=True)
         check_clean(s)
     finally:
