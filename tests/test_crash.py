@@ -382,20 +382,22 @@ def _sale_count(s):
 
 
 def test_killed_http_import_is_all_or_nothing():
-    """The back office's import over HTTP, 20,000 lines a request, each request's lines new: its program run
+    """The back office's import over HTTP, 5,000 lines a request, each request's lines new: its program run
     directly and SIGKILLed after a random part of the time an import takes here (measured on the first,
     which runs to its end), so that kills fall before, during and after the commit; and, in FastCGI mode,
     its responder killed under lighttpd mid-import.  Every import is whole or absent (the count of sale
-    products a multiple of 20,000, every answered one there), check is clean, and the feeds follow."""
+    products a multiple of 5,000, every answered one there), check is clean, and the feeds follow."""
     rng = random.Random(2112)
-    lines = lambda k: "".join(json.dumps(sale(60000 + k * 20000 + i, 1 + k * 20000 + i)) + "\n"
-                              for i in range(20000)).encode()
+    lines = lambda k: "".join(json.dumps(sale(60000 + k * 5000 + i, 1 + k * 5000 + i)) + "\n"
+                              for i in range(5000)).encode()
     with Store() as s:
         bo = s.token("--backoffice")
         env = dict(s.env, REQUEST_METHOD="POST", CONTENT_TYPE="application/x-ndjson",
                    HTTP_AUTHORIZATION=f"Bearer {bo}", QUERY_STRING="")
         took, answered, kills = [], set(), 0
-        for k in range(8):
+        # Directly in the CGI run of this test; in the FastCGI run only the first, which measures.
+        direct = 6 if harness.MODE != "fastcgi" else 1
+        for k in range(direct):
             body = lines(k)
             env["CONTENT_LENGTH"] = str(len(body))
             started = time.monotonic()
@@ -416,24 +418,24 @@ def test_killed_http_import_is_all_or_nothing():
             else:
                 assert p.returncode == 0 and b"Sanitizer" not in err, err
                 r = parse_cgi_output(out)
-                assert r.status == 200 and r.json()["created"] == 20000, r
+                assert r.status == 200 and r.json()["created"] == 5000, r
                 answered.add(k)
                 took.append(time.monotonic() - started)
             count = _sale_count(s)
-            assert count % 20000 == 0, f"an import left {count % 20000} of its 20,000 sale products"
+            assert count % 5000 == 0, f"an import left {count % 5000} of its 5,000 sale products"
             for a in answered:
-                assert s.admin("show", f"{60000 + a * 20000}_{1 + a * 20000}", check=False).returncode == 0, a
+                assert s.admin("show", f"{60000 + a * 5000}_{1 + a * 5000}", check=False).returncode == 0, a
         check = s.admin("check", check=False)
         assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
-        print(f"    HTTP import, directly: {kills} of 8 killed, {len(answered)} answered, "
-              f"{_sale_count(s) // 20000} imports in the store")
-        assert kills >= 2 and answered
+        print(f"    HTTP import, directly: {kills} of {direct} killed, {len(answered)} answered, "
+              f"{_sale_count(s) // 5000} imports in the store")
+        assert answered and (kills >= 2 or direct == 1)
         if harness.MODE != "fastcgi":
             return
         exe = os.path.join(CGI_DIR, "backoffice", "import")
         with Lighttpd(s, env={"FASTCGI_PROCS": "1", "MENZZO_RATE_LIMIT": "0"}) as web:
             web_kills = 0
-            for k in range(8, 14):
+            for k in range(6, 10):
                 result = {}
                 t = threading.Thread(target=lambda b=lines(k): result.setdefault(
                     "r", web.request("POST", "/api/backoffice/import", body=b, token=bo,
@@ -449,13 +451,13 @@ def test_killed_http_import_is_all_or_nothing():
                 if r.status == 200:
                     answered.add(k)
                 count = _sale_count(s)
-                assert count % 20000 == 0, f"an import left {count % 20000} of its 20,000 sale products"
+                assert count % 5000 == 0, f"an import left {count % 5000} of its 5,000 sale products"
                 for a in answered:
-                    assert s.admin("show", f"{60000 + a * 20000}_{1 + a * 20000}", check=False).returncode == 0
+                    assert s.admin("show", f"{60000 + a * 5000}_{1 + a * 5000}", check=False).returncode == 0
         check = s.admin("check", check=False)
         assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
         print(f"    HTTP import through lighttpd (FastCGI): {web_kills} responder kills, "
-              f"{_sale_count(s) // 20000} imports in the store")
+              f"{_sale_count(s) // 5000} imports in the store")
 
 
 def test_killed_readers_do_not_block():

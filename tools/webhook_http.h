@@ -15,8 +15,8 @@
  * Whether url may be an endpoint's: https://, or http:// to a loopback
  * address (127.0.0.0/8, [::1], localhost); at most WEBHOOK_URL_MAX
  * printable ASCII characters, no user or password (webhook list shows the
- * URL), no fragment.  0 with the URL as libcurl writes it (scheme and
- * host in lower case, a path of at least "/") in out[WEBHOOK_URL_MAX + 1],
+ * URL), no fragment.  0 with the URL as libcurl writes it (the scheme
+ * in lower case, a path of at least "/") in out[WEBHOOK_URL_MAX + 1],
  * or -1 with why[0..whylen) the reason.
  */
 int webhook_url_check(const char *url, char *out, char *why, size_t whylen);
