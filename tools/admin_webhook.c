@@ -621,13 +621,23 @@ cmd_deliver(struct admin *a, int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	while ((got = deliver_pass(&d)) >= 0 && o.follow && !past_deadline(&d))
+	while ((got = deliver_pass(&d)) >= 0 && o.follow && !past_deadline(&d)) {
 		if (got == 0) {
 			/* Nothing was due: look again in a second (new events, a retry's time). */
 			struct timespec pause = { 1, 0 };
 
 			nanosleep(&pause, NULL);
 		}
+		/* A store restored from a backup is another file: the next pass reads that one, as a responder does. */
+		if (store_stale(a->store)) {
+			store_close(a->store);
+			a->store = NULL;
+			if (admin_open(a, 0)) {
+				got = -1;
+				break;
+			}
+		}
+	}
 	webhook_sender_free(d.sender);
 	buf_free(&d.body);
 	close(d.lock_fd);
