@@ -462,7 +462,7 @@ def test_failures_after_the_rename_put_the_old_label_back():
                              ("inject=fsync:error=EIO:when=1", "storage_unavailable"),
                              ("inject=fsync:error=EIO:when=2", "storage_unavailable"),
                              ("inject=linkat:error=EIO", "storage_unavailable"),
-                             ("inject=renameat:error=EIO:when=1", "storage_unavailable"),
+                             ("inject=renameat,renameat2:error=EIO:when=1", "storage_unavailable"),
                              ("inject=fdatasync:error=EIO", "storage_unavailable")):
             # the first write and the first fsync are the temporary file's, the second fsync the directory's
             # after the rename, the first rename the temporary file's, fdatasync the store's commit
