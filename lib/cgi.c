@@ -294,9 +294,12 @@ run(struct cgi *c, const struct endpoint *ep, const struct request_source *src, 
 	/* HEAD is a GET whose answer keeps its headers and loses its body (RFC 9110 §9.3.2). */
 	c->res.head_only = strcmp(c->req.method, "HEAD") == 0 && strcmp(ep->method, "GET") == 0;
 	if (strcmp(c->req.method, ep->method) != 0 && !c->res.head_only) {
-		response_error(&c->res, 405, "method_not_allowed", ep->reads_body ?
-		    "This endpoint only answers POST." : "This endpoint only answers GET (and HEAD).");
-		response_header(&c->res, "Allow", "%s", strcmp(ep->method, "GET") == 0 ? "GET, HEAD" : ep->method);
+		char message[64];
+		int get = strcmp(ep->method, "GET") == 0;
+
+		snprintf(message, sizeof(message), "This endpoint only answers %s%s.", ep->method, get ? " (and HEAD)" : "");
+		response_error(&c->res, 405, "method_not_allowed", message);
+		response_header(&c->res, "Allow", "%s", get ? "GET, HEAD" : ep->method);
 		return;
 	}
 	if (ep->reads_body) {

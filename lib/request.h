@@ -8,7 +8,7 @@
 
 #define BODY_MAX 65536           /* a request body, most endpoints (lib/endpoints.def says which) */
 #define BODY_MAX_LARGE 262144    /* update-stock's: 1,000 items of up to 64-byte SKUs */
-#define BODY_MAX_IMPORT 16777216 /* the back office's import: JSON Lines, read line by line */
+#define BODY_MAX_IMPORT 16777216 /* the back office's import (JSON Lines, read line by line) and label PDFs */
 #define QUERY_MAX 4096
 #define FIELD_VALUE_MAX 1024
 

@@ -65,6 +65,30 @@ write_event(struct store_txn *t, const char *type, const struct sale_product *ol
 }
 
 int
+sale_event_write(struct store_txn *t, const char *type, const struct sale_product *sp, int64_t now)
+{
+	struct package_list *stored = NULL;
+	struct buf json = { 0 };
+	int rc;
+
+	/* A shipped one's event names its parcels as its shipment's list holds them (none: its record's one). */
+	if (sp->prepared_at != 0) {
+		if ((stored = malloc(sizeof(*stored))) == NULL)
+			return store_txn_fail(t, STORE_NOMEM);
+		if ((rc = store_shipment_get(t, sp->sale_product_id, stored)) != STORE_OK) {
+			free(stored);
+			stored = NULL;
+			if (rc != STORE_NOTFOUND)
+				return rc;
+		}
+	}
+	write_event(t, type, NULL, sp, stored, NULL, now, &json);
+	free(stored);
+	buf_free(&json);
+	return store_txn_error(t);
+}
+
+int
 sale_write(struct store_txn *t, const struct sale_product *old, const struct sale_product *next,
     const void *item, size_t item_len, const struct package_list *packages, const struct tracking_list *added,
     enum log_action action, const char *user, const char *request_id, int64_t now)

@@ -86,4 +86,12 @@ int sale_write(struct store_txn *t, const struct sale_product *old, const struct
     const void *item, size_t item_len, const struct package_list *packages, const struct tracking_list *added,
     enum log_action action, const char *user, const char *request_id, int64_t now);
 
+/*
+ * Writes in t an event of this type ("sale.label_ready") about sp as it is
+ * stored, at now: no change of the record, so no sale-log entry and no new
+ * cache generation; the event goes to the outbox and to the supplier's
+ * change feed, as every event does.  Returns STORE_OK or t's sticky error.
+ */
+int sale_event_write(struct store_txn *t, const char *type, const struct sale_product *sp, int64_t now);
+
 #endif

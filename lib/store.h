@@ -204,14 +204,19 @@ int store_sale_get(struct store_txn *t, uint64_t sale_product_id, struct sale_pr
 int store_sale_put(struct store_txn *t, const struct sale_product *old, const struct sale_product *sp,
     const void *item, size_t item_len);
 
-/* Sale products: every one by sale_product_id, or every one of an order (any supplier's). */
+/*
+ * Sale products: every one by sale_product_id, every one of an order (any
+ * supplier's), or every one whose label is label[0..len) (any supplier's,
+ * by sale_product_id).
+ */
 struct sale_iter {
 	struct store_cursor c;
-	int by_order;
+	int by_index;              /* through an index (order, label) whose key is a prefix, then the id */
 	struct sale_product sp;
 };
 int store_sales_first(struct store_txn *t, struct sale_iter *it);
 int store_order_sales_first(struct store_txn *t, uint64_t increment_id, struct sale_iter *it);
+int store_label_sales_first(struct store_txn *t, const char *label, size_t len, struct sale_iter *it);
 int store_sales_next(struct sale_iter *it);
 
 /*

@@ -327,12 +327,12 @@ sale_step(struct sale_iter *it, int more)
 
 	if (!more)
 		return 0;
-	if (!it->by_order)
+	if (!it->by_index)
 		return sale_at(&it->c, &it->sp) == STORE_OK ? 1 : store_iter_corrupt(t);
-	/* An order index entry names its sale product, which must exist. */
-	if (it->c.klen != ORDER_KEY_LEN)
+	/* An index entry (the prefix, then be64 sale_product_id) names its sale product, which must exist. */
+	if (it->c.klen != it->c.plen + 8)
 		return store_iter_corrupt(t);
-	rc = store_sale_get(t, be64_get((const unsigned char *)it->c.key + 8), &it->sp);
+	rc = store_sale_get(t, be64_get((const unsigned char *)it->c.key + it->c.plen), &it->sp);
 	if (rc == STORE_NOTFOUND)
 		return store_iter_corrupt(t);
 	return rc == STORE_OK;
@@ -341,7 +341,7 @@ sale_step(struct sale_iter *it, int more)
 int
 store_sales_first(struct store_txn *t, struct sale_iter *it)
 {
-	it->by_order = 0;
+	it->by_index = 0;
 	return sale_step(it, store_iter_seek(t, DB_SALE, &it->c, "", 0, "", 0));
 }
 
@@ -351,8 +351,25 @@ store_order_sales_first(struct store_txn *t, uint64_t increment_id, struct sale_
 	unsigned char prefix[8];
 
 	be64_put(prefix, increment_id);
-	it->by_order = 1;
+	it->by_index = 1;
 	return sale_step(it, store_iter_seek(t, DB_ORDER, &it->c, prefix, 8, prefix, 8));
+}
+
+int
+store_label_sales_first(struct store_txn *t, const char *label, size_t len, struct sale_iter *it)
+{
+	char prefix[LABEL_MAX + 1];
+
+	it->by_index = 1;
+	it->c.t = t;
+	it->c.lmdb = NULL;
+	/* No label is longer or holds a 0 byte: such a one has no sale product. */
+	if (len > LABEL_MAX || memchr(label, '\0', len) != NULL)
+		return 0;
+	memcpy(prefix, label, len);
+	prefix[len] = '\0';
+	/* Exactly this label: its bytes, the 0 separator, then 8 id bytes. */
+	return sale_step(it, store_iter_seek(t, DB_LABEL, &it->c, prefix, len + 1, prefix, len + 1));
 }
 
 STORE_ITERATOR_NEXT(store_sales, sale_iter, sale_step)
@@ -360,29 +377,14 @@ STORE_ITERATOR_NEXT(store_sales, sale_iter, sale_step)
 int
 store_label_owned(struct store_txn *t, const char *label, size_t len, unsigned supplier, int *owned)
 {
-	char prefix[LABEL_MAX + 1];
-	struct store_cursor c;
-	struct sale_product sp;
+	struct sale_iter it;
 
 	*owned = 0;
-	if (len > LABEL_MAX || memchr(label, '\0', len) != NULL)
-		return t->err;
-	memcpy(prefix, label, len);
-	prefix[len] = '\0';
-	/* Exactly this label: its bytes, the 0 separator, then 8 id bytes. */
-	store_foreach(t, DB_LABEL, &c, prefix, len + 1) {
-		int rc = c.klen != len + 9 ? STORE_NOTFOUND :
-		    store_sale_get(t, be64_get((const char *)c.key + len + 1), &sp);
-
-		if (rc == STORE_NOTFOUND)
-			store_txn_fail(t, STORE_CORRUPT);
-		if (rc != STORE_OK)
-			break;
-		if (sp.supplier == supplier) {
+	for (int more = store_label_sales_first(t, label, len, &it); more; more = store_sales_next(&it))
+		if (it.sp.supplier == supplier) {
 			*owned = 1;
 			break;
 		}
-	}
 	return t->err;
 }
 

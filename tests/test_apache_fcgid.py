@@ -68,6 +68,7 @@ def test_apache_fcgid_sample_serves_persistent_responders():
     else:
         pw = pwd.getpwuid(os.geteuid())
     s, tokens = demo_store()
+    backoffice = s.token("--backoffice")
     proc = None
     top = s.dir
     log = os.path.join(top, "apache-error.log")
@@ -173,6 +174,13 @@ FcgidProcessTableFile {top}/fcgid_shm
         assert r.status_code == 413 and "menzzo" not in r.text, (r.status_code, r.text[:300])
         r = requests.post(ack, headers=auth, data=iter([b"menzzo_order_id=", b"1" * (17 * 1024 * 1024)]), timeout=60)
         assert r.status_code == 500 and "menzzo" not in r.text, (r.status_code, r.text[:300])
+        # A label upload (under /api/backoffice/files/) may carry more than 320 KiB, as the import may.
+        label = items[0]["link_to_label"][len(f"{base}/api/files/"):]
+        pdf = b"%PDF-1.4\n" + b"%" * (2 * 1024 * 1024)
+        r = requests.put(f"{base}/api/backoffice/files/{label}", data=pdf, timeout=60,
+                         headers={"Authorization": f"Bearer {backoffice}", "Content-Type": "application/pdf"})
+        assert r.status_code == 200 and r.json()["label_ready"] == 1, (r.status_code, r.text[:300])
+        assert requests.get(items[0]["link_to_label"], headers=auth, timeout=30).content == pdf
         for path in ("/", "/api/", "/api/asir-group/", "/api/health/x", "/api/files", "/api/get-sales.c",
                      "/api/asir-group/get-sales.c", "/api/db/data.mdb", "/api/asir-group/ship-sale/x",
                      "/cgi-bin/health", "/api/../cgi-bin/health"):

@@ -662,6 +662,7 @@ def wait_port(port, proc, log):
 def test_apache_samples_serve_get_sales():
     require(APACHE, "apache2-bin")
     s, tokens = demo_store()
+    backoffice = s.token("--backoffice")
     proc = None
     try:
         top = s.dir
@@ -760,6 +761,13 @@ SetEnv ASAN_OPTIONS {s.env["ASAN_OPTIONS"]}
             r = requests.post(f"{base}/api/asir-group/acknowledge-sale", json={"menzzo_order_id": oid},
                               headers=auth, timeout=30)
             assert r.status_code == 200 and r.json()["success"] is True
+            # a label upload of 2 MiB (over the 320 KiB of other URLs) replaces the label GET serves
+            label = items[0]["link_to_label"][len(f"{base}/api/files/"):]
+            pdf = b"%PDF-1.4\n" + str(port).encode() * (1 << 20)
+            r = requests.put(f"{base}/api/backoffice/files/{label}", data=pdf, timeout=60,
+                             headers={"Authorization": f"Bearer {backoffice}", "Content-Type": "application/pdf"})
+            assert r.status_code == 200 and r.json()["label_ready"] == 1, (port, r.status_code, r.text[:300])
+            assert requests.get(items[0]["link_to_label"], headers=auth, timeout=30).content == pdf
             for path in ("/", "/api/", "/api/asir-group/", "/api/health/x", "/api/files", "/api/get-sales.c",
                          "/api/asir-group/get-sales.c", "/api/db/data.mdb"):
                 assert requests.get(base + path, timeout=30).status_code in (403, 404), (port, path)

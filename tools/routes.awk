@@ -5,7 +5,7 @@
 #             (a {parameter} is one or more characters: files/.+)
 #   id        the row's C name (get_sales)
 #   supplier  its supplier's slug, or - for a global row
-#   method    GET or POST
+#   method    GET, POST or PUT
 # The Makefile builds from it, writes it beside the programs as "routes"
 # (tools/lighttpd-env.sh reads that), and fills the Apache samples with it.
 # A row it cannot read stops it with a message (exit status 1).
@@ -33,7 +33,7 @@ FILENAME ~ /endpoints\.def$/ && /^ENDPOINT\(/ {
 	sub(/\/\{[a-z_]+\}$/, "", program)
 	regex = route
 	gsub(/\{[a-z_]+\}/, ".+", regex)
-	if (id !~ /^[a-z_]+$/ || program !~ /^[a-z0-9-]+(\/[a-z0-9-]+)*$/ || (method != "GET" && method != "POST")) {
+	if (id !~ /^[a-z_]+$/ || program !~ /^[a-z0-9-]+(\/[a-z0-9-]+)*$/ || (method != "GET" && method != "POST" && method != "PUT")) {
 		print FILENAME ": cannot read the row: " $0 > "/dev/stderr"; bad = 1; exit 1
 	}
 	if (scope == "SCOPE_GLOBAL")

@@ -65,7 +65,9 @@ main(void)
 	struct listing_pos after = { 20, 9, 3 };
 	struct token_record tr = { 0 }, tg;
 	unsigned char hash[TOKEN_HASH_LEN] = { 1, 2, 3 };
+	struct sale_iter labelled;
 	uint64_t v;
+	size_t nlabel;
 	int rc, owned;
 
 	if (mkdtemp(dir) == NULL)
@@ -108,6 +110,15 @@ main(void)
 	    store_label_owned(t, "labels/a.pdf", 12, 1, &owned) == STORE_OK && owned == 1,
 	    "a label shared by two suppliers' sale products belongs to both");
 	CHECK(store_label_owned(t, "labels/a.pd", 11, 0, &owned) == STORE_OK && owned == 0, "a label prefix owns nothing");
+	nlabel = 0;
+	for (int more = store_label_sales_first(t, "labels/a.pdf", 12, &labelled); more && nlabel < 8;
+	    more = store_sales_next(&labelled))
+		seen[nlabel++] = labelled.sp.sale_product_id;
+	CHECK(store_txn_error(t) == STORE_OK && nlabel == 2 && seen[0] == 4 && seen[1] == 5,
+	    "a label's sale products, every supplier's, by sale_product_id");
+	CHECK(store_label_sales_first(t, "labels/a.pd", 11, &labelled) == 0 &&
+	    store_label_sales_first(t, "labels/a.pdf\0", 13, &labelled) == 0 && store_txn_error(t) == STORE_OK,
+	    "a label prefix, or a label with a 0 byte, has none");
 	CHECK(store_counter_get(t, "x", &v) == STORE_OK && v == 2, "counter read");
 	store_abort(t);
 
