@@ -1,7 +1,7 @@
 #ifndef MENZZO_ADMIN_WEBHOOK_H
 #define MENZZO_ADMIN_WEBHOOK_H
 
-/* menzzo-admin's webhook commands (tools/admin_webhook.c). */
+/* menzzo-admin's webhook commands (tools/admin_webhook.c) and deliver (tools/admin_deliver.c). */
 
 #include "admin.h"
 
